@@ -295,21 +295,18 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		}
 	}
 
-	x.upPath = p.UpstreamPath(x.rest)
-	dec, err := url.PathUnescape(x.upPath)
+	u, err := upstreamURL(p, x.rest, r.URL.RawQuery)
 	if err != nil { // checkRest already rejected these; keep the guard local
 		h.deny(w, r, x, usage.DenialInvalidPath, msgInvalidPath, http.StatusBadRequest)
 		return
 	}
-	u := *p.BaseURL
-	u.Path, u.RawPath, u.RawQuery = dec, x.upPath, r.URL.RawQuery
-
+	x.upPath = u.RawPath
 	out, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
 		h.deny(w, r, x, usage.DenialInvalidPath, msgInvalidPath, http.StatusBadRequest)
 		return
 	}
-	out.URL = &u
+	out.URL = u
 	out.Header = outboundHeader(r.Header)
 	switch {
 	case x.bodyRead:
@@ -456,6 +453,19 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		// a direct connection would, instead of ending it cleanly.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// upstreamURL joins the provider base and the client's escaped path. The
+// host always comes from the provider definition, never from the path.
+func upstreamURL(p *provider.Provider, rest, rawQuery string) (*url.URL, error) {
+	up := p.UpstreamPath(rest)
+	dec, err := url.PathUnescape(up)
+	if err != nil {
+		return nil, err
+	}
+	u := *p.BaseURL
+	u.Path, u.RawPath, u.RawQuery = dec, up, rawQuery
+	return &u, nil
 }
 
 // injectablePath: only chat completions and legacy completions accept
