@@ -20,8 +20,8 @@ type Cache struct {
 	interval time.Duration
 	now      func() time.Time
 
-	snap    atomic.Pointer[snapshot]
-	mu      sync.Mutex
+	snap     atomic.Pointer[snapshot]
+	mu       sync.Mutex
 	used     map[string]time.Time
 	version  atomic.Int64
 	reloadMu sync.Mutex

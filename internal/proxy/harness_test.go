@@ -22,8 +22,12 @@ type memSink struct {
 	denials []usage.Denial
 }
 
-func (s *memSink) Usage(e usage.Event)   { s.mu.Lock(); s.events = append(s.events, e); s.mu.Unlock() }
-func (s *memSink) Denial(d usage.Denial) { s.mu.Lock(); s.denials = append(s.denials, d); s.mu.Unlock() }
+func (s *memSink) Usage(e usage.Event) { s.mu.Lock(); s.events = append(s.events, e); s.mu.Unlock() }
+func (s *memSink) Denial(d usage.Denial) {
+	s.mu.Lock()
+	s.denials = append(s.denials, d)
+	s.mu.Unlock()
+}
 
 func (s *memSink) snapshot() ([]usage.Event, []usage.Denial) {
 	s.mu.Lock()
@@ -54,8 +58,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type harness struct {
 	upstream *httptest.Server
