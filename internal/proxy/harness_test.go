@@ -78,7 +78,7 @@ type harness struct {
 // newHarness starts a real upstream and a real front server with the proxy,
 // a SQLite key store and one active key. Every provider points at the
 // upstream (keeping its base path), so routes can be asserted end to end.
-func newHarness(t *testing.T, up http.Handler, mutate ...func(*Config)) *harness {
+func newHarness(t testing.TB, up http.Handler, mutate ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{sink: &memSink{}, logs: &syncBuffer{}}
 	h.upstream = httptest.NewServer(up)
