@@ -301,6 +301,10 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		return
 	}
 	x.upPath = u.RawPath
+	if isUpgrade(r) {
+		h.forwardUpgrade(w, r, x, u)
+		return
+	}
 	out, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
 		h.deny(w, r, x, usage.DenialInvalidPath, msgInvalidPath, http.StatusBadRequest)

@@ -623,3 +623,46 @@ func TestJSONBodyCap(t *testing.T) {
 		t.Fatalf("body at the cap: status %d, hits %d", res.StatusCode, hits.Load())
 	}
 }
+
+// A WebSocket-style upgrade (OpenAI Realtime) is relayed both ways.
+func TestUpgradeRelayed(t *testing.T) {
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "websocket" || r.Header.Get("X-ASO-API-Key") != "" || r.Header.Get("Authorization") != "Bearer sk" {
+			w.WriteHeader(400)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		_ = brw.Flush()
+		line, _ := brw.ReadString('\n')
+		_, _ = brw.WriteString("echo:" + line)
+		_ = brw.Flush()
+	}))
+	conn, err := netDial(strings.TrimPrefix(h.front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "GET /v1/openai/v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nAuthorization: Bearer sk\r\nX-ASO-API-Key: "+h.key+"\r\n\r\n")
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != 101 || !uuidRE.MatchString(res.Header.Get("X-ASO-Request-Id")) {
+		t.Fatalf("status %d, request id %q", res.StatusCode, res.Header.Get("X-ASO-Request-Id"))
+	}
+	_, _ = io.WriteString(conn, "ping\n")
+	if line, _ := br.ReadString('\n'); line != "echo:ping\n" {
+		t.Fatalf("relayed %q", line)
+	}
+	conn.Close()
+	if ev := h.sink.waitEvents(t, 1); ev[0].HTTPStatus != 101 || ev[0].Endpoint != "/v1/realtime" {
+		t.Fatalf("event %+v", ev[0])
+	}
+}
