@@ -389,9 +389,6 @@ func decodeOne(enc string, b []byte, limit int64) ([]byte, error) {
 // with '{'. Content-Type is not consulted: a JSON object under another
 // media type is still read as JSON.
 func jsonObjectText(b []byte) ([]byte, bool, error) {
-	if len(b) > 0 && b[0] == '{' {
-		return b, true, nil
-	}
 	enc := detectEncoding(b)
 	switch enc {
 	case "utf-8":
