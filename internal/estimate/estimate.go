@@ -149,7 +149,9 @@ func hasFamilyPrefix(m, prefix string) bool {
 // charCounter is the chars/4 heuristic.
 type charCounter struct{}
 
-func (charCounter) Count(text string) int64 { return charsToTokens(int64(utf8.RuneCountInString(text))) }
+func (charCounter) Count(text string) int64 {
+	return charsToTokens(int64(utf8.RuneCountInString(text)))
+}
 
 func (charCounter) Encoding() Encoding { return CharsPer4 }
 

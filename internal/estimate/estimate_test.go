@@ -105,10 +105,10 @@ func TestCharsPer4(t *testing.T) {
 		{"abcd", 1},
 		{"abcde", 2},
 		{"abcdefgh", 2},
-		{"日本語", 1},                // 3 characters, 9 bytes: bytes/4 would say 3
-		{"日本語テキスト", 2},            // 7 characters, 21 bytes
-		{"🙂🙂🙂🙂🙂", 2},              // 5 characters, 20 bytes
-		{"h\xffllo", 2},            // an invalid byte counts as one character
+		{"日本語", 1},      // 3 characters, 9 bytes: bytes/4 would say 3
+		{"日本語テキスト", 2},  // 7 characters, 21 bytes
+		{"🙂🙂🙂🙂🙂", 2},    // 5 characters, 20 bytes
+		{"h\xffllo", 2}, // an invalid byte counts as one character
 		{strings.Repeat("é", 400), 100},
 	}
 	c := CounterFor("anthropic", "claude-sonnet-4-5")
@@ -168,9 +168,9 @@ func TestSplitPoint(t *testing.T) {
 		want int
 	}{
 		{"short", 10, 5},
-		{"aaaa bbbb cccc", 12, 9},   // the space before "cccc"
-		{"aaaaaaaaaaaaaa", 8, 8},    // no space: cut at max
-		{"aa日本語日本語", 6, 5},        // back to a rune start (byte 5)
+		{"aaaa bbbb cccc", 12, 9},    // the space before "cccc"
+		{"aaaaaaaaaaaaaa", 8, 8},     // no space: cut at max
+		{"aa日本語日本語", 6, 5},           // back to a rune start (byte 5)
 		{"a, b, c, d, e, f", 10, 10}, // no letter-space-letter: rune boundary
 	}
 	for _, tt := range tests {

@@ -42,10 +42,18 @@ const (
 //
 // The body is decoded once with encoding/json; fields that are not text
 // (base64 images included) are skipped without being copied, so extra
-// memory is about the size of the text counted.
+// memory is about the size of the text counted. A body nested deeper than
+// 128 levels is not decoded: it is estimated as chars/4 of the whole body.
 func PromptTokens(provider, model string, body []byte) (tokens int64, chars int64) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return 0, 0
+	}
+	if jsonDepth(body) > maxDepth {
+		// Each nesting level of the decode below re-validates its own
+		// bytes, so depth costs quadratic time. No real request nests this
+		// deep; count the whole body rather than let it be free.
+		n := int64(utf8.RuneCount(body))
+		return charsToTokens(n), n
 	}
 	var b requestBody
 	if err := json.Unmarshal(body, &b); err != nil {
@@ -70,6 +78,38 @@ func PromptTokens(provider, model string, body []byte) (tokens int64, chars int6
 		a.framing += tokensReplyPrime
 	}
 	return a.total(), a.chars
+}
+
+// maxDepth bounds the JSON nesting PromptTokens decodes; real requests stay
+// far below it (a tool schema nested 20 deep is already unusual).
+const maxDepth = 128
+
+// jsonDepth returns the deepest nesting of objects and arrays in b, skipping
+// brackets inside strings. It does not validate.
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // requestBody holds the fields of every supported shape; encoding/json skips
@@ -188,9 +228,11 @@ func (a *tally) message(m *item) {
 	a.framing += tokensPerMessage
 	if m.Role != "" {
 		a.framing += a.c.Count(m.Role)
-	}
-	if m.Name != "" {
-		a.framing += tokensPerName
+		// A participant name; Responses function_call items also have a
+		// name, but it is the function's and has no role.
+		if m.Name != "" {
+			a.framing += tokensPerName
+		}
 	}
 	a.item(m)
 }
