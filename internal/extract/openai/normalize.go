@@ -98,9 +98,13 @@ type normalized struct {
 
 // quirks are the per-host differences in what the counts mean.
 type quirks struct {
-	// reasoningOutside: completion_tokens may exclude reasoning_tokens
-	// (xAI; Perplexity's top-level reasoning_tokens).
+	// reasoningOutside: completion_tokens may exclude
+	// completion_tokens_details.reasoning_tokens (xAI).
 	reasoningOutside bool
+	// topReasoning: a top-level reasoning_tokens is billed output beside
+	// completion_tokens (Perplexity Sonar Deep Research; total_tokens
+	// leaves it out, so the total cannot tell).
+	topReasoning bool
 	// thinkingInTotal: completion_tokens may omit thinking that total_tokens
 	// includes (Gemini's OpenAI-compatible endpoint).
 	thinkingInTotal bool
@@ -139,8 +143,9 @@ func normalize(raw json.RawMessage, q quirks) normalized {
 		t.Reasoning = int64(u.CompletionDetails.Reasoning)
 		t.CompletionAudio = int64(u.CompletionDetails.Audio)
 		t.CompletionImage = int64(u.CompletionDetails.Image)
-		if t.Reasoning == 0 && u.Reasoning != nil {
-			t.Reasoning = int64(*u.Reasoning)
+		if q.topReasoning && u.Reasoning != nil && *u.Reasoning > 0 {
+			t.Reasoning += int64(*u.Reasoning)
+			t.Completion += int64(*u.Reasoning)
 		}
 	case u.InputTokens != nil || u.OutputTokens != nil:
 		n.ok = true

@@ -91,8 +91,10 @@ func Classify(method, path string) (class string, notBilled bool) {
 func quirksFor(provider, path, class string) quirks {
 	var q quirks
 	switch provider {
-	case "xai", "perplexity":
+	case "xai":
 		q.reasoningOutside = true
+	case "perplexity":
+		q.topReasoning = true
 	case "google", "google-ai-studio":
 		q.thinkingInTotal = true
 	}
