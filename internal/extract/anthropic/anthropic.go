@@ -201,7 +201,9 @@ func (e *extractor) Report() usage.Report {
 			e.reportJSON(&r)
 		}
 	case modeSSE:
-		e.sc.Close()
+		if e.sc != nil {
+			e.sc.Close()
+		}
 		e.reportStream(&r)
 	}
 	r.OutputChars = e.text.chars
