@@ -35,10 +35,12 @@ type Authenticator interface {
 // PolicyInput is what the policy check sees of a request.
 type PolicyInput struct {
 	Provider string
+	Dialect  provider.Dialect
 	Method   string
 	// Path is the upstream-relative client path (escaped), without query.
-	Path   string
-	Header http.Header
+	Path     string
+	RawQuery string
+	Header   http.Header
 	// Body is the request body when it was read into memory, else nil.
 	Body []byte
 	// BodyRead is false when the body streams through unread.
@@ -245,7 +247,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// 4. Policy: provider, dimensions, model.
 	if h.cfg.Policy != nil {
-		res := h.cfg.Policy(k, PolicyInput{Provider: p.Name, Method: r.Method, Path: rest, Header: r.Header, Body: x.body, BodyRead: x.bodyRead})
+		res := h.cfg.Policy(k, PolicyInput{Provider: p.Name, Dialect: p.Dialect, Method: r.Method, Path: rest, RawQuery: r.URL.RawQuery, Header: r.Header, Body: x.body, BodyRead: x.bodyRead})
 		x.dims = res.Dims
 		if res.Model != "" {
 			x.facts.model = res.Model
