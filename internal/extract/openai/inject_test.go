@@ -87,7 +87,7 @@ func TestClientAskedUsage(t *testing.T) {
 	for body, want := range map[string]bool{
 		`{"stream":true,"stream_options":{"include_usage":true}}`:  true,
 		`{"stream":true,"stream_options":{"include_usage":false}}`: false,
-		`{"stream":true}`: false,
+		`{"stream":true}`:                       false,
 		`{"stream":true,"stream_options":null}`: false,
 		`not json`:                              false,
 	} {

@@ -162,7 +162,6 @@ type extractor struct {
 
 	chars     int64
 	estimate  int64
-	countedSQ bool
 	done      bool
 }
 
