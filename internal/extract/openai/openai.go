@@ -160,9 +160,9 @@ type extractor struct {
 	imageSize      string
 	imageQuality   string
 
-	chars     int64
-	estimate  int64
-	done      bool
+	chars    int64
+	estimate int64
+	done     bool
 }
 
 func (e *extractor) Write(p []byte) (int, error) {
