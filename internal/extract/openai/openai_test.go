@@ -51,6 +51,7 @@ var fixtures = []fixture{
 		body: `{"model":"gpt-image-1","prompt":"a lighthouse","stream":true,"partial_images":1,"size":"1024x1536","quality":"high"}`},
 	{file: "openai_transcription_tokens.json", provider: "openai", path: "/v1/audio/transcriptions"},
 	{file: "openai_transcription_duration.json", provider: "openai", path: "/v1/audio/transcriptions"},
+	{file: "openai_transcription_verbose.json", provider: "openai", path: "/v1/audio/transcriptions"},
 	{file: "openai_transcription_stream.sse", provider: "openai", path: "/v1/audio/transcriptions", stream: true},
 	{file: "openai_translation.json", provider: "openai", path: "/v1/audio/translations"},
 	{file: "openai_speech.bin", provider: "openai", path: "/v1/audio/speech",
