@@ -435,13 +435,13 @@ type jsonBody struct {
 	XGroq       *struct {
 		Usage json.RawMessage `json:"usage"`
 	} `json:"x_groq"`
-	Output  []outputItem      `json:"output"`
-	Data    []json.RawMessage `json:"data"`
+	Output []outputItem      `json:"output"`
+	Data   []json.RawMessage `json:"data"`
 	// Duration is whisper's verbose_json audio length, used for the billed
 	// seconds when the body has no usage.
 	Duration json.RawMessage `json:"duration"`
-	Size    string            `json:"size"`
-	Quality string            `json:"quality"`
+	Size     string          `json:"size"`
+	Quality  string          `json:"quality"`
 }
 
 func (e *extractor) parseJSON() {
