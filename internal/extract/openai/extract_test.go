@@ -68,6 +68,29 @@ func TestPeerRegressions(t *testing.T) {
 			t.Fatalf("got %+v", r.Tokens)
 		}
 	})
+	// LiteLLM #14874: xAI cached tokens double counted. They are a subset
+	// of prompt_tokens as everywhere in this dialect; the reported cost is
+	// exact (37756000 ticks = $0.0037756).
+	t.Run("xai cached subset and exact ticks", func(t *testing.T) {
+		r := extract(fixtureByName(t, "xai_reasoning.json"))
+		if r.Tokens.Prompt != 663 || r.Tokens.CacheRead != 512 || r.Tokens.Completion != 174 || r.Tokens.Total != 837 {
+			t.Fatalf("got %+v", r.Tokens)
+		}
+		if r.ProviderCost == nil || r.ProviderCost.String() != "0.0037756" {
+			t.Fatalf("cost %v", r.ProviderCost)
+		}
+	})
+	// Costs come from the number text, never float64: 4.1400000000000003e-05
+	// stays exactly that.
+	t.Run("exact cost text", func(t *testing.T) {
+		body := `{"id":"gen-1","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2,"cost":4.1400000000000003e-05}}`
+		req := chatReq("openrouter")
+		req.ContentType = "application/json"
+		r := extract(req, []byte(body))
+		if r.ProviderCost == nil || r.ProviderCost.String() != "0.000041400000000000003" {
+			t.Fatalf("cost %v", r.ProviderCost)
+		}
+	})
 	// Usage is cumulative: a later usage object replaces an earlier one.
 	t.Run("last usage wins, never summed", func(t *testing.T) {
 		s := `data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1,"total_tokens":11}}` + "\n\n" +
