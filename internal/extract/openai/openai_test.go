@@ -167,11 +167,11 @@ func TestSplitAnywhere(t *testing.T) {
 		req := f.request()
 		want := compact(extract(req, body))
 		// Every boundary of the SSE fixtures' framing-heavy part; big
-		// bodies (base64 images, embedding vectors) get 300 evenly spaced
+		// bodies (base64 images, embedding vectors) get 200 evenly spaced
 		// boundaries, since their bulk is one long token.
 		step := 1
-		if len(body) > 3000 {
-			step = len(body) / 300
+		if len(body) > 2500 {
+			step = len(body) / 200
 		}
 		for i := 0; i <= len(body); i += step {
 			got := compact(extract(req, body[:i], body[i:]))
