@@ -32,8 +32,10 @@
 //   - POST /v1/complete (legacy Text Completions): EndpointCompletions. The
 //     legacy API reports no usage, so Found is false; the completion text is
 //     counted for an estimate.
-//   - anything else (files, skills, the OpenAI-compatible /v1/chat/completions,
-//     which the OpenAI extractor handles): EndpointOther, Found false.
+//   - any other GET (files, skills): EndpointOther, NotBilled (reads cost
+//     nothing); anything else, including the OpenAI-compatible
+//     /v1/chat/completions (the OpenAI extractor's job): EndpointOther,
+//     Found false.
 //
 // NotBilled reports always have Found false and zero Tokens: the pipeline
 // should neither estimate nor price them.
@@ -98,6 +100,7 @@ const (
 // extractor implements usage.Extractor for one Anthropic response.
 type extractor struct {
 	ep   endpoint
+	read bool // GET or HEAD: reads never cost
 	mode mode
 
 	// JSON bodies.
@@ -119,7 +122,8 @@ type extractor struct {
 
 // New returns the extractor for one Anthropic response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Method, req.Path), text: textTally{counter: req.Counter}}
+	e := &extractor{ep: classify(req.Method, req.Path), text: textTally{counter: req.Counter},
+		read: req.Method == "GET" || req.Method == "HEAD"}
 	switch e.ep {
 	case epMessages, epComplete:
 		e.bodyCap = maxJSONBody
@@ -194,6 +198,8 @@ func (e *extractor) Report() usage.Report {
 	switch e.ep {
 	case epCountTokens, epBatch, epModels:
 		r.NotBilled = true
+	case epOther:
+		r.NotBilled = e.read
 	}
 	switch e.mode {
 	case modeJSON:
