@@ -212,6 +212,7 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/v1/complete", usage.EndpointCompletions, false},
 		{"POST", "/v1/chat/completions", usage.EndpointOther, false},
 		{"POST", "/v1/files", usage.EndpointOther, false},
+		{"GET", "/v1/files/file_011/content", usage.EndpointOther, true},
 		{"POST", "/v1/messagesX", usage.EndpointOther, false},
 	}
 	for _, tt := range tests {
