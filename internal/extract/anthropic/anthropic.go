@@ -11,6 +11,8 @@
 // each message_delta carries cumulative totals (several arrive when server
 // tools run). The report is message_start's usage with every field the
 // message_deltas carried overwritten by the latest value: nothing is summed.
+// A zero never erases an earlier non-zero value (cumulative totals cannot
+// drop to zero; some Anthropic-compatible servers zero-fill delta fields).
 //
 // A stream that stops early, cut or ended by an `error` event such as
 // overloaded_error, reports what was seen: Found is true as soon as
@@ -71,7 +73,7 @@ const (
 	epComplete
 )
 
-func classify(method, path string) endpoint {
+func classify(path string) endpoint {
 	path = strings.TrimSuffix(path, "/")
 	switch {
 	case path == "/v1/messages":
@@ -122,7 +124,7 @@ type extractor struct {
 
 // New returns the extractor for one Anthropic response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Method, req.Path), text: textTally{counter: req.Counter},
+	e := &extractor{ep: classify(req.Path), text: textTally{counter: req.Counter},
 		read: req.Method == "GET" || req.Method == "HEAD"}
 	switch e.ep {
 	case epMessages, epComplete:
