@@ -320,6 +320,12 @@ func (e *extractor) onEvent(ev sse.Event) {
 	if ev.Truncated || !isObject(ev.Data) {
 		return
 	}
+	switch ev.Name {
+	case "ping", "content_block_start", "content_block_stop", "message_stop":
+		// Nothing to count; content_block_start of a search result can be
+		// large, so it is not even decoded.
+		return
+	}
 	var se streamEvent
 	if !decode(ev.Data, &se) {
 		return

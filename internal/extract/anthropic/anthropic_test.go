@@ -312,3 +312,15 @@ func TestCounter(t *testing.T) {
 		t.Errorf("batched estimate = %d, want %d", r.OutputTokensEstimate, words)
 	}
 }
+
+func BenchmarkStream(b *testing.B) {
+	body := readFixture(b, "stream_server_tools.sse")
+	req := usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e := New(req)
+		_, _ = e.Write(body)
+		_ = e.Report()
+	}
+}

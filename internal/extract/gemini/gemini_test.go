@@ -351,3 +351,27 @@ func TestCounter(t *testing.T) {
 		t.Errorf("estimate = %d, want %d", r.OutputTokensEstimate, want)
 	}
 }
+
+func BenchmarkStreamArray(b *testing.B) {
+	body := readFixture(b, "stream_array.json")
+	req := usage.Request{Method: "POST", Path: flash + ":streamGenerateContent", ContentType: ctJSON}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e := New(req)
+		_, _ = e.Write(body)
+		_ = e.Report()
+	}
+}
+
+func BenchmarkStreamSSE(b *testing.B) {
+	body := readFixture(b, "stream.sse")
+	req := usage.Request{Method: "POST", Path: flash + ":streamGenerateContent", ContentType: ctStream}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e := New(req)
+		_, _ = e.Write(body)
+		_ = e.Report()
+	}
+}
