@@ -120,6 +120,14 @@ func (h *Handler) finish(r *http.Request, x *exchange, clientStatus int) {
 func (h *Handler) settleUsage(e *usage.Event, x *exchange) {
 	rep := x.report
 	switch {
+	case rep.Found && x.outcome != usage.OutcomeCompleted && rep.OutputTokensEstimate > rep.Tokens.Completion:
+		// The provider's counts were seen (e.g. Anthropic message_start) but
+		// the stream ended before its final usage: the visible output proves
+		// more was generated than the provisional count says.
+		e.Completion = rep.OutputTokensEstimate
+		e.Total = e.Prompt + e.Completion
+		e.UsageSource = usage.SourcePartial
+		return
 	case rep.Found:
 		e.UsageSource = usage.SourceProvider
 		return
