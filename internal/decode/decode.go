@@ -205,40 +205,42 @@ func (w *Writer) run(pr *io.PipeReader, layers []string) {
 
 // decodeChain builds the decoders, outermost coding (applied last) first,
 // copies the result into out, and releases the decoders.
-func decodeChain(in io.Reader, layers []string, out io.Writer) error {
+func decodeChain(in io.Reader, layers []string, out io.Writer) (err error) {
 	r := in
-	var closers []func()
+	var releases []func(ok bool)
+	finished := false // stays false if a decoder panics
 	defer func() {
-		for _, c := range closers {
-			c()
+		for _, release := range releases {
+			release(finished && err == nil)
 		}
 	}()
 	for i := len(layers) - 1; i >= 0; i-- {
-		next, closeFn, err := newReader(layers[i], r)
+		next, release, err := newReader(layers[i], r)
 		if err != nil {
 			return err
 		}
-		if closeFn != nil {
-			closers = append(closers, closeFn)
+		if release != nil {
+			releases = append(releases, release)
 		}
 		r = next
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	_, err := io.CopyBuffer(out, onlyReader{r}, *bp)
+	_, err = io.CopyBuffer(out, onlyReader{r}, *bp)
+	finished = true
 	return err
 }
 
 // newReader returns a decoder of one coding reading from r, and a function
-// releasing its resources, if any.
-func newReader(coding string, r io.Reader) (io.Reader, func(), error) {
+// releasing its resources, told whether decoding succeeded.
+func newReader(coding string, r io.Reader) (io.Reader, func(ok bool), error) {
 	switch coding {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, nil, err
 		}
-		return zr, func() { _ = zr.Close() }, nil
+		return zr, func(bool) { _ = zr.Close() }, nil
 	case "deflate":
 		br := bufio.NewReaderSize(r, 512)
 		head, err := br.Peek(2)
@@ -250,24 +252,49 @@ func newReader(coding string, r io.Reader) (io.Reader, func(), error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			return zr, func() { _ = zr.Close() }, nil
+			return zr, func(bool) { _ = zr.Close() }, nil
 		}
 		fr := flate.NewReader(br)
-		return fr, func() { _ = fr.Close() }, nil
+		return fr, func(bool) { _ = fr.Close() }, nil
 	case "br":
 		return brotli.NewReader(r), nil, nil
 	case "zstd":
-		zr, err := zstd.NewReader(r,
-			zstd.WithDecoderConcurrency(1), // synchronous: no goroutines of its own
-			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(zstdMaxWindow),
-		)
+		zr, err := getZstd(r)
 		if err != nil {
 			return nil, nil, err
 		}
-		return zr, zr.Close, nil
+		return zr, func(ok bool) { putZstd(zr, ok) }, nil
 	}
 	return nil, nil, fmt.Errorf("%w: %q", ErrUnsupported, coding)
+}
+
+// zstdPool reuses zstd decoders: each allocates its window history (up to
+// 8 MiB) on first use, which would otherwise be garbage per response.
+var zstdPool sync.Pool
+
+func getZstd(r io.Reader) (*zstd.Decoder, error) {
+	if d, ok := zstdPool.Get().(*zstd.Decoder); ok {
+		if err := d.Reset(r); err == nil {
+			return d, nil
+		}
+		d.Close()
+	}
+	return zstd.NewReader(r,
+		zstd.WithDecoderConcurrency(1), // synchronous: no goroutines of its own
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(zstdMaxWindow),
+	)
+}
+
+// putZstd pools a decoder that finished cleanly; one that failed on hostile
+// input is closed rather than trusted again.
+func putZstd(d *zstd.Decoder, ok bool) {
+	if !ok {
+		d.Close()
+		return
+	}
+	_ = d.Reset(nil) // drops the reference to this response's pipe
+	zstdPool.Put(d)
 }
 
 // isZlibHeader reports whether two bytes start a zlib stream (RFC 1950):
