@@ -14,14 +14,15 @@
 //     allows (the large-window extension is refused);
 //   - zstd: up to 8 MiB window (RFC 9659 caps HTTP zstd windows at 8 MiB;
 //     larger frames fail as corrupt), decoded synchronously with no extra
-//     goroutines.
+//     goroutines; decoders are pooled, so the history is reused.
 //
 // The decoder never affects the client's stream: Write always returns
 // len(p), nil. Corrupt input, a truncated stream, or more than maxOut
 // decoded bytes stop the decoder; later Writes are swallowed and Close
 // reports why. dst receives every byte decoded before the stop (exactly
 // maxOut bytes when the cap is hit), so an extractor can still report the
-// usage it saw in a cut stream.
+// usage it saw in a cut stream. A panic in a decoder or in dst is recovered
+// and reported by Close, never propagated.
 package decode
 
 import (
@@ -134,7 +135,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if w.pw == nil {
-		_, _ = w.out.Write(p) // capWriter remembers ErrTooLarge
+		w.writeIdentity(p)
 		return len(p), nil
 	}
 	select {
@@ -146,6 +147,18 @@ func (w *Writer) Write(p []byte) (int, error) {
 		_, _ = w.pw.Write(p)
 	}
 	return len(p), nil
+}
+
+// writeIdentity passes p to dst through the cap; capWriter remembers the
+// first error, and a panic in dst is kept there too, as in the decoder
+// goroutine.
+func (w *Writer) writeIdentity(p []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.out.err = fmt.Errorf("decode: panic writing decoded bytes: %v", r)
+		}
+	}()
+	_, _ = w.out.Write(p)
 }
 
 // Close signals the end of the compressed stream, waits for the decoder to
@@ -183,7 +196,9 @@ func (w *Writer) run(pr *io.PipeReader, layers []string) {
 	in := &countReader{r: pr}
 	defer func() {
 		if p := recover(); p != nil {
-			w.err = fmt.Errorf("%w: decoder panic: %v", ErrCorrupt, p)
+			// A decoder choking on hostile input, or dst itself: either
+			// way the proxy must not crash.
+			w.err = fmt.Errorf("decode: panic while decoding %s: %v", strings.Join(layers, ", "), p)
 		}
 		pr.CloseWithError(errStopped)
 		close(w.done)

@@ -362,6 +362,31 @@ func TestDstError(t *testing.T) {
 	}
 }
 
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("extractor bug") }
+
+func TestDstPanicIsRecovered(t *testing.T) {
+	for _, coding := range []string{"gzip", "zstd", "identity"} {
+		before := runtime.NumGoroutine()
+		w, _ := NewWriter(coding, panicWriter{}, 0)
+		writeChunks(t, w, compress(t, coding, []byte("hello hello hello")), rand.New(rand.NewPCG(1, 1)), 5)
+		err := w.Close()
+		if err == nil || !strings.Contains(err.Error(), "panic") {
+			t.Errorf("%s: Close = %v, want the panic reported", coding, err)
+		}
+		for range 200 {
+			if runtime.NumGoroutine() <= before {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if runtime.NumGoroutine() > before {
+			t.Errorf("%s: decoder goroutine still running", coding)
+		}
+	}
+}
+
 func TestCloseTwiceAndWriteAfterClose(t *testing.T) {
 	var out bytes.Buffer
 	w, _ := NewWriter("gzip", &out, 0)
