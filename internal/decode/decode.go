@@ -164,8 +164,8 @@ func (w *Writer) writeIdentity(p []byte) {
 // Close signals the end of the compressed stream, waits for the decoder to
 // finish (it cannot block: its input is closed, and it writes only to dst)
 // and returns why decoding stopped early, if it did: an error wrapping
-// ErrTooLarge or ErrCorrupt, or dst's error. A body with no bytes at all is
-// not an error. Close is idempotent.
+// ErrTooLarge or ErrCorrupt, dst's error, or a recovered panic. A body with
+// no bytes at all is not an error. Close is idempotent.
 func (w *Writer) Close() error {
 	if !w.closed {
 		w.closed = true
