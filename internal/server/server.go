@@ -35,6 +35,7 @@ type Server struct {
 	db       *sql.DB
 	cache    *keys.Cache
 	handler  http.Handler
+	proxy    *proxy.Handler
 	ln       net.Listener
 	http     *http.Server
 	closers  []func(context.Context) error
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	if err != nil {
 		return nil, err
 	}
+	s.proxy = ph
 	ah, err := admin.New(admin.Config{Token: tok, Keys: ks, Logger: logger.With("component", "admin"),
 		ValidatePolicy: wiring.validatePolicy, Mounts: wiring.mounts})
 	if err != nil {
@@ -199,6 +201,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.logger.Warn("drain timeout: closing remaining connections", "err", err)
 		_ = s.http.Close()
 	}
+	s.proxy.Wait() // events still being estimated reach the pipeline before it closes
 	s.shutdownRest(context.Background())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spendops/spendops/internal/config"
+	"github.com/spendops/spendops/internal/decode"
 	"github.com/spendops/spendops/internal/estimate"
 	"github.com/spendops/spendops/internal/extract"
 	"github.com/spendops/spendops/internal/extract/openai"
@@ -48,6 +49,7 @@ func wire(_ context.Context, in wireInput) (*wiring, error) {
 	w := &wiring{
 		mounts:         map[string]http.Handler{},
 		extractors:     extract.New,
+		decoder:        decode.NewWriter,
 		inject:         openai.InjectIncludeUsage,
 		strip:          openai.NewUsageChunkStripper,
 		estimator:      estimator{},
