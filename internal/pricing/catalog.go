@@ -230,7 +230,7 @@ var (
 	providerPrefixes = map[string][]string{
 		"openai": {"openai/"}, "anthropic": {"anthropic/"}, "google": {"gemini/", "google/", "models/"},
 		"xai": {"xai/", "x-ai/"}, "groq": {"groq/"}, "deepinfra": {"deepinfra/"}, "novita": {"novita/"},
-		"fireworks": {"fireworks_ai/", "fireworks/"}, "perplexity": {"perplexity/"}, "cerebras": {"cerebras/"},
+		"fireworks": {"fireworks_ai/", "fireworks/", "accounts/fireworks/models/"}, "perplexity": {"perplexity/"}, "cerebras": {"cerebras/"},
 		"mistral": {"mistral/"}, "deepseek": {"deepseek/"}, "nebius": {"nebius/"}, "zai": {"zai/", "z-ai/"},
 		"openrouter": {"openrouter/"},
 	}

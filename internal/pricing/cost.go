@@ -85,19 +85,25 @@ func (mp *ModelPrice) RatesFor(serviceTier string, totalInput int64, at time.Tim
 	return r.overlay(crossed(st.Tiers, totalInput))
 }
 
-// serviceTier finds the named service tier in the period, then in the
-// provider defaults. Standard names ("", default, standard, auto, on_demand)
+// serviceTier finds the named service tier: the period's entry, falling
+// back to the provider default's multiplier for what the period's entry
+// does not price. Standard names ("", default, standard, auto, on_demand)
 // mean no service tier.
 func (mp *ModelPrice) serviceTier(name string) (ServiceTier, bool) {
 	name = NormalizeServiceTier(name)
 	if name == "" {
 		return ServiceTier{}, false
 	}
-	if st, ok := mp.Period.ServiceTiers[name]; ok {
+	st, ok := mp.Period.ServiceTiers[name]
+	def, dok := mp.ProviderServiceTiers[name]
+	switch {
+	case ok && dok && st.Multiplier == nil:
+		st.Multiplier = def.Multiplier
+		return st, true
+	case ok:
 		return st, true
 	}
-	st, ok := mp.ProviderServiceTiers[name]
-	return st, ok
+	return def, dok
 }
 
 // NormalizeServiceTier maps provider spellings to catalog service tier
