@@ -70,7 +70,12 @@ func BuildCatalog(genai, litellm, manual []byte) ([]ProviderFile, error) {
 		}
 		for _, lm := range lf.Models {
 			if gm := findExact(pf, lm.ID); gm != nil {
-				enrich(gm, &lm)
+				// Only the entry for the model itself enriches it: an alias
+				// can be a variant with its own fees (gpt-4o-mini's alias
+				// gpt-4o-mini-search-preview carries a per-request fee).
+				if strings.EqualFold(gm.ID, lm.ID) {
+					enrich(gm, &lm)
+				}
 				continue
 			}
 			if _, ok := base.Lookup(lf.Provider, lm.ID, time.Now()); ok {
@@ -173,7 +178,10 @@ func enrich(gm, lm *Model) {
 		cur.Images = src.Images
 		added = append(added, "per-image prices")
 	}
-	for _, f := range []string{"web_search", "request", "audio_second", "input_mchars"} {
+	// Modality and reasoning token rates genai-prices lacks would otherwise
+	// bill audio or image tokens at the text rate (gpt-4o-audio-preview's
+	// audio input costs 16× its text input).
+	for _, f := range []string{"web_search", "request", "audio_second", "input_mchars", "input_audio", "output_audio", "input_image", "output_image", "reasoning"} {
 		if v := src.Rates.get(f); v != nil && cur.Rates.get(f) == nil {
 			cur.Rates.set(f, *v)
 			added = append(added, f)
