@@ -52,6 +52,17 @@ func BuildCatalog(genai, litellm, manual []byte) ([]ProviderFile, error) {
 			}
 			pf.Models = keep
 		}
+		if pf.Provider == "google" {
+			// genai-prices' google provider includes Vertex AI's Claude
+			// models; SpendOps' google is the Gemini API, which has none.
+			var keep []Model
+			for _, m := range pf.Models {
+				if !strings.Contains(m.ID, "claude") {
+					keep = append(keep, m)
+				}
+			}
+			pf.Models = keep
+		}
 		files[pf.Provider] = &pf
 	}
 	base, err := NewCatalog(flatten(files), "genai", time.Time{})

@@ -227,6 +227,10 @@ var (
 		"mistralai": "mistral", "mistral": "mistral", "deepseek": "deepseek", "perplexity": "perplexity",
 		"z-ai": "zai", "zai": "zai", "cerebras": "cerebras", "groq": "groq",
 	}
+	modelFamilies = []struct{ prefix, provider string }{
+		{"claude", "anthropic"}, {"gpt-", "openai"}, {"o1", "openai"}, {"o3", "openai"}, {"o4", "openai"},
+		{"gemini", "google"}, {"grok", "xai"}, {"mistral", "mistral"}, {"deepseek", "deepseek"}, {"glm", "zai"},
+	}
 	providerPrefixes = map[string][]string{
 		"openai": {"openai/"}, "anthropic": {"anthropic/"}, "google": {"gemini/", "google/", "models/"},
 		"xai": {"xai/", "x-ai/"}, "groq": {"groq/"}, "deepinfra": {"deepinfra/"}, "novita": {"novita/"},
@@ -264,6 +268,14 @@ func (c *Catalog) resolve(provider, model string) (*Model, string) {
 				if m := ix.match(s); m != nil {
 					return m, provider
 				}
+			}
+		}
+	}
+	if provider == "openrouter" && !strings.Contains(name, "/") {
+		// OpenRouter sometimes answers with the upstream's bare model name.
+		for _, f := range modelFamilies {
+			if strings.HasPrefix(name, f.prefix) {
+				return c.resolve(f.provider, name)
 			}
 		}
 	}
