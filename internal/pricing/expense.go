@@ -15,9 +15,10 @@ const (
 )
 
 // WarnFactor defines "significantly above the $$$ threshold": a model warns
-// when its cost score is at least WarnFactor times the $$$ lower bound.
-// Model prices spread over about four orders of magnitude; 4× the premium
-// bound singles out the few flagship "pro" models (o1-pro, gpt-4.5, Opus)
+// when its cost score is at least WarnFactor times the median score of the
+// $$$ tier. The $$$ lower bound itself sits low (cheap open models dominate
+// the catalog), so the premium tier's own median is the reference; 4× it
+// singles out the few flagship "pro" models (o1-pro, gpt-5-pro, old Opus)
 // whose use on routine traffic is usually a mistake worth a look.
 var WarnFactor = decimal.NewFromInt(4)
 
@@ -31,9 +32,10 @@ type Expense struct {
 }
 
 // Ranking holds the tier bounds of a catalog: Lower is the largest score in
-// the bottom third, Upper the smallest score in the top third.
+// the bottom third, Upper the smallest score in the top third, WarnAt the
+// score from which premium models warn.
 type Ranking struct {
-	Lower, Upper decimal.Decimal
+	Lower, Upper, WarnAt decimal.Decimal
 	byModel      map[*Model]Expense
 }
 
@@ -66,7 +68,8 @@ func Rank(c *Catalog, at time.Time) *Ranking {
 	n := len(all)
 	rk.Lower = all[(n-1)/3].score
 	rk.Upper = all[min((2*n)/3, n-1)].score
-	warnAt := rk.Upper.Mul(WarnFactor)
+	top := all[min((2*n)/3, n-1):]
+	rk.WarnAt = top[len(top)/2].score.Mul(WarnFactor)
 	for _, s := range all {
 		e := Expense{Score: s.score, Tier: ExpenseStandard}
 		switch {
@@ -74,7 +77,7 @@ func Rank(c *Catalog, at time.Time) *Ranking {
 			e.Tier = ExpenseBudget
 		case s.score.GreaterThanOrEqual(rk.Upper):
 			e.Tier = ExpensePremium
-			e.Warn = s.score.GreaterThanOrEqual(warnAt)
+			e.Warn = s.score.GreaterThanOrEqual(rk.WarnAt)
 		}
 		rk.byModel[s.m] = e
 	}

@@ -120,7 +120,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"version": cat.Version(), "source": cat.Source(), "versions": versions,
 		"overrides_version": h.cfg.Engine.Overrides().Version(),
-		"expense_bounds":    map[string]any{"budget_max": rk.Lower, "premium_min": rk.Upper, "warn_factor": WarnFactor},
+		"expense_bounds":    map[string]any{"budget_max": rk.Lower, "premium_min": rk.Upper, "warn_from": rk.WarnAt, "warn_factor": WarnFactor},
 		"models":            models,
 		"unpriced":          h.cfg.Engine.Unpriced(),
 	})
