@@ -12,8 +12,6 @@ import (
 // need it; markups of odd percentages can.
 const Scale = 12
 
-var million = decimal.NewFromInt(1_000_000)
-
 // Line is one priced leaf of an event's usage: a count of units times a
 // rate. Cost is Quantity × Rate / Per, rounded to Scale.
 type Line struct {

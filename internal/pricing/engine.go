@@ -7,8 +7,10 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/spendops/spendops/internal/provider"
 	"github.com/spendops/spendops/internal/usage"
 )
 
@@ -108,12 +110,17 @@ func (en *Engine) Quote(e *usage.Event) Quote {
 	cat, ov := en.cat.Load(), en.ov.Load()
 	q := Quote{PricingVersion: cat.Version()}
 	names := []string{e.ResponseModel, e.Model}
+	prov := provider.Canonical(e.Provider)
+	ts := e.TS
+	if ts.IsZero() {
+		ts = time.Now() // an event without a timestamp is priced as of now
+	}
 	var mp *ModelPrice
 	for _, n := range names {
 		if n == "" {
 			continue
 		}
-		if p, ok := cat.Lookup(e.Provider, n, e.TS); ok {
+		if p, ok := cat.Lookup(prov, n, ts); ok {
 			mp = p
 			break
 		}
@@ -121,7 +128,7 @@ func (en *Engine) Quote(e *usage.Event) Quote {
 	if mp != nil {
 		q.Matched = true
 		q.PricingModel = mp.Model.ID
-		if mp.Provider != e.Provider {
+		if mp.Provider != prov {
 			q.PricingModel = mp.Provider + "/" + mp.Model.ID
 		}
 	}
@@ -131,7 +138,7 @@ func (en *Engine) Quote(e *usage.Event) Quote {
 		return q
 	}
 	u := UsageOf(e)
-	o := ov.Match(e.TenantID, e.Provider, names...)
+	o := ov.Match(e.TenantID, prov, names...)
 	if o != nil {
 		q.Override = o
 		q.PricingVersion = fmt.Sprintf("%s+ov%d", cat.Version(), ov.Version())
@@ -144,7 +151,7 @@ func (en *Engine) Quote(e *usage.Event) Quote {
 			q.PricingModel = "override:" + o.Model
 		}
 	case mp != nil:
-		rates := mp.RatesFor(e.ServiceTier, u.Tokens.Prompt, e.TS)
+		rates := mp.RatesFor(e.ServiceTier, u.Tokens.Prompt, ts)
 		q.Breakdown = Compute(rates, mp.Period.Images, u)
 	}
 	if q.Matched && q.Breakdown.Unpriced == "" {

@@ -125,6 +125,8 @@ func TestGoldenCosts(t *testing.T) {
 		{"nebius", ev("nebius", "meta-llama/Llama-3.3-70B-Instruct", usage.Tokens{Prompt: 1000, Completion: 1000}), "0.00053", usage.CostStandard},
 		// 1000 × 0.6 + 1000 × 2.2
 		{"zai", ev("zai", "glm-4.5", usage.Tokens{Prompt: 1000, Completion: 1000}), "0.0028", usage.CostStandard},
+		// alias route name and missing timestamp: 1000 × 0.1 + 1000 × 0.4
+		{"google alias, zero ts", with(ev("google-ai-studio", "gemini-2.0-flash", usage.Tokens{Prompt: 1000, Completion: 1000}), func(e *usage.Event) { e.TS = time.Time{} }), "0.0005", usage.CostStandard},
 		// 1M × 0.02
 		{"embeddings", with(ev("openai", "text-embedding-3-small", usage.Tokens{Prompt: 1_000_000}), func(e *usage.Event) { e.EndpointClass = usage.EndpointEmbeddings }), "0.02", usage.CostStandard},
 		// 90.5 s × 0.0001

@@ -36,7 +36,7 @@ type Expense struct {
 // score from which premium models warn.
 type Ranking struct {
 	Lower, Upper, WarnAt decimal.Decimal
-	byModel      map[*Model]Expense
+	byModel              map[*Model]Expense
 }
 
 // Rank computes expense tiers for the token-priced models of a catalog
