@@ -89,7 +89,7 @@ func BuildCatalog(genai, litellm, manual []byte) ([]ProviderFile, error) {
 				}
 				continue
 			}
-			if _, ok := base.Lookup(lf.Provider, lm.ID, time.Now()); ok {
+			if m, _ := base.resolveMode(lf.Provider, lm.ID, true); m != nil {
 				continue // covered by a genai-prices pattern or prefix
 			}
 			// Fireworks lists ~290 chat models; only its Llama family (the

@@ -208,7 +208,7 @@ type ModelPrice struct {
 //  2. for each candidate: exact id or alias, then a pattern, then the
 //     longest prefix;
 //  3. the candidates with a date or version suffix removed
-//     (-2024-08-06, -20250514, @20240620, -latest, -001);
+//     (-2024-08-06, -20250514, @20240620, -latest, -001, Mistral's -2506);
 //  4. for OpenRouter-style "vendor/model" names, the vendor's own provider
 //     (openrouter "anthropic/claude-sonnet-4" → anthropic "claude-sonnet-4"),
 //     because OpenRouter bills its upstream's list price.
@@ -221,7 +221,7 @@ func (c *Catalog) Lookup(provider, model string, at time.Time) (*ModelPrice, boo
 }
 
 var (
-	dateSuffix  = regexp.MustCompile(`(?i)(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest|-\d{3}|-v\d+(:\d+)?)$`)
+	dateSuffix  = regexp.MustCompile(`(?i)(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest|-\d{3,4}|-v\d+(:\d+)?)$`)
 	vendorToOur = map[string]string{
 		"anthropic": "anthropic", "openai": "openai", "google": "google", "x-ai": "xai", "xai": "xai",
 		"mistralai": "mistral", "mistral": "mistral", "deepseek": "deepseek", "perplexity": "perplexity",
@@ -241,6 +241,13 @@ var (
 )
 
 func (c *Catalog) resolve(provider, model string) (*Model, string) {
+	return c.resolveMode(provider, model, false)
+}
+
+// resolveMode with strict set skips the fallbacks (suffix removal, other
+// providers): the generator uses it to decide whether a reference entry is
+// already covered by a genai-prices match rule.
+func (c *Catalog) resolveMode(provider, model string, strict bool) (*Model, string) {
 	name := strings.ToLower(strings.TrimSpace(model))
 	if name == "" {
 		return nil, ""
@@ -263,6 +270,9 @@ func (c *Catalog) resolve(provider, model string) (*Model, string) {
 				return m, provider
 			}
 		}
+		if strict {
+			return nil, ""
+		}
 		for _, cnd := range cands {
 			if s := dateSuffix.ReplaceAllString(cnd, ""); s != cnd && s != "" {
 				if m := ix.match(s); m != nil {
@@ -270,6 +280,9 @@ func (c *Catalog) resolve(provider, model string) (*Model, string) {
 				}
 			}
 		}
+	}
+	if strict {
+		return nil, ""
 	}
 	if provider == "openrouter" && !strings.Contains(name, "/") {
 		// OpenRouter sometimes answers with the upstream's bare model name.

@@ -204,9 +204,14 @@ func isNotBilled(class string) bool {
 }
 
 // UsageOf extracts the billable quantities of an event. Each event is one
-// request (for per-request fees).
+// request for per-request fees, except when the provider answered with an
+// error status (4xx/5xx requests are not billed a request fee).
 func UsageOf(e *usage.Event) Usage {
 	t := e.Tokens
+	requests := int64(1)
+	if e.HTTPStatus >= 400 {
+		requests = 0
+	}
 	return Usage{
 		Tokens: Tokens{
 			Prompt: t.Prompt, Completion: t.Completion,
@@ -215,7 +220,7 @@ func UsageOf(e *usage.Event) Usage {
 			CompletionAudio: t.CompletionAudio, CompletionImage: t.CompletionImage,
 		},
 		WebSearches:     e.WebSearchRequests,
-		Requests:        1,
+		Requests:        requests,
 		ImageCount:      e.ImageCount,
 		ImageSize:       e.ImageSize,
 		ImageQuality:    e.ImageQuality,

@@ -82,6 +82,8 @@ func TestGoldenCosts(t *testing.T) {
 		{"anthropic web search", with(ev("anthropic", "claude-sonnet-4-5", usage.Tokens{Prompt: 1000, Completion: 100}), func(e *usage.Event) { e.WebSearchRequests = 3 }), "0.0345", usage.CostStandard},
 		// Perplexity request fee: 1000 × 3 + 1000 × 15 + 0.014
 		{"perplexity request fee", ev("perplexity", "sonar-pro", usage.Tokens{Prompt: 1000, Completion: 1000}), "0.032", usage.CostStandard},
+		// a provider error is not billed a request fee
+		{"perplexity error no fee", with(ev("perplexity", "sonar-pro", usage.Tokens{}), func(e *usage.Event) { e.HTTPStatus = 429 }), "0", usage.CostStandard},
 		// at the threshold: base rates: 200000 × 1.25 + 1000 × 10 = 0.25 + 0.01
 		{"gemini 2.5 pro at 200k", ev("google", "gemini-2.5-pro", usage.Tokens{Prompt: 200000, Completion: 1000}), "0.26", usage.CostStandard},
 		// one over: whole request repriced: 200001 × 2.5 + 1000 × 15 = 0.5000025 + 0.015
