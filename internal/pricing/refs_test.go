@@ -299,7 +299,7 @@ func classify(q Quote, u map[string]int64, en *Engine, provider, model string) s
 	}
 	for _, l := range q.Breakdown.Lines {
 		if l.Unit == "request" {
-			return "per-request fee: SpendOps charges it on every request; genai-prices only when the usage names requests"
+			return "per-request search fee genai-prices does not list (OpenAI search-preview models; fee from LiteLLM)"
 		}
 	}
 	mp, ok := en.Catalog().Lookup(provider, model, time.Now())
@@ -307,7 +307,7 @@ func classify(q Quote, u map[string]int64, en *Engine, provider, model string) s
 		return ""
 	}
 	if strings.Contains(mp.Model.Source, "litellm") && strings.Contains(mp.Model.Provenance, "input_audio") {
-		return "modality rate genai-prices lacks, taken from LiteLLM"
+		return "audio tokens at the audio rate (from LiteLLM); genai-prices lacks it and bills them as text"
 	}
 	return ""
 }

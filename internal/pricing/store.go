@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -382,4 +383,52 @@ func parseDec(s sql.NullString) *decimal.Decimal {
 		return nil
 	}
 	return &d
+}
+
+// Reload installs the store's active catalog and current overrides in the
+// engine when they differ from the engine's. It reports whether anything
+// changed.
+func (s *Store) Reload(ctx context.Context, en *Engine) (bool, error) {
+	cat, err := s.Current(ctx)
+	if err != nil {
+		return false, err
+	}
+	ov, err := s.Overrides(ctx)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	if cat.Version() != en.Catalog().Version() {
+		en.SetCatalog(cat)
+		changed = true
+	}
+	if ov.Version() != en.Overrides().Version() {
+		en.SetOverrides(ov)
+		changed = true
+	}
+	return changed, nil
+}
+
+// Watch calls Reload every interval until ctx ends, so a catalog imported or
+// an override added by the CLI (another process) takes effect in a running
+// server without a restart. Errors are logged and retried.
+func (s *Store) Watch(ctx context.Context, en *Engine, interval time.Duration, logger *slog.Logger) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := s.Reload(ctx, en)
+			if err != nil {
+				logger.Error("pricing reload", "err", err)
+			} else if changed {
+				logger.Info("pricing reloaded", "catalog", en.Catalog().Version(), "overrides", en.Overrides().Version())
+			}
+		}
+	}
 }

@@ -241,6 +241,14 @@ func TestImportLiteLLM(t *testing.T) {
 	if _, _, err := Import("csv", nil, base); err == nil {
 		t.Fatal("unknown format accepted")
 	}
+	// A running engine picks up the stored version (and overrides) on reload.
+	en := newTestEngine(t, nil)
+	if changed, err := st.Reload(t.Context(), en); err != nil || !changed || en.Catalog().Version() != saved.Version() {
+		t.Fatalf("reload: %v %v %s", changed, err, en.Catalog().Version())
+	}
+	if changed, _ := st.Reload(t.Context(), en); changed {
+		t.Fatal("second reload changed")
+	}
 	vs, _ := st.Versions(t.Context())
 	if len(vs) != 1 || !vs[0].Active || vs[0].Source != "import:litellm" {
 		t.Fatalf("versions %+v", vs)
