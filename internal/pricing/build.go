@@ -40,29 +40,7 @@ func BuildCatalog(genai, litellm, manual []byte) ([]ProviderFile, error) {
 	files := map[string]*ProviderFile{}
 	for i := range gp {
 		pf := gp[i]
-		if pf.Provider == "openrouter" {
-			var keep []Model
-			for _, m := range pf.Models {
-				for _, v := range openRouterVendors {
-					if strings.HasPrefix(m.ID, v) {
-						keep = append(keep, m)
-						break
-					}
-				}
-			}
-			pf.Models = keep
-		}
-		if pf.Provider == "google" {
-			// genai-prices' google provider includes Vertex AI's Claude
-			// models; SpendOps' google is the Gemini API, which has none.
-			var keep []Model
-			for _, m := range pf.Models {
-				if !strings.Contains(m.ID, "claude") {
-					keep = append(keep, m)
-				}
-			}
-			pf.Models = keep
-		}
+		pf.Models = keepModels(pf.Provider, pf.Models)
 		files[pf.Provider] = &pf
 	}
 	base, err := NewCatalog(flatten(files), "genai", time.Time{})
@@ -148,6 +126,32 @@ func BuildCatalog(genai, litellm, manual []byte) ([]ProviderFile, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// keepModels drops genai-prices entries SpendOps does not want: OpenRouter
+// models of minor vendors (OpenRouter reports each request's cost itself),
+// and the Claude models of genai-prices' google provider (Vertex AI; the
+// Gemini API serves none).
+func keepModels(provider string, ms []Model) []Model {
+	var keep []Model
+	for _, m := range ms {
+		switch provider {
+		case "openrouter":
+			for _, v := range openRouterVendors {
+				if strings.HasPrefix(m.ID, v) {
+					keep = append(keep, m)
+					break
+				}
+			}
+		case "google":
+			if !strings.Contains(m.ID, "claude") {
+				keep = append(keep, m)
+			}
+		default:
+			keep = append(keep, m)
+		}
+	}
+	return keep
 }
 
 func flatten(m map[string]*ProviderFile) []ProviderFile {

@@ -111,6 +111,12 @@ func TestGoldenCosts(t *testing.T) {
 		{"deepseek off-peak", with(ev("deepseek", "deepseek-chat", usage.Tokens{Prompt: 1_000_000, Completion: 1_000_000}), func(e *usage.Event) { e.TS = time.Date(2026, 8, 1, 20, 0, 0, 0, time.UTC) }), "0.685", usage.CostStandard},
 		// xAI cached (LiteLLM #14874 double count): 200 × 3 + 800 × 0.75 + 100 × 15
 		{"xai cached", ev("xai", "grok-3", usage.Tokens{Prompt: 1000, CacheRead: 800, Completion: 100}), "0.0027", usage.CostStandard},
+		// Helicone #4893: Grok 3 mini via OpenRouter must not take the "fast" variant's price and must
+		// price cache reads: 200 × 0.3 + 800 × 0.075 + 100 × 0.5 = 0.00006 + 0.00006 + 0.00005
+		{"openrouter grok-3-mini cached", ev("openrouter", "x-ai/grok-3-mini", usage.Tokens{Prompt: 1000, CacheRead: 800, Completion: 100}), "0.00017", usage.CostStandard},
+		// Helicone #2983: a new dated snapshot is priced as its model, not left unpriced:
+		// 1000 × 2.5 + 1000 × 10
+		{"new dated snapshot", ev("openai", "gpt-4o-2099-01-01", usage.Tokens{Prompt: 1000, Completion: 1000}), "0.0125", usage.CostStandard},
 		// 1000 × 0.59 + 1000 × 0.79
 		{"groq", ev("groq", "llama-3.3-70b-versatile", usage.Tokens{Prompt: 1000, Completion: 1000}), "0.00138", usage.CostStandard},
 		// 1000 × 0.23 + 1000 × 0.4

@@ -28,6 +28,9 @@ func importAt(format string, data []byte, base *Catalog, now time.Time) (*Catalo
 		files, err = ConvertLiteLLM(data)
 	case "genai-prices":
 		files, err = ConvertGenAI(data)
+		for i := range files {
+			files[i].Models = keepModels(files[i].Provider, files[i].Models)
+		}
 	default:
 		return nil, Diff{}, fmt.Errorf("import %q: %w", format, ErrUnknownFormat)
 	}

@@ -255,6 +255,20 @@ func TestImportLiteLLM(t *testing.T) {
 	}
 }
 
+// The builtin catalog is built from genai-prices, so importing the same
+// genai-prices data changes no price.
+func TestImportGenAIIsNoOp(t *testing.T) {
+	_, diff, err := importAt("genai-prices", genaiData(t), mustLoad(t), aug2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diff.Changes) != 0 {
+		var b strings.Builder
+		diff.Print(&b)
+		t.Fatalf("%d changes:\n%.1500s", len(diff.Changes), b.String())
+	}
+}
+
 func TestExpenseTiers(t *testing.T) {
 	c := mustLoad(t)
 	rk := Rank(c, aug2026)
