@@ -229,6 +229,9 @@ func UsageOf(e *usage.Event) Usage {
 	}
 }
 
+// maxUnpricedTracked bounds the in-memory unpriced-model tracker.
+const maxUnpricedTracked = 1000
+
 // UnpricedModel counts events whose model had no catalog price.
 type UnpricedModel struct {
 	Provider string `json:"provider"`
@@ -245,10 +248,16 @@ func (en *Engine) noteUnpriced(e *usage.Event, known bool) {
 	}
 	k := [2]string{e.Provider, model}
 	en.mu.Lock()
+	if _, seen := en.unpriced[k]; !seen && len(en.unpriced) >= maxUnpricedTracked {
+		// Clients choose model names; past the cap, new names share one
+		// bucket so the tracker cannot grow without bound.
+		k = [2]string{"*", "(other models)"}
+		model = k[1]
+	}
 	u := en.unpriced[k]
 	first := u == nil
 	if first {
-		u = &UnpricedModel{Provider: e.Provider, Model: model}
+		u = &UnpricedModel{Provider: k[0], Model: model}
 		en.unpriced[k] = u
 	}
 	u.Events++

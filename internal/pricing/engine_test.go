@@ -202,6 +202,18 @@ func TestProviderCostKeepsCalculated(t *testing.T) {
 	}
 }
 
+func TestUnpricedTrackerIsBounded(t *testing.T) {
+	en := newTestEngine(t, nil)
+	for i := 0; i < maxUnpricedTracked+50; i++ {
+		e := usage.Event{Provider: "openai", Model: "junk-" + itoa(int64(i)), TS: aug2026}
+		en.Price(&e)
+	}
+	u := en.Unpriced()
+	if len(u) != maxUnpricedTracked+1 || u[0].Model != "(other models)" || u[0].Events != 50 {
+		t.Fatalf("%d entries, first %+v", len(u), u[0])
+	}
+}
+
 func TestOverrides(t *testing.T) {
 	ov := NewOverrideSet(3, []Override{
 		{ID: 1, TenantID: "*", Model: "*", MarkupPct: decp("10")},
