@@ -433,7 +433,6 @@ func TestQueryPlans(t *testing.T) {
 		}
 		rows.Close()
 		p := strings.Join(plan, "; ")
-		t.Log(p)
 		if strings.Contains(p, "TEMP B-TREE") || strings.Contains(p, "SCAN e") && len(f.Dims) > 0 {
 			t.Errorf("filter %+v: plan sorts or scans: %s", f, p)
 		}
