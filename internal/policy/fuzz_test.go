@@ -81,7 +81,7 @@ func FuzzModelFromRequest(f *testing.F) {
 			_ = ms
 			Evaluate(keys.Policy{Models: []string{"openai:gpt-4*"}}, in)
 		}
-		if !utf8.Valid(body) || bytes.Count(body, []byte("[")) + bytes.Count(body, []byte("{")) > 500 {
+		if !utf8.Valid(body) || bytes.Count(body, []byte("["))+bytes.Count(body, []byte("{")) > 500 {
 			return
 		}
 		s := scanner{b: body}

@@ -177,10 +177,6 @@ func hdr(kv ...string) http.Header {
 	return h
 }
 
-const (
-	ok403 = 0 // marker: pass
-)
-
 // TestModelPolicy covers the model allow-list and each way around it.
 func TestModelPolicy(t *testing.T) {
 	pol := keys.Policy{Models: []string{
@@ -200,17 +196,17 @@ func TestModelPolicy(t *testing.T) {
 	bomb := gz(make([]byte, 4096))
 
 	type tc struct {
-		name     string
-		prov     string
-		method   string
-		path     string
-		query    string
-		h        http.Header
-		body     []byte
-		trunc    bool
-		maxDec   int64
-		status   int    // 0: allowed
-		msg      string // checked when set
+		name      string
+		prov      string
+		method    string
+		path      string
+		query     string
+		h         http.Header
+		body      []byte
+		trunc     bool
+		maxDec    int64
+		status    int    // 0: allowed
+		msg       string // checked when set
 		wantModel string
 	}
 	uncheck := msgUncheckable
