@@ -229,14 +229,14 @@ func addPair(pairs []pair, k, v string) ([]pair, *Denial) {
 	}
 	k = strings.ToLower(k)
 	if v == "" {
-		return nil, invalidDims("empty value for dimension %q", k)
+		return nil, invalidDims("empty value for dimension %s", quoteShort(k))
 	}
 	if !validValueChars(v) {
-		return nil, invalidDims("value of dimension %q has a control or invisible character", k)
+		return nil, invalidDims("value of dimension %s has a control or invisible character", quoteShort(k))
 	}
 	for _, kv := range pairs {
 		if kv.k == k {
-			return nil, invalidDims("duplicate dimension key %q", k)
+			return nil, invalidDims("duplicate dimension key %s", quoteShort(k))
 		}
 	}
 	return append(pairs, pair{k, v}), nil
