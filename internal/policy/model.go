@@ -106,12 +106,15 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 	if in.BodyTruncated && strict {
 		return f, uncheckable(http.StatusRequestEntityTooLarge, "body too large to inspect")
 	}
+	if !strict && len(in.Header.Values("Content-Encoding")) > 0 {
+		// Decompressing costs memory and time; only a restrictive list
+		// needs it. The model then goes unreported (rare: few clients
+		// compress requests).
+		return f, nil
+	}
 	body, d := decodeBody(in)
 	if d != nil {
-		if strict {
-			return f, d
-		}
-		return f, nil
+		return f, d
 	}
 	cts := in.Header.Values("Content-Type")
 	if len(cts) > 1 && strict {

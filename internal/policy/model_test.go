@@ -360,9 +360,14 @@ func TestUnrestrictedSkipsInspection(t *testing.T) {
 		}
 	}
 	// The model is still reported for the usage event.
-	dec := Evaluate(keys.Policy{}, Input{Provider: "openai", Header: hdr("Content-Encoding", "gzip"), Body: gz([]byte(`{"model":"gpt-5"}`))})
+	dec := Evaluate(keys.Policy{}, Input{Provider: "openai", Header: hdr("Content-Type", "text/plain"), Body: []byte(` {"model":"gpt-5"}`)})
 	if dec.Model != "gpt-5" {
 		t.Errorf("Model = %q", dec.Model)
+	}
+	// Compressed bodies are not decompressed for unrestricted keys.
+	dec = Evaluate(keys.Policy{}, Input{Provider: "openai", Header: hdr("Content-Encoding", "gzip"), Body: gz([]byte(`{"model":"gpt-5"}`))})
+	if dec.Model != "" || dec.Denial != nil {
+		t.Errorf("decision %+v", dec)
 	}
 }
 
