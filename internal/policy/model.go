@@ -543,8 +543,8 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 			if err := mark(1); err != nil {
 				return err
 			}
-			if s.peek() == 'n' {
-				return s.lit("null")
+			if done, err := s.nullOrNotArray(); done {
+				return err
 			}
 			return s.array(func() error {
 				m, ok, err := s.modelValue()
@@ -558,8 +558,8 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 			if err := mark(2); err != nil {
 				return err
 			}
-			if s.peek() == 'n' {
-				return s.lit("null")
+			if done, err := s.nullOrNotArray(); done {
+				return err
 			}
 			return s.array(func() error {
 				switch s.peek() {
@@ -598,6 +598,21 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 		err = errBadJSON
 	}
 	return primary, all, err
+}
+
+// nullOrNotArray consumes a value that is not an array: null is no model,
+// anything else an error. done is false when an array is next.
+func (s *scanner) nullOrNotArray() (done bool, err error) {
+	switch s.peek() {
+	case '[':
+		return false, nil
+	case 'n':
+		return true, s.lit("null")
+	}
+	if err := s.skip(1); err != nil {
+		return true, err
+	}
+	return true, errModelNotString
 }
 
 // modelValue reads a model value: a string (ok), null (not ok), anything
