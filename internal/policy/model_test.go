@@ -248,6 +248,8 @@ func TestModelPolicy(t *testing.T) {
 		{name: "kelvin-free fold", body: []byte(`{"mOdEl":"gpt-5"}`), status: 403},
 		{name: "unicode escape key", body: []byte(`{"\u006dodel":"gpt-5"}`), status: 403},
 		{name: "escaped duplicate", body: []byte(`{"\u006dodel":"gpt-4.1-mini","model":"gpt-5"}`), status: 400},
+		{name: "spaced key is another key", body: []byte(`{" model":"gpt-5","model":"gpt-4.1-mini"}`)},
+		{name: "fullwidth key is another key", body: []byte(`{"ｍodel":"gpt-5"}`)},
 		{name: "escaped value", body: []byte(`{"model":"gpt-\u0035"}`), status: 403},
 		{name: "number model", body: []byte(`{"model":5}`), status: 400, msg: uncheck + `"model" is not a string`},
 		{name: "array model", body: []byte(`{"model":["gpt-5"]}`), status: 400},
