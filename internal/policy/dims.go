@@ -153,7 +153,7 @@ func parseDimsValue(v string, maxPairs int) ([]pair, *Denial) {
 	if v[0] == '{' {
 		return parseDimsJSON(v, maxPairs)
 	}
-	var pairs []pair
+	pairs := make([]pair, 0, min(maxPairs, 8))
 	for elem := range strings.SplitSeq(v, ",") {
 		elem = strings.TrimFunc(elem, unicode.IsSpace)
 		if elem == "" {
@@ -184,7 +184,7 @@ func parseDimsValue(v string, maxPairs int) ([]pair, *Denial) {
 
 func parseDimsJSON(v string, maxPairs int) ([]pair, *Denial) {
 	s := scanner{b: []byte(v)}
-	var pairs []pair
+	pairs := make([]pair, 0, min(maxPairs, 8))
 	var d *Denial
 	err := s.object(func(raw []byte, esc bool) error {
 		if len(pairs) == maxPairs {
