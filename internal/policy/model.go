@@ -76,10 +76,10 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 	var f found
 	dialect := in.Dialect
 	if dialect == "" {
+		dialect = builtinDialects[prov]
+	}
+	if dialect == "" {
 		dialect = provider.DialectOpenAI
-		if prov == "google" {
-			dialect = provider.DialectGemini
-		}
 	}
 	gemini := dialect == provider.DialectGemini
 	if gemini {
@@ -99,6 +99,9 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 		if q != "" {
 			f.all = append(f.all, q)
 		}
+	}
+	if strict && dialect == provider.DialectOpenAI && isFileBatch(in.Method, in.Path) {
+		return f, &Denial{Type: DenialModel, Message: msgUncheckable + "batch jobs read their models from an uploaded file", Status: http.StatusForbidden}
 	}
 	if len(in.Body) == 0 && !in.BodyTruncated {
 		return f, nil
@@ -158,6 +161,31 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 	}
 	f.all = append(f.all, bodyModels...)
 	return f, nil
+}
+
+// builtinDialects maps built-in provider names to their dialects, for
+// callers that leave Input.Dialect empty.
+var builtinDialects = func() map[string]provider.Dialect {
+	m := map[string]provider.Dialect{}
+	for _, d := range provider.Builtins() {
+		m[d.Name] = d.Dialect
+	}
+	return m
+}()
+
+// isFileBatch reports whether a request creates an OpenAI-style batch job,
+// whose requests (and models) live in a previously uploaded file: POST
+// .../batches (OpenAI, Groq and other OpenAI-compatible hosts) or
+// .../batch/jobs (Mistral).
+func isFileBatch(method, p string) bool {
+	if !strings.EqualFold(method, http.MethodPost) {
+		return false
+	}
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	p = strings.ToLower(strings.TrimRight(p, "/"))
+	return strings.HasSuffix(p, "/batches") || strings.HasSuffix(p, "/batch/jobs")
 }
 
 // stripModelsPrefix turns Gemini's resource name "models/x" into "x"; tuned
@@ -513,13 +541,14 @@ func codeUnits(b []byte, enc string, max int) ([]uint32, error) {
 
 // scanJSONBody reads the model names of a JSON object body: the top-level
 // "model" (returned first), "models" (OpenRouter's fallback list),
-// "fallbacks" (strings or objects with "model") and "requests" (batch
-// entries with "model" or "params.model": Anthropic message batches, Gemini
-// batch embeddings). Keys match case-insensitively after unescaping; a key
+// "fallbacks" (strings or objects with "model"), "requests" (batch entries
+// with "model" or "params.model": Anthropic message batches, Gemini batch
+// embeddings), "session.model" (OpenAI realtime sessions and client
+// secrets) and "data_source.model" (OpenAI eval runs). Keys match case-insensitively after unescaping; a key
 // seen twice is an error, as is a "model" that is neither string nor null.
 func scanJSONBody(b []byte) (primary string, all []string, err error) {
 	s := scanner{b: b}
-	var seen [4]bool
+	var seen [6]bool
 	mark := func(i int) error {
 		if seen[i] {
 			return errDupModel
@@ -588,6 +617,17 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 				}
 				return s.skip(2)
 			})
+		case keyIs(raw, esc, "session"), keyIs(raw, esc, "data_source"):
+			i := 4
+			if keyIs(raw, esc, "data_source") {
+				i = 5
+			}
+			if err := mark(i); err != nil {
+				return err
+			}
+			if s.peek() == '{' {
+				return s.nestedModels(&all, false)
+			}
 		}
 		return s.skip(1)
 	})

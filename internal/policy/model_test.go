@@ -271,6 +271,15 @@ func TestModelPolicy(t *testing.T) {
 			body: []byte(`{"requests":[{"custom_id":"a","params":{"model":"claude-sonnet-4-5"}},{"custom_id":"b","params":{"model":"claude-opus-4-1"}}]}`), status: 403},
 		{name: "anthropic batch allowed", prov: "anthropic", path: "/v1/messages/batches",
 			body: []byte(`{"requests":[{"custom_id":"a","params":{"model":"claude-sonnet-4-5"}}]}`)},
+		{name: "realtime client secret", path: "/v1/realtime/client_secrets", body: []byte(`{"session":{"type":"realtime","model":"gpt-realtime"}}`), status: 403},
+		{name: "eval run", path: "/v1/evals/e1/runs", body: []byte(`{"data_source":{"type":"completions","model":"gpt-5"}}`), status: 403},
+		{name: "eval run allowed", path: "/v1/evals/e1/runs", body: []byte(`{"data_source":{"type":"completions","model":"gpt-4.1-mini"}}`)},
+		{name: "openai file batch", path: "/v1/batches", body: []byte(`{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h"}`),
+			status: 403, msg: uncheck + "batch jobs read their models from an uploaded file"},
+		{name: "groq file batch trailing slash", prov: "groq", path: "/openai/v1/batches/", body: []byte(`{}`), status: 403, msg: uncheck + "batch jobs read their models from an uploaded file"},
+		{name: "mistral batch", prov: "mistral", path: "/v1/batch/jobs", body: []byte(`{"model":"x"}`), status: 403, msg: uncheck + "batch jobs read their models from an uploaded file"},
+		{name: "batch listing passes", method: "GET", path: "/v1/batches"},
+		{name: "batch cancel passes", path: "/v1/batches/b1/cancel"},
 		{name: "multipart allowed", body: mpAllowed, h: hdr("Content-Type", mpCT), wantModel: "whisper-1"},
 		{name: "multipart blocked", body: mpBlocked, h: hdr("Content-Type", mpCT2), status: 403},
 		{name: "multipart field case", body: mpCase, h: hdr("Content-Type", mpCT3), status: 403},
@@ -342,7 +351,7 @@ func TestModelPolicy(t *testing.T) {
 				if tt.msg != "" && dec.Denial.Message != tt.msg {
 					t.Fatalf("message\n got %q\nwant %q", dec.Denial.Message, tt.msg)
 				}
-				if tt.status == 403 && dec.Denial.Message != MsgModelNotAllowed {
+				if tt.msg == "" && tt.status == 403 && dec.Denial.Message != MsgModelNotAllowed {
 					t.Fatalf("403 message %q", dec.Denial.Message)
 				}
 			}
@@ -452,4 +461,28 @@ func TestEvaluateOrder(t *testing.T) {
 			t.Fatalf("%+v", d)
 		}
 	})
+}
+
+func TestCustomDialect(t *testing.T) {
+	pol := keys.Policy{Models: []string{"vertex:gemini-2.5-flash*"}}
+	in := Input{Provider: "vertex", Dialect: "gemini", Method: "POST",
+		Path: "/v1/projects/p/locations/us/publishers/google/models/gemini-2.5-pro:generateContent", Header: http.Header{}}
+	if d := Evaluate(pol, in).Denial; d == nil || d.Status != 403 {
+		t.Fatalf("gemini-dialect custom provider: %+v", d)
+	}
+	in.Path = "/v1/projects/p/locations/us/publishers/google/models/gemini-2.5-flash:generateContent"
+	if d := Evaluate(pol, in).Denial; d != nil {
+		t.Fatalf("allowed model denied: %+v", d)
+	}
+	// Without the dialect, an unknown provider is openai-compatible: the
+	// URL is not read, and POST .../batches is refused.
+	in.Dialect = ""
+	in.Path = "/v1/models/gemini-2.5-pro:generateContent"
+	if d := Evaluate(pol, in).Denial; d != nil {
+		t.Fatalf("openai-compatible custom provider: %+v", d)
+	}
+	in.Path = "/v1/batches"
+	if d := Evaluate(pol, in).Denial; d == nil || d.Status != 403 {
+		t.Fatalf("file batch: %+v", d)
+	}
 }
