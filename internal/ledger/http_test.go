@@ -189,7 +189,7 @@ func TestHTTPFiltersAndErrors(t *testing.T) {
 		t.Errorf("request_id = %v", got)
 	}
 	from := url.QueryEscape(baseTS.Add(10 * time.Second).Format(time.RFC3339))
-	to := url.QueryEscape(baseTS.Add(12*time.Second).In(time.FixedZone("", 2*3600)).Format(time.RFC3339))
+	to := url.QueryEscape(baseTS.Add(12 * time.Second).In(time.FixedZone("", 2*3600)).Format(time.RFC3339))
 	got, _ = list("from=" + from + "&to=" + to + "&key_id=key_a&model=gpt-4o")
 	if !slices.Equal(got, []string{"req-00011", "req-00010"}) {
 		t.Errorf("from/to = %v", got)

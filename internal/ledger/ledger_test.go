@@ -499,3 +499,59 @@ func TestUpdateCostsAndUnpriced(t *testing.T) {
 		t.Errorf("unpriced after re-pricing = %+v", ms)
 	}
 }
+
+// BenchmarkInsertEvents measures direct batch inserts of 500 events with
+// two dimensions each.
+func BenchmarkInsertEvents(b *testing.B) {
+	l := newLedger(b)
+	batch := make([]usage.Event, 500)
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := range batch {
+			batch[i] = mkEvent(n*500 + i)
+			batch[i].RequestID = fmt.Sprintf("req-%09d", n*500+i)
+			batch[i].Dims = map[string]string{"team": "search", "app": "web"}
+		}
+		if err := l.InsertEvents(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkQueryDimPage measures one 100-event page of dim.team=search
+// (a tenth of the rows) deep into a 50,000-event ledger, by cursor.
+func BenchmarkQueryDimPage(b *testing.B) {
+	l := newLedger(b)
+	const n = 50000
+	teams := []string{"search", "ads", "infra", "ml", "web", "data", "core", "apps", "sec", "ops"}
+	for s := 0; s < n; s += 1000 {
+		batch := make([]usage.Event, 1000)
+		for i := range batch {
+			batch[i] = mkEvent(s + i)
+			batch[i].RequestID = fmt.Sprintf("req-%09d", s+i)
+			batch[i].Dims = map[string]string{"team": teams[(s+i)%len(teams)], "app": "web"}
+		}
+		if err := l.InsertEvents(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f := Filter{Dims: map[string]string{"team": "search"}, Limit: 1000}
+	var cursor string
+	for range 3 { // start the timed pages 3,000 matches deep
+		_, next, err := l.QueryEvents(context.Background(), f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.After, cursor = next, next
+	}
+	f.Limit = 100
+	b.ResetTimer()
+	for range b.N {
+		f.After = cursor
+		evs, _, err := l.QueryEvents(context.Background(), f)
+		if err != nil || len(evs) != 100 {
+			b.Fatal(len(evs), err)
+		}
+	}
+}
