@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,7 +17,10 @@ import (
 	"github.com/spendops/spendops/internal/extract"
 	"github.com/spendops/spendops/internal/extract/openai"
 	"github.com/spendops/spendops/internal/keys"
+	"github.com/spendops/spendops/internal/ledger"
+	"github.com/spendops/spendops/internal/pipeline"
 	"github.com/spendops/spendops/internal/policy"
+	"github.com/spendops/spendops/internal/pricing"
 	"github.com/spendops/spendops/internal/proxy"
 	"github.com/spendops/spendops/internal/usage"
 )
@@ -42,9 +47,10 @@ type wiring struct {
 	ui             http.Handler
 	closers        []func(context.Context) error
 	ready          func(context.Context) error
+	background     []func(context.Context)
 }
 
-func wire(_ context.Context, in wireInput) (*wiring, error) {
+func wire(ctx context.Context, in wireInput) (*wiring, error) {
 	maxDecoded := in.cfg.Proxy.MaxJSONBody
 	w := &wiring{
 		mounts:         map[string]http.Handler{},
@@ -66,6 +72,55 @@ func wire(_ context.Context, in wireInput) (*wiring, error) {
 			return res
 		},
 	}
+
+	// Ledger, pricing and the pipeline between them.
+	led, err := ledger.Open(ctx, in.db, in.logger.With("component", "ledger"))
+	if err != nil {
+		return nil, err
+	}
+	pst, err := pricing.OpenStore(ctx, in.db)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := pst.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ov, err := pst.Overrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	en, err := pricing.NewEngine(pricing.EngineConfig{Catalog: cat, Overrides: ov, Logger: in.logger.With("component", "pricing")})
+	if err != nil {
+		return nil, err
+	}
+	pl, err := pipeline.New(pipeline.Config{
+		Store: led, Pricer: en, Logger: in.logger.With("component", "pipeline"),
+		SpoolDir:  filepath.Join(in.cfg.DataDir, "spool"),
+		QueueSize: in.cfg.Pipeline.QueueSize, BatchSize: in.cfg.Pipeline.BatchSize, FlushInterval: in.cfg.Pipeline.BatchWait.Duration,
+	})
+	if err != nil {
+		return nil, err
+	}
+	in.reg.MustRegister(pl.Collectors()...)
+	events := LedgerEvents{L: led}
+	w.sink = pl
+	w.closers = append(w.closers, pl.Close)
+	w.ready = func(context.Context) error { return pl.Ready() }
+	lh := ledger.NewHandler(led)
+	w.mounts["/api/v1/events"] = lh
+	w.mounts["/api/v1/denials"] = lh
+	w.mounts["/api/v1/unpriced-models"] = lh
+	// The pricing API's name for the same list.
+	w.mounts["/api/v1/pricing/unpriced"] = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/api/v1/unpriced-models"
+		lh.ServeHTTP(rw, r2)
+	})
+	w.mounts["/api/v1/pricing"] = pricing.NewHandler(pricing.HandlerConfig{Engine: en, Store: pst, Events: events, Logger: in.logger.With("component", "pricing")})
+	w.background = append(w.background, func(ctx context.Context) {
+		watchPricing(ctx, pst, en, events, 5*time.Second, in.logger.With("component", "pricing"))
+	})
 	return w, nil
 }
 
