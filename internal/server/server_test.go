@@ -41,6 +41,10 @@ func mockProvider() http.Handler {
 		}
 		_ = json.Unmarshal(body, &req)
 		switch {
+		case req.Model == "rate-limited":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(429)
+			_, _ = io.WriteString(w, `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`)
 		case strings.HasSuffix(r.URL.Path, "/messages"):
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"id":"msg_1","type":"message","role":"assistant","model":%q,"content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":100,"cache_creation_input_tokens":200,"cache_read_input_tokens":300,"output_tokens":50}}`, req.Model)
@@ -64,11 +68,15 @@ func mockProvider() http.Handler {
 	})
 }
 
-func start(t *testing.T, dir string, up *httptest.Server) *env {
+func start(t *testing.T, dir string, up *httptest.Server, mutate ...func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr, cfg.DataDir, cfg.AdminToken = "127.0.0.1:0", dir, adminToken
 	cfg.Upstreams = map[string]string{"openai": up.URL, "anthropic": up.URL, "mistral": up.URL}
+	cfg.Log.Access = new(bool)
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
