@@ -121,6 +121,11 @@ func wire(ctx context.Context, in wireInput) (*wiring, error) {
 	w.background = append(w.background, func(ctx context.Context) {
 		watchPricing(ctx, pst, en, events, 5*time.Second, in.logger.With("component", "pricing"))
 	})
+	if in.cfg.Pricing.Sync.URL != "" {
+		ps := &priceSync{cfg: in.cfg.Pricing.Sync, store: pst, engine: en, events: events,
+			client: &http.Client{Timeout: time.Minute}, logger: in.logger.With("component", "pricing-sync")}
+		w.background = append(w.background, ps.run)
+	}
 	return w, nil
 }
 
