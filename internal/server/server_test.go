@@ -366,3 +366,39 @@ func TestDrainKeepsEveryEvent(t *testing.T) {
 		t.Fatalf("%d of %d completed requests have no event after SIGTERM", missing, len(ids))
 	}
 }
+
+// A policy change through the admin API reaches the proxy within 1 second,
+// and the audit log records it.
+func TestPolicyChangeWithinOneSecond(t *testing.T) {
+	up := httptest.NewServer(mockProvider())
+	defer up.Close()
+	e := start(t, t.TempDir(), up)
+	key := e.createKey(t, nil)
+	id := strings.SplitN(strings.TrimPrefix(key, "aso_k_"), ".", 2)[0]
+	if res, _ := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini"}`); res.StatusCode != 200 {
+		t.Fatalf("before: %d", res.StatusCode)
+	}
+	code, out := e.admin(t, "PATCH", "/api/v1/keys/"+id, map[string]any{"policy": map[string]any{"providers": []string{"anthropic"}}})
+	if code != 200 {
+		t.Fatalf("patch: %d %v", code, out)
+	}
+	changed := time.Now()
+	for {
+		res, _ := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini"}`)
+		if res.StatusCode == 403 {
+			break
+		}
+		if time.Since(changed) > time.Second {
+			t.Fatalf("policy change not in force after 1s (status %d)", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, out = e.admin(t, "PATCH", "/api/v1/keys/"+id, map[string]any{"policy": map[string]any{"models": []string{"openai:gpt-4*", "bad pattern"}}})
+	if code != 400 {
+		t.Fatalf("invalid policy accepted: %d %v", code, out)
+	}
+	_, out = e.admin(t, "GET", "/api/v1/audit?key_id="+id, nil)
+	if s := fmt.Sprint(out); !strings.Contains(s, "create") || !strings.Contains(s, "policy_change") {
+		t.Fatalf("audit = %v", out)
+	}
+}
