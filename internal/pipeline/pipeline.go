@@ -362,7 +362,7 @@ func (p *Pipeline) syncLoop() {
 		case <-p.syncStop:
 			return
 		case <-t.C:
-			if err := p.spool.syncActive(); err != nil {
+			if err := p.spool.syncNow(); err != nil {
 				p.spoolFailing.Store(true)
 				p.log.Error("spool fsync failed: spooled records may not survive a power loss", "err", err)
 			}
@@ -628,10 +628,7 @@ type replayBatch struct {
 func (p *Pipeline) replayStep() bool {
 	if p.rb == nil {
 		if p.rd == nil {
-			seg, ok, err := p.spool.oldest()
-			if err != nil {
-				p.log.Error("spool seal failed", "err", err)
-			}
+			seg, ok := p.spool.oldest()
 			if !ok {
 				return false
 			}
