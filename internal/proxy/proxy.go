@@ -149,7 +149,13 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// Relay buffers: streams sit in Read for seconds holding their buffer, so
+// they get a small one (SSE events are small); bodies of known length get a
+// larger one for throughput.
+var (
+	bodyBufPool   = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	streamBufPool = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
+)
 
 // exchange carries one request's state from arrival to its event.
 type exchange struct {
@@ -396,8 +402,12 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 
 	// Relay. The client gets each chunk (and a flush) before the observer
 	// sees it, so extraction never delays the client's bytes.
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	pool := &bodyBufPool
+	if stream {
+		pool = &streamBufPool
+	}
+	bp := pool.Get().(*[]byte)
+	defer pool.Put(bp)
 	buf := *bp
 	var cutErr error
 	clientGone := false
