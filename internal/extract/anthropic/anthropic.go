@@ -49,6 +49,7 @@ import (
 	"mime"
 	"strings"
 
+	"github.com/spendops/spendops/internal/extract/internal/textcount"
 	"github.com/spendops/spendops/internal/sse"
 	"github.com/spendops/spendops/internal/usage"
 )
@@ -119,12 +120,12 @@ type extractor struct {
 	deltaRaw  []byte   // the latest message_delta's usage, as received
 	hasDelta  bool
 	id, model string
-	text      textTally
+	text      textcount.Tally
 }
 
 // New returns the extractor for one Anthropic response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Path), text: textTally{counter: req.Counter},
+	e := &extractor{ep: classify(req.Path), text: textcount.Tally{Counter: req.Counter},
 		read: req.Method == "GET" || req.Method == "HEAD"}
 	switch e.ep {
 	case epMessages, epComplete:
@@ -214,8 +215,8 @@ func (e *extractor) Report() usage.Report {
 		}
 		e.reportStream(&r)
 	}
-	r.OutputChars = e.text.chars
-	r.OutputTokensEstimate = e.text.estimate()
+	r.OutputChars = e.text.Chars()
+	r.OutputTokensEstimate = e.text.Estimate()
 	return r
 }
 
@@ -276,17 +277,17 @@ func (e *extractor) reportJSON(r *usage.Report) {
 	r.ResponseModel = m.Model
 	r.GenerationID = m.ID
 	if e.ep == epComplete {
-		e.text.add(m.Completion)
+		e.text.Add(m.Completion)
 		return
 	}
 	for _, b := range m.Content {
 		switch b.Type {
 		case "text":
-			e.text.add(b.Text)
+			e.text.Add(b.Text)
 		case "thinking":
-			e.text.add(b.Thinking)
+			e.text.Add(b.Thinking)
 		case "tool_use", "server_tool_use":
-			e.text.add(compactJSON(b.Input))
+			e.text.Add(compactJSON(b.Input))
 		}
 	}
 	u, ok := parseUsage(m.Usage)
@@ -361,14 +362,14 @@ func (e *extractor) onEvent(ev sse.Event) {
 		}
 		switch se.Delta.Type {
 		case "text_delta":
-			e.text.add(se.Delta.Text)
+			e.text.Add(se.Delta.Text)
 		case "thinking_delta":
-			e.text.add(se.Delta.Thinking)
+			e.text.Add(se.Delta.Thinking)
 		case "input_json_delta":
-			e.text.add(se.Delta.PartialJSON)
+			e.text.Add(se.Delta.PartialJSON)
 		}
 	case "completion":
-		e.text.add(se.Completion)
+		e.text.Add(se.Completion)
 	}
 	// An "error" event (overloaded_error, api_error) ends the stream; the
 	// usage merged so far is what the report gives.

@@ -44,6 +44,7 @@ import (
 	"mime"
 	"strings"
 
+	"github.com/spendops/spendops/internal/extract/internal/textcount"
 	"github.com/spendops/spendops/internal/sse"
 	"github.com/spendops/spendops/internal/usage"
 )
@@ -128,14 +129,14 @@ type extractor struct {
 	metaRaw   []byte
 	hasMeta   bool
 	model, id string
-	text      textTally
+	text      textcount.Tally
 	searches  map[int64]map[uint64]struct{}
 	nSearches int
 }
 
 // New returns the extractor for one Gemini response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Method, req.Path), text: textTally{counter: req.Counter}}
+	e := &extractor{ep: classify(req.Method, req.Path), text: textcount.Tally{Counter: req.Counter}}
 	switch e.ep {
 	case epCount, epBatch, epModels:
 		e.notBilled = true
@@ -275,10 +276,10 @@ func (e *extractor) onMember(key, value []byte) {
 			if c.Content != nil {
 				for _, p := range c.Content.Parts {
 					// Thought summaries are text parts too, and count.
-					e.text.add(p.Text)
-					e.text.add(compactJSON(p.FunctionCall))
+					e.text.Add(p.Text)
+					e.text.Add(compactJSON(p.FunctionCall))
 					if p.ExecutableCode != nil {
-						e.text.add(p.ExecutableCode.Code)
+						e.text.Add(p.ExecutableCode.Code)
 					}
 				}
 			}
@@ -336,8 +337,8 @@ func (e *extractor) Report() usage.Report {
 		r.GenerationID = e.id
 		r.WebSearchRequests = int64(e.nSearches)
 	}
-	r.OutputChars = e.text.chars
-	r.OutputTokensEstimate = e.text.estimate()
+	r.OutputChars = e.text.Chars()
+	r.OutputTokensEstimate = e.text.Estimate()
 	return r
 }
 
