@@ -46,10 +46,10 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
 	"strings"
 
 	"github.com/spendops/spendops/internal/extract/internal/textcount"
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/sse"
 	"github.com/spendops/spendops/internal/usage"
 )
@@ -91,25 +91,14 @@ func classify(path string) endpoint {
 	return epOther
 }
 
-type mode int
-
-const (
-	modeUnknown mode = iota // decided by the first non-blank byte
-	modeJSON
-	modeSSE
-	modeIgnore
-)
-
 // extractor implements usage.Extractor for one Anthropic response.
 type extractor struct {
 	ep   endpoint
 	read bool // GET or HEAD: reads never cost
-	mode mode
+	mode wire.Mode
 
 	// JSON bodies.
-	body     []byte
-	bodyCap  int
-	overflow bool
+	body wire.CappedBody
 
 	// Streams.
 	sc        *sse.Scanner
@@ -129,62 +118,29 @@ func New(req usage.Request) usage.Extractor {
 		read: req.Method == "GET" || req.Method == "HEAD"}
 	switch e.ep {
 	case epMessages, epComplete:
-		e.bodyCap = maxJSONBody
-		e.mode = contentMode(req.ContentType)
+		e.body.Max = maxJSONBody
+		e.mode = wire.ContentMode(req.ContentType)
 	case epCountTokens:
-		e.bodyCap = maxSmallBody
-		e.mode = modeJSON
+		e.body.Max = maxSmallBody
+		e.mode = wire.JSON
 	default:
-		e.mode = modeIgnore
+		e.mode = wire.Ignore
 	}
 	return e
-}
-
-// contentMode trusts an explicit Content-Type; otherwise the body decides.
-func contentMode(ct string) mode {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return modeUnknown
-	}
-	switch {
-	case mt == "text/event-stream":
-		return modeSSE
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return modeJSON
-	}
-	return modeUnknown
 }
 
 // Write consumes response bytes; it never fails.
 func (e *extractor) Write(p []byte) (int, error) {
 	n := len(p)
-	if e.mode == modeUnknown {
-		i := 0
-		for i < len(p) && isBlank(p[i]) {
-			i++
-		}
-		if i == len(p) {
+	if e.mode == wire.Unknown {
+		if e.mode, p = wire.Sniff(p, "{"); e.mode == wire.Unknown {
 			return n, nil
-		}
-		p = p[i:]
-		if p[0] == '{' {
-			e.mode = modeJSON
-		} else {
-			e.mode = modeSSE
 		}
 	}
 	switch e.mode {
-	case modeJSON:
-		if e.overflow {
-			return n, nil
-		}
-		if len(e.body)+len(p) > e.bodyCap {
-			e.overflow = true
-			e.body = nil
-			return n, nil
-		}
-		e.body = append(e.body, p...)
-	case modeSSE:
+	case wire.JSON:
+		e.body.Write(p)
+	case wire.SSE:
 		if e.sc == nil {
 			e.sc = sse.New(maxStreamEvent, e.onEvent)
 		}
@@ -192,8 +148,6 @@ func (e *extractor) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // Report returns what was found. It is called once.
 func (e *extractor) Report() usage.Report {
@@ -205,11 +159,11 @@ func (e *extractor) Report() usage.Report {
 		r.NotBilled = e.read
 	}
 	switch e.mode {
-	case modeJSON:
-		if !e.overflow {
+	case wire.JSON:
+		if !e.body.Over() {
 			e.reportJSON(&r)
 		}
-	case modeSSE:
+	case wire.SSE:
 		if e.sc != nil {
 			e.sc.Close()
 		}
@@ -254,23 +208,15 @@ type contentBlock struct {
 	Input    json.RawMessage `json:"input"`
 }
 
-func decode(b []byte, v any) bool {
-	err := json.Unmarshal(b, v)
-	if err == nil {
-		return true
-	}
-	_, typeErr := err.(*json.UnmarshalTypeError)
-	return typeErr
-}
-
 func (e *extractor) reportJSON(r *usage.Report) {
+	body := e.body.Bytes()
 	var m message
-	if !isObject(e.body) || !decode(e.body, &m) {
+	if !wire.IsObject(body) || !wire.Decode(body, &m) {
 		return
 	}
 	if e.ep == epCountTokens {
-		if m.InputTokens != nil && m.InputTokens.ok {
-			r.Raw = json.RawMessage(bytes.TrimSpace(e.body))
+		if m.InputTokens != nil && m.InputTokens.OK {
+			r.Raw = json.RawMessage(bytes.TrimSpace(body))
 		}
 		return
 	}
@@ -287,7 +233,7 @@ func (e *extractor) reportJSON(r *usage.Report) {
 		case "thinking":
 			e.text.Add(b.Thinking)
 		case "tool_use", "server_tool_use":
-			e.text.Add(compactJSON(b.Input))
+			e.text.Add(wire.CompactJSON(b.Input))
 		}
 	}
 	u, ok := parseUsage(m.Usage)
@@ -318,7 +264,7 @@ type streamEvent struct {
 }
 
 func (e *extractor) onEvent(ev sse.Event) {
-	if ev.Truncated || !isObject(ev.Data) {
+	if ev.Truncated || !wire.IsObject(ev.Data) {
 		return
 	}
 	switch ev.Name {
@@ -328,7 +274,7 @@ func (e *extractor) onEvent(ev sse.Event) {
 		return
 	}
 	var se streamEvent
-	if !decode(ev.Data, &se) {
+	if !wire.Decode(ev.Data, &se) {
 		return
 	}
 	typ := se.Type
@@ -405,15 +351,4 @@ func streamRaw(start, delta []byte) json.RawMessage {
 		b = append(b, delta...)
 	}
 	return append(b, '}')
-}
-
-func compactJSON(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return ""
-	}
-	return b.String()
 }

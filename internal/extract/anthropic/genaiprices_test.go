@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/usage"
 )
 
@@ -143,7 +144,7 @@ func TestGenaiPricesAnthropic(t *testing.T) {
 		// must give the same buckets.
 		stream := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_x\",\"usage\":" +
 			string(withOutput(t, b.Body.Usage, 1)) + "}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":" +
-			compactJSON(b.Body.Usage) + "}\n\n"
+			wire.CompactJSON(b.Body.Usage) + "}\n\n"
 		if rs := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}, []byte(stream)); rs.Tokens != r.Tokens || rs.WebSearchRequests != r.WebSearchRequests {
 			t.Errorf("block %d: streamed %+v, JSON %+v", i, rs.Tokens, r.Tokens)
 		}
