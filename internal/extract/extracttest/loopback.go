@@ -3,8 +3,10 @@ package extracttest
 import (
 	"bytes"
 	"io"
+	"math/rand"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,4 +69,16 @@ func (u Upstream) Extract(t testing.TB, newExtractor New, req usage.Request) usa
 		t.Fatal(err)
 	}
 	return e.Report()
+}
+
+// ChunkedUpstream serves body the way a provider streams it: in random
+// chunks of 1 to 64 bytes (from a fixed seed), flushed 50µs apart, with the
+// Content-Type of the fixture's extension (text/event-stream for .sse,
+// application/json otherwise).
+func ChunkedUpstream(fixture string, body []byte) Upstream {
+	ct := "application/json"
+	if filepath.Ext(fixture) == ".sse" {
+		ct = "text/event-stream"
+	}
+	return Upstream{ContentType: ct, Chunks: RandomChunks(rand.New(rand.NewSource(5)), body), Pause: 50 * time.Microsecond}
 }

@@ -1,9 +1,7 @@
 package gemini
 
 import (
-	"math/rand"
 	"testing"
-	"time"
 
 	"github.com/spendops/spendops/internal/extract/extracttest"
 	"github.com/spendops/spendops/internal/usage"
@@ -14,12 +12,7 @@ import (
 func TestLoopbackStream(t *testing.T) {
 	for _, name := range []string{"stream.sse", "stream_array.json", "generate_grounding.json"} {
 		body := extracttest.ReadTestdata(t, name)
-		ct := "text/event-stream"
-		if name[len(name)-4:] == "json" {
-			ct = "application/json"
-		}
-		up := extracttest.Upstream{ContentType: ct, Chunks: extracttest.RandomChunks(rand.New(rand.NewSource(5)), body), Pause: 50 * time.Microsecond}
-		got := up.Extract(t, New, usage.Request{Method: "POST", Path: flash + ":streamGenerateContent"})
+		got := extracttest.ChunkedUpstream(name, body).Extract(t, New, usage.Request{Method: "POST", Path: flash + ":streamGenerateContent"})
 		f := fixture{file: name, method: "POST", path: flash + ":streamGenerateContent"}
 		if got, want := extracttest.Canon(t, got), extracttest.Canon(t, run(f.request(), body)); got != want {
 			t.Errorf("%s over HTTP:\n%s\nwant\n%s", name, got, want)
