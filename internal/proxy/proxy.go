@@ -93,9 +93,9 @@ type Config struct {
 	// InjectUsage splices stream_options.include_usage=true into a streaming
 	// chat request body; nil disables injection.
 	InjectUsage func(body []byte) (out []byte, injected bool, err error)
-	// StripUsage wraps the client writer to drop the injected usage-only
-	// chunk; required when InjectUsage is set.
-	StripUsage func(dst io.Writer) io.WriteCloser
+	// StripUsage wraps the client writer to drop what injection added for a
+	// provider (the usage-only chunk); required when InjectUsage is set.
+	StripUsage func(provider string, dst io.Writer) io.WriteCloser
 	// Estimator estimates missing usage; nil uses characters/4.
 	Estimator Estimator
 	// Transport sends upstream requests. Nil uses NewTransport(TransportConfig{}).
@@ -396,7 +396,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 	var client io.Writer = w
 	var stripper io.WriteCloser
 	if strip {
-		stripper = h.cfg.StripUsage(w)
+		stripper = h.cfg.StripUsage(x.prov.Name, w)
 		client = stripper
 	}
 

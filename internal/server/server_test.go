@@ -61,15 +61,21 @@ func mockProvider() http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"id":"msg_1","type":"message","role":"assistant","model":%q,"content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":100,"cache_creation_input_tokens":200,"cache_read_input_tokens":300,"output_tokens":50}}`, req.Model)
 		case req.Stream:
+			// Like OpenAI: with include_usage every chunk carries
+			// "usage":null and a usage-only chunk comes last.
+			withUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+			nullUsage := ""
+			if withUsage {
+				nullUsage = `,"usage":null`
+			}
 			w.Header().Set("Content-Type", "text/event-stream")
-			for i, tok := range []string{"Hel", "lo"} {
-				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", req.Model, tok)
+			for _, tok := range []string{"Hel", "lo"} {
+				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]%s}\n\n", req.Model, tok, nullUsage)
 				w.(http.Flusher).Flush()
-				_ = i
 				time.Sleep(10 * time.Millisecond)
 			}
-			fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n", req.Model)
-			if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+			fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]%s}\n\n", req.Model, nullUsage)
+			if withUsage {
 				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,\"total_tokens\":14}}\n\n", req.Model)
 			}
 			_, _ = io.WriteString(w, "data: [DONE]\n\n")
@@ -201,9 +207,16 @@ func TestEndToEndUsageCostAndDims(t *testing.T) {
 
 	// Streaming without include_usage: injected upstream, stripped from the
 	// client's stream, provider usage on the event.
-	res, body := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true,"messages":[]}`)
-	if strings.Contains(body, `"usage"`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
-		t.Fatalf("client stream shows the injected usage chunk:\n%s", body)
+	const streamBody = `{"model":"gpt-4o-mini","stream":true,"messages":[]}`
+	res, body := e.proxy(t, key, "/v1/openai/v1/chat/completions", streamBody)
+	dres, err := http.Post(up.URL+"/v1/chat/completions", "application/json", strings.NewReader(streamBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, _ := io.ReadAll(dres.Body)
+	dres.Body.Close()
+	if body != string(direct) {
+		t.Fatalf("client stream through SpendOps differs from the direct stream:\n%s\nwant\n%s", body, direct)
 	}
 	ev = e.event(t, res.Header.Get("X-ASO-Request-Id"))
 	if ev["usage_source"] != "provider" || ev["prompt_tokens"] != 12.0 || ev["stream"] != true {
