@@ -454,7 +454,10 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		m.bytes.WithLabelValues("response").Add(float64(x.respBytes))
 	}
 	switch {
-	case clientGone || ctx.Err() != nil:
+	case clientGone:
+		// Only a client that left before the upstream body ended cancelled
+		// anything; one that closes right after the last byte (SDKs close
+		// on "data: [DONE]") got the whole response.
 		x.outcome = usage.OutcomeCancelled
 	case cutErr != nil || res.StatusCode >= 400:
 		x.outcome = usage.OutcomeError
