@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spendops/spendops/bench/report"
+)
+
+// plan is the size of a run.
+type plan struct {
+	rates        []float64 // non-streaming fixed rates
+	keyRate      float64   // the rate repeated reps times and judged by the goals
+	rateDur      time.Duration
+	satStart     float64
+	satStep      time.Duration
+	satMax       float64
+	streams      int
+	chunks       int
+	chunkDelayMs int
+	streamReps   int
+	openStreams  int
+	openRamp     time.Duration
+	bigBytes     int64
+	ledgerRate   float64
+	ledgerDur    time.Duration
+	burst        int
+}
+
+func planFor(quick bool) plan {
+	if quick {
+		return plan{rates: []float64{500, 2000}, keyRate: 2000, rateDur: 2 * time.Second,
+			satStart: 2000, satStep: time.Second, satMax: 32000,
+			streams: 200, chunks: 100, chunkDelayMs: 20, streamReps: 1,
+			openStreams: 2000, openRamp: time.Second, bigBytes: 100 << 20,
+			ledgerRate: 200, ledgerDur: 2 * time.Second, burst: 5000}
+	}
+	return plan{rates: []float64{500, 2000, 5000}, keyRate: 2000, rateDur: 8 * time.Second,
+		satStart: 1000, satStep: 3 * time.Second, satMax: 64000,
+		streams: 1000, chunks: 100, chunkDelayMs: 20, streamReps: 3,
+		openStreams: 10000, openRamp: 5 * time.Second, bigBytes: 100 << 20,
+		ledgerRate: 500, ledgerDur: 5 * time.Second, burst: 20000}
+}
+
+func runtimeGCPause() { runtime.GC() }
+
+func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string) error {
+	began := time.Now()
+	p := planFor(quick)
+	reps = max(reps, 1)
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "spendops-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	rep := &report.Report{Title: "SpendOps benchmark", Date: began, Mode: map[bool]string{true: "quick", false: "full"}[quick]}
+	rep.Machine = machine()
+	nofile, err := raiseNoFile(uint64(max(4*p.openStreams+4096, 65536)))
+	if err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("RLIMIT_NOFILE could only be raised to %d: %v", nofile, err))
+	}
+	if need := uint64(2*p.openStreams + 2048); nofile < need {
+		p.openStreams = int(nofile-2048) / 2
+		rep.Notes = append(rep.Notes, fmt.Sprintf("open-stream test reduced to %d streams by the file limit", p.openStreams))
+	}
+
+	mock, mockURL, stopMock, err := mockServer()
+	if err != nil {
+		return err
+	}
+	defer stopMock()
+	e := &env{root: root, tmp: tmp, mockURL: mockURL, quick: quick}
+	if pinned {
+		e.proxyPin = "1"
+		rep.Assignment = "load generator + mock upstream (this process, GOMAXPROCS=1) on core 0; each proxy process on core 1 (taskset -c 1); one proxy is loaded at a time"
+	} else {
+		rep.Assignment = pinNote + "; all processes share all cores"
+	}
+
+	// Targets, started side by side and kept up for the whole run.
+	direct := directTarget(e)
+	targets := []*target{direct}
+	starters := []struct {
+		name  string
+		start func(*env) *target
+	}{{"bare", bareTarget}, {"spendops", spendopsTarget}, {"peer", peerTarget}}
+	for _, s := range starters {
+		if !contains(only, s.name) {
+			continue
+		}
+		slog.Info("starting target", "target", s.name)
+		targets = append(targets, s.start(e))
+	}
+	stopAll := func() {
+		for _, t := range targets {
+			t.proc.stop()
+		}
+	}
+	defer stopAll()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() { <-sig; stopAll(); os.Exit(130) }()
+
+	idle := map[string]int64{}
+	time.Sleep(time.Second)
+	for _, t := range targets {
+		if t.proc != nil && t.ok() {
+			idle[t.name] = t.proc.mem().RSS
+		}
+		if t.ok() {
+			if err := smoke(t); err != nil {
+				t.unavailable = err.Error()
+			}
+		}
+		st := "ok"
+		detail := t.detail
+		if !t.ok() {
+			st = "unavailable"
+			detail = t.unavailable
+			slog.Warn("target unavailable", "target", t.name, "reason", t.unavailable)
+			t.proc.stop()
+		}
+		rep.Targets = append(rep.Targets, report.Target{Name: t.name, Status: st, Detail: detail})
+	}
+	var live, proxies []*target
+	for _, t := range targets {
+		if t.ok() {
+			live = append(live, t)
+			if t.proc != nil {
+				proxies = append(proxies, t)
+			}
+		}
+	}
+	if !direct.ok() {
+		return fmt.Errorf("direct target failed its smoke test: %s", direct.unavailable)
+	}
+	byName := func(n string) *target {
+		for _, t := range live {
+			if t.name == n {
+				return t
+			}
+		}
+		return nil
+	}
+
+	// 1. Memory first, on freshly started proxies.
+	slog.Info("memory: open streams", "streams", p.openStreams)
+	var opens []openStreamsResult
+	for _, t := range proxies {
+		opens = append(opens, runOpenStreams(t, mock, p.openStreams, p.openRamp))
+	}
+	slog.Info("memory: large response", "bytes", p.bigBytes)
+	var bigs []bigResult
+	for _, t := range live {
+		bigs = append(bigs, runBig(t, p.bigBytes))
+	}
+
+	// 2. Non-streaming fixed rates; the key rate is repeated, targets interleaved so drift hits all alike.
+	var runs []rateRun
+	for r := 0; r < reps; r++ {
+		for _, rate := range p.rates {
+			if rate != p.keyRate && r > 0 {
+				continue
+			}
+			for i := range live {
+				t := live[(i+r)%len(live)]
+				slog.Info("fixed rate", "target", t.name, "rate", rate, "rep", r+1)
+				runs = append(runs, runRate(t, rate, p.rateDur, r))
+			}
+		}
+	}
+
+	// 3. Saturation.
+	var sats []satResult
+	for _, t := range live {
+		slog.Info("saturation", "target", t.name)
+		sats = append(sats, saturate(t, p.satStart, p.satStep, p.satMax))
+	}
+
+	// 4. Streaming.
+	var sruns []streamRun
+	for r := 0; r < p.streamReps; r++ {
+		for i := range live {
+			t := live[(i+r)%len(live)]
+			slog.Info("streaming", "target", t.name, "streams", p.streams, "rep", r+1)
+			sruns = append(sruns, runStreams(t, p.streams, p.chunks, p.chunkDelayMs, r))
+		}
+	}
+
+	// 5. Ledger.
+	var led *ledgerResult
+	if so := byName("spendops"); so != nil {
+		slog.Info("ledger", "rate", p.ledgerRate, "burst", p.burst)
+		l := runLedger(so, p.ledgerRate, p.ledgerDur, p.burst, 64)
+		led = &l
+	}
+
+	build(rep, p, reps, live, idle, opens, bigs, runs, sats, sruns, led)
+	if !contains(only, "spendops") {
+		rep.Notes = append(rep.Notes, "spendops was not selected (-targets)")
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("RLIMIT_NOFILE %d; logs of the proxies were in %s (removed)", nofile, tmp))
+	rep.Duration = time.Since(began)
+
+	var sb strings.Builder
+	if err := rep.Markdown(&sb); err != nil {
+		return err
+	}
+	fmt.Print(sb.String())
+	if outPath == "" {
+		outPath = filepath.Join(root, "bench", "out", "report-"+began.UTC().Format("2006-01-02T150405Z")+".md")
+	}
+	if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(outPath, []byte(sb.String()), 0o644); err != nil {
+		return err
+	}
+	slog.Info("report written", "file", outPath, "took", time.Since(began).Round(time.Second))
+	return nil
+}
+
+func machine() []string {
+	var out []string
+	cpu := "unknown"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	out = append(out, fmt.Sprintf("CPU: %s, %d logical cores visible", cpu, runtime.NumCPU()))
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		out = append(out, "Kernel: Linux "+strings.TrimSpace(string(b)))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		out = append(out, "Memory: "+firstLine(strings.Join(strings.Fields(string(b))[1:3], " ")))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		out = append(out, "Load average at start: "+strings.Join(strings.Fields(string(b))[:3], " ")+
+			" (other work on the machine shows up as noise; see the spreads)")
+	}
+	out = append(out, "Go: "+runtime.Version())
+	if v, err := exec.Command("node", "--version").Output(); err == nil {
+		out = append(out, "Node: "+strings.TrimSpace(string(v)))
+	}
+	return out
+}
