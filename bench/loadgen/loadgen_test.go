@@ -127,6 +127,9 @@ func TestOpenLoopRateAndErrors(t *testing.T) {
 	if res.Scheduled != 100 || res.OK+res.Errors != 100 || res.Errors != 25 {
 		t.Fatalf("scheduled %d ok %d errors %d", res.Scheduled, res.OK, res.Errors)
 	}
+	if res.FirstError != "boom" {
+		t.Fatalf("first error %q", res.FirstError)
+	}
 	if res.ErrorRate() != 0.25 {
 		t.Fatalf("error rate %v", res.ErrorRate())
 	}

@@ -28,6 +28,8 @@ type OpenLoopResult struct {
 	// load generator itself was starved and the rate was not really offered.
 	SendLag *Histogram
 	Elapsed time.Duration // from the first intended send to the last completion
+	// FirstError is the text of the first failure, so a report can say why a target failed.
+	FirstError string
 }
 
 // ErrorRate is Errors / Scheduled.
@@ -59,6 +61,7 @@ func OpenLoop(ctx context.Context, cfg OpenLoopConfig, do func(ctx context.Conte
 	res.Scheduled = total
 	var ok, errs, overflow, inflight atomic.Int64
 	var wg sync.WaitGroup
+	var errOnce sync.Once
 	start := time.Now()
 	var i int64
 	for i < total && ctx.Err() == nil {
@@ -75,6 +78,7 @@ func OpenLoop(ctx context.Context, cfg OpenLoopConfig, do func(ctx context.Conte
 			if inflight.Load() >= int64(cfg.MaxInFlight) {
 				errs.Add(1)
 				overflow.Add(1)
+				errOnce.Do(func() { res.FirstError = "more than MaxInFlight requests outstanding" })
 				continue
 			}
 			inflight.Add(1)
@@ -87,6 +91,7 @@ func OpenLoop(ctx context.Context, cfg OpenLoopConfig, do func(ctx context.Conte
 				cancel()
 				if err != nil {
 					errs.Add(1)
+					errOnce.Do(func() { res.FirstError = err.Error() })
 					return
 				}
 				ok.Add(1)

@@ -78,6 +78,7 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 		for _, t := range live {
 			var p50, p99, p999, a50, a99, a999, cpu []float64
 			var ok, sent, errs int64
+			firstErr := ""
 			for _, r := range runs {
 				if r.target != t.name || r.rate != rate {
 					continue
@@ -85,6 +86,9 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 				ok += r.res.OK
 				sent += r.res.Scheduled
 				errs += r.res.Errors
+				if firstErr == "" {
+					firstErr = r.res.FirstError
+				}
 				p50 = append(p50, float64(r.lat.P50))
 				p99 = append(p99, float64(r.lat.P99))
 				p999 = append(p999, float64(r.lat.P999))
@@ -102,7 +106,11 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 			}
 			key := fmt.Sprintf("@%.0f", rate)
 			f.set(t.name, "errrate"+key, float64(errs)/float64(sent))
-			row := []string{t.name, fmt.Sprintf("%d / %d", ok, sent), fmt.Sprintf("%.2f%%", 100*float64(errs)/float64(sent)),
+			errCell := fmt.Sprintf("%.2f%%", 100*float64(errs)/float64(sent))
+			if firstErr != "" {
+				errCell += " (first: " + firstLine(firstErr) + ")"
+			}
+			row := []string{t.name, fmt.Sprintf("%d / %d", ok, sent), errCell,
 				dur(med(p50)), dur(med(p99)), dur(med(p999))}
 			if len(a99) > 0 {
 				f.set(t.name, "added50"+key, med(a50))
@@ -167,7 +175,7 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 
 	// Streaming.
 	stt := report.Table{Title: fmt.Sprintf("Streaming: %d concurrent streams x %d chunks, %d ms apart", p.streams, p.chunks, p.chunkDelayMs),
-		Note: "TTFB from the stream's intended start (starts spread over 1 s) to its first SSE data line. Chunk delay = arrival at the client minus the send time the mock stamped into the chunk. Added = minus direct in the same repetition.",
+		Note:   "TTFB from the stream's intended start (starts spread over 1 s) to its first SSE data line. Chunk delay = arrival at the client minus the send time the mock stamped into the chunk. Added = minus direct in the same repetition.",
 		Header: []string{"target", "streams complete", "chunks delivered", "usage chunks", "TTFB p50", "TTFB p99", "added TTFB p50", "added TTFB p99", "chunk p50", "chunk p99", "added chunk p50", "added chunk p99", "added chunk p99 vs bare", "vs peer"}}
 	dstream := map[int]streamRun{}
 	for _, r := range sruns {
@@ -234,7 +242,7 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 	mt := report.Table{Title: "Memory (proxy RSS)",
 		Note: fmt.Sprintf("Idle = RSS 1 s after start. Open streams: %d streams held open by the mock after their first chunk; per stream = (RSS with streams open - RSS just before) / streams opened. "+
 			"Large response: one non-streaming %s body; growth = peak RSS while passing it (sampled every 10 ms) - RSS before.", p.openStreams, report.Bytes(p.bigBytes)),
-		Header: []string{"target", "idle RSS", "streams opened", "RSS with streams", "per open stream", "vs bare", "vs peer", "large body received", "peak RSS growth", "growth vs bare", "time"}}
+		Header: []string{"target", "idle RSS", "streams opened", "RSS with streams", "per open stream", "vs bare", "vs peer", "upstream streams left open 5 s after clients left", "large body received", "peak RSS growth", "growth vs bare", "time"}}
 	for _, o := range opens {
 		if o.opened > 0 {
 			f.set(o.target, "perstream", float64(o.perOpen))
@@ -242,11 +250,11 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 	}
 	for _, b := range bigs {
 		if b.err == nil && b.before > 0 {
-			f.set(b.target, "biggrowth", float64(max(b.peak-b.before, 1)))
+			f.set(b.target, "biggrowth", float64(max(b.peak-b.before, 0)))
 		}
 	}
 	for _, t := range live {
-		row := []string{t.name, "—", "—", "—", "—", "—", "—", "—", "—", "—", "—"}
+		row := []string{t.name, "—", "—", "—", "—", "—", "—", "—", "—", "—", "—", "—"}
 		if v, ok := idle[t.name]; ok {
 			row[1] = report.Bytes(v)
 		}
@@ -260,20 +268,28 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 				row[4] = report.Bytes(o.perOpen)
 				row[5], row[6] = ratioCells(f, t.name, "perstream", float64(o.perOpen))
 			}
+			row[7] = fmt.Sprint(o.leftOpen)
 		}
 		for _, b := range bigs {
 			if b.target != t.name {
 				continue
 			}
-			row[7] = fmt.Sprintf("%s / %s", report.Bytes(b.got), report.Bytes(b.size))
+			row[8] = fmt.Sprintf("%s / %s", report.Bytes(b.got), report.Bytes(b.size))
 			if b.err != nil {
-				row[7] += " (" + firstLine(b.err.Error()) + ")"
+				row[8] += " (" + firstLine(b.err.Error()) + ")"
 			}
 			if v, ok := f.get(t.name, "biggrowth"); ok {
-				row[8] = report.Bytes(int64(v))
-				row[9], _ = ratioCells(f, t.name, "biggrowth", v)
+				row[9] = report.Bytes(int64(v))
+				if bb, ok := f.get("bare", "biggrowth"); ok && t.name != "bare" {
+					// A ratio to a growth within page-size noise of zero is meaningless.
+					if bb < 1<<20 {
+						row[10] = "bare ≈ 0"
+					} else {
+						row[10] = report.Ratio(v, bb)
+					}
+				}
 			}
-			row[10] = report.Dur(b.duration)
+			row[11] = report.Dur(b.duration)
 		}
 		mt.Rows = append(mt.Rows, row)
 	}

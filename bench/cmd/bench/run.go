@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +31,9 @@ type plan struct {
 	streamReps   int
 	openStreams  int
 	openRamp     time.Duration
+	openWait     time.Duration // how long to wait for all streams to open after the ramp
+	satSteps     int           // bound on saturation steps per target
+	bigTimeout   time.Duration
 	bigBytes     int64
 	ledgerRate   float64
 	ledgerDur    time.Duration
@@ -39,15 +43,15 @@ type plan struct {
 func planFor(quick bool) plan {
 	if quick {
 		return plan{rates: []float64{500, 2000}, keyRate: 2000, rateDur: 2 * time.Second,
-			satStart: 2000, satStep: time.Second, satMax: 32000,
+			satStart: 1000, satStep: time.Second, satMax: 32000, satSteps: 5,
 			streams: 200, chunks: 100, chunkDelayMs: 20, streamReps: 1,
-			openStreams: 2000, openRamp: time.Second, bigBytes: 100 << 20,
+			openStreams: 2000, openRamp: time.Second, openWait: 10 * time.Second, bigBytes: 100 << 20, bigTimeout: 30 * time.Second,
 			ledgerRate: 200, ledgerDur: 2 * time.Second, burst: 5000}
 	}
 	return plan{rates: []float64{500, 2000, 5000}, keyRate: 2000, rateDur: 8 * time.Second,
-		satStart: 1000, satStep: 3 * time.Second, satMax: 64000,
+		satStart: 1000, satStep: 3 * time.Second, satMax: 64000, satSteps: 8,
 		streams: 1000, chunks: 100, chunkDelayMs: 20, streamReps: 3,
-		openStreams: 10000, openRamp: 5 * time.Second, bigBytes: 100 << 20,
+		openStreams: 10000, openRamp: 5 * time.Second, openWait: 30 * time.Second, bigBytes: 100 << 20, bigTimeout: 90 * time.Second,
 		ledgerRate: 500, ledgerDur: 5 * time.Second, burst: 20000}
 }
 
@@ -157,18 +161,6 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 		return nil
 	}
 
-	// 1. Memory first, on freshly started proxies.
-	slog.Info("memory: open streams", "streams", p.openStreams)
-	var opens []openStreamsResult
-	for _, t := range proxies {
-		opens = append(opens, runOpenStreams(t, mock, p.openStreams, p.openRamp))
-	}
-	slog.Info("memory: large response", "bytes", p.bigBytes)
-	var bigs []bigResult
-	for _, t := range live {
-		bigs = append(bigs, runBig(t, p.bigBytes))
-	}
-
 	// 2. Non-streaming fixed rates; the key rate is repeated, targets interleaved so drift hits all alike.
 	var runs []rateRun
 	for r := 0; r < reps; r++ {
@@ -188,7 +180,7 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 	var sats []satResult
 	for _, t := range live {
 		slog.Info("saturation", "target", t.name)
-		sats = append(sats, saturate(t, p.satStart, p.satStep, p.satMax))
+		sats = append(sats, saturate(t, p.satStart, p.satStep, p.satMax, p.satSteps))
 	}
 
 	// 4. Streaming.
@@ -207,6 +199,20 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 		slog.Info("ledger", "rate", p.ledgerRate, "burst", p.burst)
 		l := runLedger(so, p.ledgerRate, p.ledgerDur, p.burst, 64)
 		led = &l
+	}
+
+	// 6. Memory last: the open-stream and large-body tests can leave a proxy with a grown heap or, for a proxy
+	// that does not cancel its upstream when the client leaves, with dangling upstream streams; either would
+	// distort the latency scenarios. RSS is taken just before each test, idle RSS at start.
+	slog.Info("memory: open streams", "streams", p.openStreams)
+	var opens []openStreamsResult
+	for _, t := range proxies {
+		opens = append(opens, runOpenStreams(t, mock, p.openStreams, p.openRamp, p.openWait))
+	}
+	slog.Info("memory: large response", "bytes", p.bigBytes)
+	var bigs []bigResult
+	for _, t := range live {
+		bigs = append(bigs, runBig(t, p.bigBytes, p.bigTimeout))
 	}
 
 	build(rep, p, reps, live, idle, opens, bigs, runs, sats, sruns, led)
@@ -236,18 +242,23 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 
 func machine() []string {
 	var out []string
-	cpu := "unknown"
+	cpu, ncpu := "unknown", 0
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			k, v, ok := strings.Cut(sc.Text(), ":")
+			switch {
+			case !ok:
+			case strings.TrimSpace(k) == "model name" && cpu == "unknown":
 				cpu = strings.TrimSpace(v)
-				break
+			case strings.TrimSpace(k) == "processor":
+				ncpu++
 			}
 		}
 		f.Close()
 	}
-	out = append(out, fmt.Sprintf("CPU: %s, %d logical cores visible", cpu, runtime.NumCPU()))
+	affinity := fmt.Sprintf("the bench process may use %d", runtime.NumCPU())
+	out = append(out, fmt.Sprintf("CPU: %s, %d logical cores (%s)", cpu, ncpu, affinity))
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		out = append(out, "Kernel: Linux "+strings.TrimSpace(string(b)))
 	}
@@ -255,8 +266,12 @@ func machine() []string {
 		out = append(out, "Memory: "+firstLine(strings.Join(strings.Fields(string(b))[1:3], " ")))
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		out = append(out, "Load average at start: "+strings.Join(strings.Fields(string(b))[:3], " ")+
+		la := strings.Fields(string(b))
+		out = append(out, "Load average at start: "+strings.Join(la[:3], " ")+
 			" (other work on the machine shows up as noise; see the spreads)")
+		if l1, err := strconv.ParseFloat(la[0], 64); err == nil && ncpu > 0 && l1 > float64(ncpu) {
+			out = append(out, fmt.Sprintf("WARNING: the machine was busy (1-minute load %.1f on %d cores): absolute figures are inflated by other work; compare the ratios, which are taken within one run, and the spreads", l1, ncpu))
+		}
 	}
 	out = append(out, "Go: "+runtime.Version())
 	if v, err := exec.Command("node", "--version").Output(); err == nil {

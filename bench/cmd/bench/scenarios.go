@@ -80,8 +80,8 @@ type satResult struct {
 }
 
 // saturate doubles the offered rate from start until a step has ≥1% errors (a request slower than 1 s counts
-// as an error), then bisects twice between the last good and the first bad rate. At most maxSteps steps.
-func saturate(t *target, start float64, stepDur time.Duration, maxRate float64) satResult {
+// as an error), then bisects between the last good and the first bad rate, at most maxSteps steps in all.
+func saturate(t *target, start float64, stepDur time.Duration, maxRate float64, maxSteps int) satResult {
 	do := t.do(t.newReq(smallBody))
 	out := satResult{target: t.name}
 	step := func(rate float64) bool {
@@ -95,7 +95,7 @@ func saturate(t *target, start float64, stepDur time.Duration, maxRate float64) 
 		return s.errRate < 0.01
 	}
 	good, bad := 0.0, 0.0
-	for r := start; r <= maxRate; r *= 2 {
+	for r := start; r <= maxRate && len(out.steps) < maxSteps; r *= 2 {
 		if step(r) {
 			good = r
 			continue
@@ -107,7 +107,7 @@ func saturate(t *target, start float64, stepDur time.Duration, maxRate float64) 
 		out.best = good
 		return out
 	}
-	for i := 0; i < 2; i++ {
+	for len(out.steps) < maxSteps {
 		mid := (good + bad) / 2
 		if good == 0 {
 			mid = bad / 2
@@ -145,6 +145,7 @@ func runStreams(t *target, streams, chunks, delayMs int, rep int) streamRun {
 type openStreamsResult struct {
 	target   string
 	asked    int
+	leftOpen int64 // upstream streams still open at the mock 5 s after the clients left
 	opened   int64
 	before   int64 // RSS just before opening
 	during   int64 // RSS with all streams open
@@ -152,13 +153,15 @@ type openStreamsResult struct {
 	duration time.Duration
 }
 
-func runOpenStreams(t *target, mock *mockupstream.Server, n int, ramp time.Duration) openStreamsResult {
+func runOpenStreams(t *target, mock *mockupstream.Server, n int, ramp, openWait time.Duration) openStreamsResult {
 	out := openStreamsResult{target: t.name, asked: n}
 	runtimeGCPause()
 	out.before = t.proc.mem().RSS
 	start := time.Now()
-	opened, release := loadgen.HoldStreams(context.Background(), t.client, n, ramp, ramp+30*time.Second,
-		t.newReq(streamBody(2, 0, 10*60*1000)))
+	// The mock ends each stream by itself shortly after the measurement, in case a proxy does not pass the
+	// client's disconnect upstream.
+	opened, release := loadgen.HoldStreams(context.Background(), t.client, n, ramp, ramp+openWait,
+		t.newReq(streamBody(2, 0, int((ramp+openWait+10*time.Second)/time.Millisecond))))
 	out.opened = opened
 	time.Sleep(time.Second) // let the proxy's allocations for the streams settle
 	out.during = t.proc.mem().RSS
@@ -168,10 +171,11 @@ func runOpenStreams(t *target, mock *mockupstream.Server, n int, ramp time.Durat
 	}
 	release()
 	// Wait (bounded) for the mock to see every upstream stream end, so the next scenario starts clean.
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for mock.OpenStreams() > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
+	out.leftOpen = mock.OpenStreams()
 	t.client.CloseIdleConnections()
 	settle()
 	return out
@@ -187,7 +191,7 @@ type bigResult struct {
 	duration time.Duration
 }
 
-func runBig(t *target, size int64) bigResult {
+func runBig(t *target, size int64, timeout time.Duration) bigResult {
 	out := bigResult{target: t.name, size: size}
 	if t.proc != nil {
 		out.before = t.proc.mem().RSS
@@ -213,7 +217,7 @@ func runBig(t *target, size int64) bigResult {
 			}
 		}()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
 	req, _ := t.newReq(bigBody(size))(ctx)

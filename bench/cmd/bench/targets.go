@@ -206,7 +206,7 @@ type env struct {
 
 func directTarget(e *env) *target {
 	return &target{name: "direct", base: e.mockURL, path: "/v1/chat/completions",
-		hdr: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer sk-bench"}},
+		hdr:    http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer sk-bench"}},
 		detail: "client to mock, no proxy", client: newClient()}
 }
 
