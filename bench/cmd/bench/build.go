@@ -296,7 +296,11 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 	rep.Tables = append(rep.Tables, mt)
 
 	// Ledger.
-	if led != nil {
+	if led != nil && led.unavailable != "" {
+		rep.Tables = append(rep.Tables, report.Table{Title: "Ledger (spendops)", Header: []string{"figure", "value"},
+			Rows: [][]string{{"unavailable", led.unavailable}}})
+	}
+	if led != nil && led.unavailable == "" {
 		lt := report.Table{Title: "Ledger (spendops)",
 			Note: fmt.Sprintf("Queryable delay: %.0f req/s for %s; after each response ends, GET /api/v1/events?request_id=ID is polled every 10 ms. "+
 				"Ingestion: %d requests closed-loop with 64 workers, then a sample of their events (every 1%% and the last to finish) polled until all are queryable; events/s = successful requests / time from the first send to the last sampled event visible. It cannot exceed the request rate the proxy served, so it is a lower bound.",
@@ -432,8 +436,12 @@ func goals(f figures, p plan, live []*target, opens []openStreamsResult, bigs []
 		}
 	}
 	// Ledger.
-	if led == nil {
-		out = append(out, report.Unmeasured(gIngest, wants[7].want, "not measured"), report.Unmeasured(gQuery, wants[8].want, "not measured"))
+	if led == nil || led.unavailable != "" {
+		why := "not measured"
+		if led != nil {
+			why = "events API unavailable: " + led.unavailable
+		}
+		out = append(out, report.Unmeasured(gIngest, wants[7].want, why), report.Unmeasured(gQuery, wants[8].want, why))
 		return out
 	}
 	if led.eventsPerSec > 0 {

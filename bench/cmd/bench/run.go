@@ -22,6 +22,7 @@ type plan struct {
 	rates        []float64 // non-streaming fixed rates
 	keyRate      float64   // the rate repeated reps times and judged by the goals
 	rateDur      time.Duration
+	rateTimeout  time.Duration // a non-streaming request slower than this (from its intended send) is an error
 	satStart     float64
 	satStep      time.Duration
 	satMax       float64
@@ -42,13 +43,13 @@ type plan struct {
 
 func planFor(quick bool) plan {
 	if quick {
-		return plan{rates: []float64{500, 2000}, keyRate: 2000, rateDur: 2 * time.Second,
-			satStart: 1000, satStep: time.Second, satMax: 32000, satSteps: 5,
+		return plan{rates: []float64{2000}, keyRate: 2000, rateDur: 2 * time.Second, rateTimeout: time.Second,
+			satStart: 1000, satStep: time.Second, satMax: 32000, satSteps: 4,
 			streams: 200, chunks: 100, chunkDelayMs: 20, streamReps: 1,
-			openStreams: 2000, openRamp: time.Second, openWait: 10 * time.Second, bigBytes: 100 << 20, bigTimeout: 30 * time.Second,
+			openStreams: 2000, openRamp: time.Second, openWait: 5 * time.Second, bigBytes: 100 << 20, bigTimeout: 15 * time.Second,
 			ledgerRate: 200, ledgerDur: 2 * time.Second, burst: 5000}
 	}
-	return plan{rates: []float64{500, 2000, 5000}, keyRate: 2000, rateDur: 8 * time.Second,
+	return plan{rates: []float64{500, 2000, 5000}, keyRate: 2000, rateDur: 8 * time.Second, rateTimeout: 2 * time.Second,
 		satStart: 1000, satStep: 3 * time.Second, satMax: 64000, satSteps: 8,
 		streams: 1000, chunks: 100, chunkDelayMs: 20, streamReps: 3,
 		openStreams: 10000, openRamp: 5 * time.Second, openWait: 30 * time.Second, bigBytes: 100 << 20, bigTimeout: 90 * time.Second,
@@ -171,7 +172,7 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 			for i := range live {
 				t := live[(i+r)%len(live)]
 				slog.Info("fixed rate", "target", t.name, "rate", rate, "rep", r+1)
-				runs = append(runs, runRate(t, rate, p.rateDur, r))
+				runs = append(runs, runRate(t, rate, p.rateDur, p.rateTimeout, r))
 			}
 		}
 	}
@@ -196,9 +197,14 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 	// 5. Ledger.
 	var led *ledgerResult
 	if so := byName("spendops"); so != nil {
-		slog.Info("ledger", "rate", p.ledgerRate, "burst", p.burst)
-		l := runLedger(so, p.ledgerRate, p.ledgerDur, p.burst, 64)
-		led = &l
+		if err := probeEvents(so); err != nil {
+			slog.Warn("ledger unavailable", "err", err)
+			led = &ledgerResult{unavailable: err.Error()}
+		} else {
+			slog.Info("ledger", "rate", p.ledgerRate, "burst", p.burst)
+			l := runLedger(so, p.ledgerRate, p.ledgerDur, p.burst, 64)
+			led = &l
+		}
 	}
 
 	// 6. Memory last: the open-stream and large-body tests can leave a proxy with a grown heap or, for a proxy

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,12 +42,12 @@ type rateRun struct {
 	cpuPerOK time.Duration
 }
 
-func runRate(t *target, rate float64, dur time.Duration, rep int) rateRun {
+func runRate(t *target, rate float64, dur, timeout time.Duration, rep int) rateRun {
 	do := t.do(t.newReq(smallBody))
-	cfg := loadgen.OpenLoopConfig{Rate: rate, Duration: dur, MaxInFlight: 5000, Timeout: 2 * time.Second}
+	cfg := loadgen.OpenLoopConfig{Rate: rate, Duration: dur, MaxInFlight: 5000, Timeout: timeout}
 	// Warm-up: connections opened, JIT (peer) and caches warm; not measured.
 	warm := cfg
-	warm.Duration = min(dur/4, time.Second)
+	warm.Duration = min(dur/8, time.Second)
 	loadgen.OpenLoop(context.Background(), warm, do)
 	var c0 time.Duration
 	if t.proc != nil {
@@ -241,6 +242,7 @@ func runBig(t *target, size int64, timeout time.Duration) bigResult {
 // ---- ledger (spendops only) ----
 
 type ledgerResult struct {
+	unavailable string // why the ledger could not be measured (admin API missing or refusing)
 	// queryable delay: response end to event visible through the admin API
 	delay     loadgen.Summary
 	sampled   int
@@ -259,6 +261,11 @@ type ledgerResult struct {
 	err          string
 }
 
+// statusError is a non-200 answer from the admin API.
+type statusError int
+
+func (e statusError) Error() string { return fmt.Sprintf("admin API answered HTTP %d", int(e)) }
+
 // eventVisible asks the admin API whether the event for requestID is stored.
 func eventVisible(ctx context.Context, t *target, c *http.Client, requestID string) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/api/v1/events?request_id="+requestID, nil)
@@ -273,7 +280,7 @@ func eventVisible(ctx context.Context, t *target, c *http.Client, requestID stri
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return false, fmt.Errorf("events API status %d", resp.StatusCode)
+		return false, statusError(resp.StatusCode)
 	}
 	var v struct {
 		Events []json.RawMessage `json:"events"`
@@ -284,15 +291,31 @@ func eventVisible(ctx context.Context, t *target, c *http.Client, requestID stri
 	return len(v.Events) > 0, nil
 }
 
+// probeEvents checks that the admin events API answers before the ledger scenario relies on it, so a missing
+// API is reported in one line instead of thousands of polls that time out.
+func probeEvents(t *target) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := eventVisible(ctx, t, t.client, "bench-probe-no-such-request")
+	if err != nil {
+		return fmt.Errorf("GET /api/v1/events?request_id=...: %w", err)
+	}
+	return nil
+}
+
 // waitVisible polls every 10 ms until the event is visible or maxWait passes; it returns when it was first seen.
 func waitVisible(t *target, c *http.Client, id string, maxWait time.Duration) (time.Time, bool) {
 	deadline := time.Now().Add(maxWait)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		ok, _ := eventVisible(ctx, t, c, id)
+		ok, err := eventVisible(ctx, t, c, id)
 		cancel()
 		if ok {
 			return time.Now(), true
+		}
+		var se statusError
+		if errors.As(err, &se) && se < 500 {
+			return time.Time{}, false // the API refuses; polling on will not change that
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
