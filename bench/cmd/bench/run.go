@@ -207,18 +207,38 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 		}
 	}
 
-	// 6. Memory last: the open-stream and large-body tests can leave a proxy with a grown heap or, for a proxy
-	// that does not cancel its upstream when the client leaves, with dangling upstream streams; either would
-	// distort the latency scenarios. RSS is taken just before each test, idle RSS at start.
+	// 6. Memory last, each test on freshly restarted proxies: after load a Go heap has room to spare (which
+	// would hide per-stream cost) and a proxy that does not cancel its upstream when the client leaves keeps
+	// dangling streams; either would distort the other scenarios or this one. Baseline RSS = 1 s after restart.
+	startFn := map[string]func(*env) *target{}
+	for _, s := range starters {
+		startFn[s.name] = s.start
+	}
+	restart := func(t *target) *target {
+		t.proc.stop()
+		nt := startFn[t.name](e)
+		targets = append(targets, nt)
+		if !nt.ok() {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s did not restart for the memory tests: %s", t.name, nt.unavailable))
+			return nil
+		}
+		time.Sleep(time.Second)
+		return nt
+	}
 	slog.Info("memory: open streams", "streams", p.openStreams)
 	var opens []openStreamsResult
-	for _, t := range proxies {
-		opens = append(opens, runOpenStreams(t, mock, p.openStreams, p.openRamp, p.openWait))
+	for i, t := range proxies {
+		if nt := restart(t); nt != nil {
+			proxies[i] = nt
+			opens = append(opens, runOpenStreams(nt, mock, p.openStreams, p.openRamp, p.openWait))
+		}
 	}
 	slog.Info("memory: large response", "bytes", p.bigBytes)
-	var bigs []bigResult
-	for _, t := range live {
-		bigs = append(bigs, runBig(t, p.bigBytes, p.bigTimeout))
+	bigs := []bigResult{runBig(direct, p.bigBytes, p.bigTimeout)}
+	for _, t := range proxies {
+		if nt := restart(t); nt != nil {
+			bigs = append(bigs, runBig(nt, p.bigBytes, p.bigTimeout))
+		}
 	}
 
 	build(rep, p, reps, live, idle, opens, bigs, runs, sats, sruns, led)
