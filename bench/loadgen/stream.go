@@ -37,6 +37,7 @@ type StreamResult struct {
 	Chunks     int64 // stamped content chunks received
 	Expected   int64 // Streams * Chunks
 	Usage      int64 // streams whose final usage chunk (choices:[] with usage) arrived
+	FirstError string
 }
 
 // RunStreams opens cfg.Streams streams and reads each to the end, timing every chunk.
@@ -45,6 +46,7 @@ func RunStreams(ctx context.Context, client *http.Client, cfg StreamConfig, newR
 		Expected: int64(cfg.Streams) * int64(cfg.Chunks)}
 	var completed, failed, chunks, usage atomic.Int64
 	var wg sync.WaitGroup
+	var errOnce sync.Once
 	start := time.Now()
 	for j := 0; j < cfg.Streams; j++ {
 		intended := start.Add(time.Duration(int64(cfg.Ramp) * int64(j) / int64(max(cfg.Streams, 1))))
@@ -66,6 +68,7 @@ func RunStreams(ctx context.Context, client *http.Client, cfg StreamConfig, newR
 			}
 			if err != nil {
 				failed.Add(1)
+				errOnce.Do(func() { res.FirstError = err.Error() })
 				return
 			}
 			completed.Add(1)

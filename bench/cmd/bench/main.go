@@ -47,15 +47,15 @@ func main() {
 	switch {
 	case *noPin:
 		pinNote = "not pinned (-no-pin)"
+	case os.Getenv("SPENDOPS_BENCH_PINNED") != "":
+		pinned = true // this is the re-executed child, already on core 0
 	case runtime.NumCPU() < 2:
 		pinNote = fmt.Sprintf("not pinned: %d CPU visible", runtime.NumCPU())
 	default:
 		if _, err := exec.LookPath("taskset"); err != nil {
 			pinNote = "not pinned: taskset not found"
-		} else if os.Getenv("SPENDOPS_BENCH_PINNED") == "" {
-			os.Exit(reexecPinned())
 		} else {
-			pinned = true
+			os.Exit(reexecPinned())
 		}
 	}
 	if err := run(*quick, *out, *only, *reps, pinned, pinNote); err != nil {

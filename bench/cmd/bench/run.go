@@ -43,7 +43,7 @@ type plan struct {
 
 func planFor(quick bool) plan {
 	if quick {
-		return plan{rates: []float64{2000}, keyRate: 2000, rateDur: 2 * time.Second, rateTimeout: time.Second,
+		return plan{rates: []float64{500, 2000}, keyRate: 2000, rateDur: 2 * time.Second, rateTimeout: time.Second,
 			satStart: 1000, satStep: time.Second, satMax: 32000, satSteps: 4,
 			streams: 200, chunks: 100, chunkDelayMs: 20, streamReps: 1,
 			openStreams: 2000, openRamp: time.Second, openWait: 5 * time.Second, bigBytes: 100 << 20, bigTimeout: 15 * time.Second,
@@ -246,6 +246,9 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 		rep.Notes = append(rep.Notes, "spendops was not selected (-targets)")
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf("RLIMIT_NOFILE %d; logs of the proxies were in %s (removed)", nofile, tmp))
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		rep.Machine = append(rep.Machine, "Load average at end: "+strings.Join(strings.Fields(string(b))[:3], " "))
+	}
 	rep.Duration = time.Since(began)
 
 	var sb strings.Builder
