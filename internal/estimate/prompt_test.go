@@ -219,3 +219,26 @@ func BenchmarkPromptTokens(b *testing.B) {
 		})
 	}
 }
+
+func FuzzPromptTokens(f *testing.F) {
+	for _, s := range []string{
+		`{"messages":[{"role":"user","content":"hello world"}]}`,
+		`{"messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"tool_result","content":[{"type":"text","text":"x"}]}]}]}`,
+		`{"input":[[1,2],[3]],"prompt":["a",[4]]}`,
+		`{"contents":[{"parts":[{"text":"a"}]}],"systemInstruction":{"parts":[{"text":"b"}]}}`,
+		`{"input":[{"role":"user","content":"x"},{"type":"function_call_output","output":[{"type":"input_text","text":"y"}]}]}`,
+		`[[[[`,
+	} {
+		f.Add(s, "gpt-4o")
+		f.Add(s, "claude-sonnet-4-5")
+	}
+	f.Fuzz(func(t *testing.T, body, model string) {
+		tokens, chars := PromptTokens("openrouter", model, []byte(body))
+		if tokens < 0 || chars < 0 {
+			t.Fatalf("negative estimate: %d tokens, %d chars", tokens, chars)
+		}
+		if chars > int64(len(body)) {
+			t.Fatalf("%d chars counted in a %d-byte body", chars, len(body))
+		}
+	})
+}

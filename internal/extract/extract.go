@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spendops/spendops/internal/extract/anthropic"
+	"github.com/spendops/spendops/internal/extract/gemini"
 	"github.com/spendops/spendops/internal/extract/openai"
 	"github.com/spendops/spendops/internal/provider"
 	"github.com/spendops/spendops/internal/usage"
@@ -26,7 +27,7 @@ func New(req usage.Request) usage.Extractor {
 		if strings.Contains(req.Path, "/openai/") {
 			return openai.New(req)
 		}
-		return newGemini(req)
+		return gemini.New(req)
 	}
 	return openai.New(req)
 }

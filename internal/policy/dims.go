@@ -153,7 +153,7 @@ func parseDimsValue(v string, maxPairs int) ([]pair, *Denial) {
 	if v[0] == '{' {
 		return parseDimsJSON(v, maxPairs)
 	}
-	var pairs []pair
+	pairs := make([]pair, 0, min(maxPairs, 8))
 	for elem := range strings.SplitSeq(v, ",") {
 		elem = strings.TrimFunc(elem, unicode.IsSpace)
 		if elem == "" {
@@ -184,7 +184,7 @@ func parseDimsValue(v string, maxPairs int) ([]pair, *Denial) {
 
 func parseDimsJSON(v string, maxPairs int) ([]pair, *Denial) {
 	s := scanner{b: []byte(v)}
-	var pairs []pair
+	pairs := make([]pair, 0, min(maxPairs, 8))
 	var d *Denial
 	err := s.object(func(raw []byte, esc bool) error {
 		if len(pairs) == maxPairs {
@@ -229,14 +229,14 @@ func addPair(pairs []pair, k, v string) ([]pair, *Denial) {
 	}
 	k = strings.ToLower(k)
 	if v == "" {
-		return nil, invalidDims("empty value for dimension %q", k)
+		return nil, invalidDims("empty value for dimension %s", quoteShort(k))
 	}
 	if !validValueChars(v) {
-		return nil, invalidDims("value of dimension %q has a control or invisible character", k)
+		return nil, invalidDims("value of dimension %s has a control or invisible character", quoteShort(k))
 	}
 	for _, kv := range pairs {
 		if kv.k == k {
-			return nil, invalidDims("duplicate dimension key %q", k)
+			return nil, invalidDims("duplicate dimension key %s", quoteShort(k))
 		}
 	}
 	return append(pairs, pair{k, v}), nil

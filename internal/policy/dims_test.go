@@ -181,7 +181,7 @@ func TestParseDims(t *testing.T) {
 		{name: "default overridden", values: []string{"env=dev"}, pol: defaults, want: m("env", "dev", "owner", "platform")},
 		{name: "default key outside allowed list may be overridden", values: []string{"owner=search"}, pol: defaults, want: m("env", "prod", "owner", "search")},
 		{name: "pinned and defaults do not count toward max pairs", values: []string{"team=a"},
-			pol: keys.DimsPolicy{MaxPairs: 1, Pinned: map[string]string{"cost-center": "1"}, Defaults: map[string]string{"env": "prod"}},
+			pol:  keys.DimsPolicy{MaxPairs: 1, Pinned: map[string]string{"cost-center": "1"}, Defaults: map[string]string{"env": "prod"}},
 			want: m("team", "a", "cost-center", "1", "env", "prod")},
 		{name: "sent pinned key counts", values: []string{"team=a,cost-center=1"},
 			pol: keys.DimsPolicy{MaxPairs: 1, Pinned: map[string]string{"cost-center": "1"}}, err: "Too many dimension pairs (max 1)"},

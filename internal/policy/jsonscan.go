@@ -52,6 +52,12 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 	start := s.i + 1
 	j := start
 	for j < len(s.b) {
+		for j < len(s.b) && plainStr[s.b[j]] {
+			j++
+		}
+		if j >= len(s.b) {
+			break
+		}
 		c := s.b[j]
 		switch {
 		case c == '"':
@@ -87,6 +93,15 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 	}
 	return nil, false, errJSON
 }
+
+// plainStr marks the bytes a string can hold as they are: printable ASCII
+// other than '"' and '\\'.
+var plainStr = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex4(b []byte) bool {
 	for _, c := range b {

@@ -76,10 +76,10 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 	var f found
 	dialect := in.Dialect
 	if dialect == "" {
+		dialect = builtinDialects[prov]
+	}
+	if dialect == "" {
 		dialect = provider.DialectOpenAI
-		if prov == "google" {
-			dialect = provider.DialectGemini
-		}
 	}
 	gemini := dialect == provider.DialectGemini
 	if gemini {
@@ -100,18 +100,24 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 			f.all = append(f.all, q)
 		}
 	}
+	if strict && dialect == provider.DialectOpenAI && isFileBatch(in.Method, in.Path) {
+		return f, &Denial{Type: DenialModel, Message: msgUncheckable + "batch jobs read their models from an uploaded file", Status: http.StatusForbidden}
+	}
 	if len(in.Body) == 0 && !in.BodyTruncated {
 		return f, nil
 	}
 	if in.BodyTruncated && strict {
 		return f, uncheckable(http.StatusRequestEntityTooLarge, "body too large to inspect")
 	}
+	if !strict && len(in.Header.Values("Content-Encoding")) > 0 {
+		// Decompressing costs memory and time; only a restrictive list
+		// needs it. The model then goes unreported (rare: few clients
+		// compress requests).
+		return f, nil
+	}
 	body, d := decodeBody(in)
 	if d != nil {
-		if strict {
-			return f, d
-		}
-		return f, nil
+		return f, d
 	}
 	cts := in.Header.Values("Content-Type")
 	if len(cts) > 1 && strict {
@@ -155,6 +161,31 @@ func requestModels(in Input, prov string, strict bool) (found, *Denial) {
 	}
 	f.all = append(f.all, bodyModels...)
 	return f, nil
+}
+
+// builtinDialects maps built-in provider names to their dialects, for
+// callers that leave Input.Dialect empty.
+var builtinDialects = func() map[string]provider.Dialect {
+	m := map[string]provider.Dialect{}
+	for _, d := range provider.Builtins() {
+		m[d.Name] = d.Dialect
+	}
+	return m
+}()
+
+// isFileBatch reports whether a request creates an OpenAI-style batch job,
+// whose requests (and models) live in a previously uploaded file: POST
+// .../batches (OpenAI, Groq and other OpenAI-compatible hosts) or
+// .../batch/jobs (Mistral).
+func isFileBatch(method, p string) bool {
+	if !strings.EqualFold(method, http.MethodPost) {
+		return false
+	}
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	p = strings.ToLower(strings.TrimRight(p, "/"))
+	return strings.HasSuffix(p, "/batches") || strings.HasSuffix(p, "/batch/jobs")
 }
 
 // stripModelsPrefix turns Gemini's resource name "models/x" into "x"; tuned
@@ -510,13 +541,14 @@ func codeUnits(b []byte, enc string, max int) ([]uint32, error) {
 
 // scanJSONBody reads the model names of a JSON object body: the top-level
 // "model" (returned first), "models" (OpenRouter's fallback list),
-// "fallbacks" (strings or objects with "model") and "requests" (batch
-// entries with "model" or "params.model": Anthropic message batches, Gemini
-// batch embeddings). Keys match case-insensitively after unescaping; a key
+// "fallbacks" (strings or objects with "model"), "requests" (batch entries
+// with "model" or "params.model": Anthropic message batches, Gemini batch
+// embeddings), "session.model" (OpenAI realtime sessions and client
+// secrets) and "data_source.model" (OpenAI eval runs). Keys match case-insensitively after unescaping; a key
 // seen twice is an error, as is a "model" that is neither string nor null.
 func scanJSONBody(b []byte) (primary string, all []string, err error) {
 	s := scanner{b: b}
-	var seen [4]bool
+	var seen [6]bool
 	mark := func(i int) error {
 		if seen[i] {
 			return errDupModel
@@ -540,8 +572,8 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 			if err := mark(1); err != nil {
 				return err
 			}
-			if s.peek() == 'n' {
-				return s.lit("null")
+			if done, err := s.nullOrNotArray(); done {
+				return err
 			}
 			return s.array(func() error {
 				m, ok, err := s.modelValue()
@@ -555,8 +587,8 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 			if err := mark(2); err != nil {
 				return err
 			}
-			if s.peek() == 'n' {
-				return s.lit("null")
+			if done, err := s.nullOrNotArray(); done {
+				return err
 			}
 			return s.array(func() error {
 				switch s.peek() {
@@ -585,6 +617,17 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 				}
 				return s.skip(2)
 			})
+		case keyIs(raw, esc, "session"), keyIs(raw, esc, "data_source"):
+			i := 4
+			if keyIs(raw, esc, "data_source") {
+				i = 5
+			}
+			if err := mark(i); err != nil {
+				return err
+			}
+			if s.peek() == '{' {
+				return s.nestedModels(&all, false)
+			}
 		}
 		return s.skip(1)
 	})
@@ -595,6 +638,21 @@ func scanJSONBody(b []byte) (primary string, all []string, err error) {
 		err = errBadJSON
 	}
 	return primary, all, err
+}
+
+// nullOrNotArray consumes a value that is not an array: null is no model,
+// anything else an error. done is false when an array is next.
+func (s *scanner) nullOrNotArray() (done bool, err error) {
+	switch s.peek() {
+	case '[':
+		return false, nil
+	case 'n':
+		return true, s.lit("null")
+	}
+	if err := s.skip(1); err != nil {
+		return true, err
+	}
+	return true, errModelNotString
 }
 
 // modelValue reads a model value: a string (ok), null (not ok), anything

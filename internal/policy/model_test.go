@@ -177,10 +177,6 @@ func hdr(kv ...string) http.Header {
 	return h
 }
 
-const (
-	ok403 = 0 // marker: pass
-)
-
 // TestModelPolicy covers the model allow-list and each way around it.
 func TestModelPolicy(t *testing.T) {
 	pol := keys.Policy{Models: []string{
@@ -200,17 +196,17 @@ func TestModelPolicy(t *testing.T) {
 	bomb := gz(make([]byte, 4096))
 
 	type tc struct {
-		name     string
-		prov     string
-		method   string
-		path     string
-		query    string
-		h        http.Header
-		body     []byte
-		trunc    bool
-		maxDec   int64
-		status   int    // 0: allowed
-		msg      string // checked when set
+		name      string
+		prov      string
+		method    string
+		path      string
+		query     string
+		h         http.Header
+		body      []byte
+		trunc     bool
+		maxDec    int64
+		status    int    // 0: allowed
+		msg       string // checked when set
 		wantModel string
 	}
 	uncheck := msgUncheckable
@@ -252,6 +248,8 @@ func TestModelPolicy(t *testing.T) {
 		{name: "kelvin-free fold", body: []byte(`{"mOdEl":"gpt-5"}`), status: 403},
 		{name: "unicode escape key", body: []byte(`{"\u006dodel":"gpt-5"}`), status: 403},
 		{name: "escaped duplicate", body: []byte(`{"\u006dodel":"gpt-4.1-mini","model":"gpt-5"}`), status: 400},
+		{name: "spaced key is another key", body: []byte(`{" model":"gpt-5","model":"gpt-4.1-mini"}`)},
+		{name: "fullwidth key is another key", body: []byte(`{"ｍodel":"gpt-5"}`)},
 		{name: "escaped value", body: []byte(`{"model":"gpt-\u0035"}`), status: 403},
 		{name: "number model", body: []byte(`{"model":5}`), status: 400, msg: uncheck + `"model" is not a string`},
 		{name: "array model", body: []byte(`{"model":["gpt-5"]}`), status: 400},
@@ -264,12 +262,24 @@ func TestModelPolicy(t *testing.T) {
 		{name: "models list", prov: "openrouter", body: []byte(`{"model":"openai/gpt-4.1-mini","models":["openai/gpt-4.1-mini","anthropic/claude-opus-4"]}`), status: 403},
 		{name: "models list allowed", prov: "openrouter", body: []byte(`{"models":["openai/gpt-4.1-mini"]}`)},
 		{name: "models list non-string", prov: "openrouter", body: []byte(`{"models":[1]}`), status: 400},
+		{name: "models not a list", prov: "openrouter", body: []byte(`{"models":"openai/gpt-5"}`), status: 400, msg: uncheck + `"model" is not a string`},
+		{name: "models null", prov: "openrouter", body: []byte(`{"models":null,"model":"openai/gpt-4.1-mini"}`)},
+		{name: "fallbacks not a list", prov: "openrouter", body: []byte(`{"fallbacks":{"model":"x"}}`), status: 400},
 		{name: "fallbacks objects", prov: "openrouter", body: []byte(`{"model":"openai/gpt-4.1-mini","fallbacks":[{"model":"openai/gpt-5"}]}`), status: 403},
 		{name: "anthropic allowed", prov: "anthropic", body: []byte(`{"model":"claude-sonnet-4-5","max_tokens":10}`)},
 		{name: "anthropic batch", prov: "anthropic", path: "/v1/messages/batches",
 			body: []byte(`{"requests":[{"custom_id":"a","params":{"model":"claude-sonnet-4-5"}},{"custom_id":"b","params":{"model":"claude-opus-4-1"}}]}`), status: 403},
 		{name: "anthropic batch allowed", prov: "anthropic", path: "/v1/messages/batches",
 			body: []byte(`{"requests":[{"custom_id":"a","params":{"model":"claude-sonnet-4-5"}}]}`)},
+		{name: "realtime client secret", path: "/v1/realtime/client_secrets", body: []byte(`{"session":{"type":"realtime","model":"gpt-realtime"}}`), status: 403},
+		{name: "eval run", path: "/v1/evals/e1/runs", body: []byte(`{"data_source":{"type":"completions","model":"gpt-5"}}`), status: 403},
+		{name: "eval run allowed", path: "/v1/evals/e1/runs", body: []byte(`{"data_source":{"type":"completions","model":"gpt-4.1-mini"}}`)},
+		{name: "openai file batch", path: "/v1/batches", body: []byte(`{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h"}`),
+			status: 403, msg: uncheck + "batch jobs read their models from an uploaded file"},
+		{name: "groq file batch trailing slash", prov: "groq", path: "/openai/v1/batches/", body: []byte(`{}`), status: 403, msg: uncheck + "batch jobs read their models from an uploaded file"},
+		{name: "mistral batch", prov: "mistral", path: "/v1/batch/jobs", body: []byte(`{"model":"x"}`), status: 403, msg: uncheck + "batch jobs read their models from an uploaded file"},
+		{name: "batch listing passes", method: "GET", path: "/v1/batches"},
+		{name: "batch cancel passes", path: "/v1/batches/b1/cancel"},
 		{name: "multipart allowed", body: mpAllowed, h: hdr("Content-Type", mpCT), wantModel: "whisper-1"},
 		{name: "multipart blocked", body: mpBlocked, h: hdr("Content-Type", mpCT2), status: 403},
 		{name: "multipart field case", body: mpCase, h: hdr("Content-Type", mpCT3), status: 403},
@@ -341,7 +351,7 @@ func TestModelPolicy(t *testing.T) {
 				if tt.msg != "" && dec.Denial.Message != tt.msg {
 					t.Fatalf("message\n got %q\nwant %q", dec.Denial.Message, tt.msg)
 				}
-				if tt.status == 403 && dec.Denial.Message != MsgModelNotAllowed {
+				if tt.msg == "" && tt.status == 403 && dec.Denial.Message != MsgModelNotAllowed {
 					t.Fatalf("403 message %q", dec.Denial.Message)
 				}
 			}
@@ -364,9 +374,14 @@ func TestUnrestrictedSkipsInspection(t *testing.T) {
 		}
 	}
 	// The model is still reported for the usage event.
-	dec := Evaluate(keys.Policy{}, Input{Provider: "openai", Header: hdr("Content-Encoding", "gzip"), Body: gz([]byte(`{"model":"gpt-5"}`))})
+	dec := Evaluate(keys.Policy{}, Input{Provider: "openai", Header: hdr("Content-Type", "text/plain"), Body: []byte(` {"model":"gpt-5"}`)})
 	if dec.Model != "gpt-5" {
 		t.Errorf("Model = %q", dec.Model)
+	}
+	// Compressed bodies are not decompressed for unrestricted keys.
+	dec = Evaluate(keys.Policy{}, Input{Provider: "openai", Header: hdr("Content-Encoding", "gzip"), Body: gz([]byte(`{"model":"gpt-5"}`))})
+	if dec.Model != "" || dec.Denial != nil {
+		t.Errorf("decision %+v", dec)
 	}
 }
 
@@ -446,4 +461,28 @@ func TestEvaluateOrder(t *testing.T) {
 			t.Fatalf("%+v", d)
 		}
 	})
+}
+
+func TestCustomDialect(t *testing.T) {
+	pol := keys.Policy{Models: []string{"vertex:gemini-2.5-flash*"}}
+	in := Input{Provider: "vertex", Dialect: "gemini", Method: "POST",
+		Path: "/v1/projects/p/locations/us/publishers/google/models/gemini-2.5-pro:generateContent", Header: http.Header{}}
+	if d := Evaluate(pol, in).Denial; d == nil || d.Status != 403 {
+		t.Fatalf("gemini-dialect custom provider: %+v", d)
+	}
+	in.Path = "/v1/projects/p/locations/us/publishers/google/models/gemini-2.5-flash:generateContent"
+	if d := Evaluate(pol, in).Denial; d != nil {
+		t.Fatalf("allowed model denied: %+v", d)
+	}
+	// Without the dialect, an unknown provider is openai-compatible: the
+	// URL is not read, and POST .../batches is refused.
+	in.Dialect = ""
+	in.Path = "/v1/models/gemini-2.5-pro:generateContent"
+	if d := Evaluate(pol, in).Denial; d != nil {
+		t.Fatalf("openai-compatible custom provider: %+v", d)
+	}
+	in.Path = "/v1/batches"
+	if d := Evaluate(pol, in).Denial; d == nil || d.Status != 403 {
+		t.Fatalf("file batch: %+v", d)
+	}
 }

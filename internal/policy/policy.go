@@ -39,9 +39,10 @@ const DefaultMaxDecodedBytes = 32 << 20
 type Input struct {
 	// Provider is the route's provider name (aliases are resolved here).
 	Provider string
-	// Dialect is the provider's wire dialect. Empty means gemini for the
-	// google provider and openai-compatible for the others. Model names in
-	// the URL are read only for the gemini dialect.
+	// Dialect is the provider's wire dialect (provider.Provider.Dialect).
+	// Empty means the built-in provider's dialect, else openai-compatible.
+	// Model names in the URL are read only for the gemini dialect; file
+	// batch jobs are refused only for openai-compatible.
 	Dialect provider.Dialect
 	// Method is the HTTP method.
 	Method string

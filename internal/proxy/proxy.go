@@ -123,8 +123,9 @@ const maxObservedJSON = 256 << 20
 
 // Handler serves the proxy routes. Create it with New.
 type Handler struct {
-	cfg Config
-	now func() time.Time
+	cfg     Config
+	now     func() time.Time
+	pending sync.WaitGroup // events being estimated
 }
 
 // New returns a proxy handler.
@@ -172,6 +173,7 @@ type exchange struct {
 	respBytes int64
 	upSent    time.Time
 	upHeaders time.Time
+	obs       *observer
 }
 
 // ServeHTTP handles one proxy request.

@@ -11,6 +11,8 @@
 // each message_delta carries cumulative totals (several arrive when server
 // tools run). The report is message_start's usage with every field the
 // message_deltas carried overwritten by the latest value: nothing is summed.
+// A zero never erases an earlier non-zero value (cumulative totals cannot
+// drop to zero; some Anthropic-compatible servers zero-fill delta fields).
 //
 // A stream that stops early, cut or ended by an `error` event such as
 // overloaded_error, reports what was seen: Found is true as soon as
@@ -32,8 +34,10 @@
 //   - POST /v1/complete (legacy Text Completions): EndpointCompletions. The
 //     legacy API reports no usage, so Found is false; the completion text is
 //     counted for an estimate.
-//   - anything else (files, skills, the OpenAI-compatible /v1/chat/completions,
-//     which the OpenAI extractor handles): EndpointOther, Found false.
+//   - any other GET (files, skills): EndpointOther, NotBilled (reads cost
+//     nothing); anything else, including the OpenAI-compatible
+//     /v1/chat/completions (the OpenAI extractor's job): EndpointOther,
+//     Found false.
 //
 // NotBilled reports always have Found false and zero Tokens: the pipeline
 // should neither estimate nor price them.
@@ -69,7 +73,7 @@ const (
 	epComplete
 )
 
-func classify(method, path string) endpoint {
+func classify(path string) endpoint {
 	path = strings.TrimSuffix(path, "/")
 	switch {
 	case path == "/v1/messages":
@@ -98,6 +102,7 @@ const (
 // extractor implements usage.Extractor for one Anthropic response.
 type extractor struct {
 	ep   endpoint
+	read bool // GET or HEAD: reads never cost
 	mode mode
 
 	// JSON bodies.
@@ -119,7 +124,8 @@ type extractor struct {
 
 // New returns the extractor for one Anthropic response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Method, req.Path), text: textTally{counter: req.Counter}}
+	e := &extractor{ep: classify(req.Path), text: textTally{counter: req.Counter},
+		read: req.Method == "GET" || req.Method == "HEAD"}
 	switch e.ep {
 	case epMessages, epComplete:
 		e.bodyCap = maxJSONBody
@@ -194,6 +200,8 @@ func (e *extractor) Report() usage.Report {
 	switch e.ep {
 	case epCountTokens, epBatch, epModels:
 		r.NotBilled = true
+	case epOther:
+		r.NotBilled = e.read
 	}
 	switch e.mode {
 	case modeJSON:
@@ -310,6 +318,12 @@ type streamEvent struct {
 
 func (e *extractor) onEvent(ev sse.Event) {
 	if ev.Truncated || !isObject(ev.Data) {
+		return
+	}
+	switch ev.Name {
+	case "ping", "content_block_start", "content_block_stop", "message_stop":
+		// Nothing to count; content_block_start of a search result can be
+		// large, so it is not even decoded.
 		return
 	}
 	var se streamEvent

@@ -159,6 +159,17 @@ func TestNormalisation(t *testing.T) {
 	}
 }
 
+// A relay that zero-fills message_delta's input fields must not erase the
+// input side message_start reported; real deltas still win.
+func TestDeltaZeroFill(t *testing.T) {
+	stream := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":120,\"cache_read_input_tokens\":900,\"output_tokens\":1}}}\n\n" +
+		"event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":77}}\n\n"
+	r := run(usage.Request{Method: "POST", Path: "/v1/messages"}, []byte(stream))
+	if want := (usage.Tokens{Prompt: 1020, Completion: 77, Total: 1097, CacheRead: 900}); r.Tokens != want {
+		t.Errorf("got %+v, want %+v", r.Tokens, want)
+	}
+}
+
 func TestReportDetails(t *testing.T) {
 	r := run(fixtures[0].request(), readFixture(t, "messages_plain.json"))
 	if r.ResponseModel != "claude-sonnet-4-5-20250929" || r.GenerationID != "msg_01Aq9w938a90dw8q" || r.EndpointClass != usage.EndpointMessages {
@@ -212,6 +223,7 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/v1/complete", usage.EndpointCompletions, false},
 		{"POST", "/v1/chat/completions", usage.EndpointOther, false},
 		{"POST", "/v1/files", usage.EndpointOther, false},
+		{"GET", "/v1/files/file_011/content", usage.EndpointOther, true},
 		{"POST", "/v1/messagesX", usage.EndpointOther, false},
 	}
 	for _, tt := range tests {
@@ -298,5 +310,17 @@ func TestCounter(t *testing.T) {
 	r = run(req, []byte(sb.String()))
 	if r.OutputTokensEstimate != int64(words) {
 		t.Errorf("batched estimate = %d, want %d", r.OutputTokensEstimate, words)
+	}
+}
+
+func BenchmarkStream(b *testing.B) {
+	body := readFixture(b, "stream_server_tools.sse")
+	req := usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e := New(req)
+		_, _ = e.Write(body)
+		_ = e.Report()
 	}
 }

@@ -27,8 +27,13 @@ func (n *num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// merge takes o's value when o is present. A zero never replaces a
+// non-zero value: the fields are cumulative totals, which cannot fall back
+// to zero, and some Anthropic-compatible servers zero-fill fields of
+// message_delta that they do not track, which must not erase message_start's
+// input count.
 func (n *num) merge(o num) {
-	if o.ok {
+	if o.ok && (o.v > 0 || n.v == 0) {
 		*n = o
 	}
 }

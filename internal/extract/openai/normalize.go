@@ -74,6 +74,8 @@ type rawUsage struct {
 	CacheMiss *count `json:"prompt_cache_miss_tokens"`
 	// Mistral.
 	NumCached count `json:"num_cached_tokens"`
+	// Anthropic's OpenAI-compatible endpoint and some routers: top level.
+	TopCached count `json:"cached_tokens"`
 	// Perplexity (reasoning_tokens at the top level: Sonar Deep Research).
 	Reasoning        *count `json:"reasoning_tokens"`
 	NumSearchQueries count  `json:"num_search_queries"`
@@ -135,7 +137,7 @@ func normalize(raw json.RawMessage, q quirks) normalized {
 			t.CacheRead = int64(*u.CacheHit)
 		}
 		if t.CacheRead == 0 {
-			t.CacheRead = int64(u.NumCached)
+			t.CacheRead = int64(max(u.NumCached, u.TopCached))
 		}
 		t.CacheWrite = int64(u.PromptDetails.CacheWrite)
 		t.PromptAudio = int64(u.PromptDetails.Audio)

@@ -9,8 +9,45 @@
 //
 // Counts are normalised to OpenAI's convention (usage.Tokens): prompt tokens
 // include cached ones, completion tokens include reasoning, and the total is
-// their sum. The per-host differences this takes are documented on quirks and
-// normalize.
+// their sum (whatever total_tokens said). Per host:
+//
+//   - Streams: the last non-null usage wins, wherever it rides: a chunk with
+//     choices:[] (OpenAI with include_usage, Fireworks, OpenRouter), the
+//     finish_reason chunk (DeepSeek, Mistral), the second-to-last chunk
+//     (xAI), or Groq's x_groq.usage (read when usage is absent).
+//   - xAI: completion_tokens excludes reasoning_tokens, so reasoning is added
+//     to Completion, unless total_tokens equals prompt+completion (which
+//     proves it already included). cost_in_usd_ticks / 1e10 is the
+//     ProviderCost.
+//   - Gemini's /v1beta/openai/: when total_tokens exceeds prompt+completion
+//     the gap is thinking left out of completion_tokens; it is added to
+//     Completion and Reasoning.
+//   - Perplexity: a top-level reasoning_tokens (Sonar Deep Research) is billed
+//     output beside completion_tokens and is added; citation_tokens stay in
+//     Raw; num_search_queries is WebSearchRequests; usage.cost.total_cost is
+//     the ProviderCost; search_context_size stays in Raw.
+//   - OpenRouter: usage.cost is the ProviderCost, plus
+//     cost_details.upstream_inference_cost when is_byok (the upstream
+//     provider then bills the team's own key separately).
+//   - DeepInfra: usage.estimated_cost is the ProviderCost.
+//   - DeepSeek: prompt_cache_hit_tokens is the cache read; Mistral:
+//     num_cached_tokens; z.ai and most others: prompt_tokens_details.
+//     cached_tokens; a top-level cached_tokens is read too.
+//   - Cache writes: prompt_tokens_details / input_tokens_details
+//     cache_write_tokens (TTL unknown, so only CacheWrite is set).
+//   - Responses: usage of response.completed / incomplete / failed;
+//     WebSearchRequests counts the web_search_call output items.
+//   - Images: ImageCount counts data[] (or completed stream events); size and
+//     quality come from the response, else the JSON request body; gpt-image
+//     output tokens without detail are image tokens.
+//   - Audio: transcription usage of type duration gives AudioSeconds (or
+//     verbose_json's duration when there is no usage, with Found false);
+//     speech bodies are audio, so InputCharacters is the request input's
+//     length in characters and Found is false unless an SSE speech stream
+//     reported usage.
+//
+// Reported costs are parsed from the JSON number text with shopspring/decimal,
+// never through float64.
 package openai
 
 import (
@@ -19,6 +56,8 @@ import (
 	"mime"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/spendops/spendops/internal/sse"
 	"github.com/spendops/spendops/internal/usage"
@@ -157,13 +196,13 @@ type extractor struct {
 	finalWebSearch int64 // ...counted in the final Response object
 	finalSeen      bool
 	images         int64
+	duration       *decimal.Decimal
 	imageSize      string
 	imageQuality   string
 
-	chars     int64
-	estimate  int64
-	countedSQ bool
-	done      bool
+	chars    int64
+	estimate int64
+	done     bool
 }
 
 func (e *extractor) Write(p []byte) (int, error) {
@@ -396,10 +435,13 @@ type jsonBody struct {
 	XGroq       *struct {
 		Usage json.RawMessage `json:"usage"`
 	} `json:"x_groq"`
-	Output  []outputItem      `json:"output"`
-	Data    []json.RawMessage `json:"data"`
-	Size    string            `json:"size"`
-	Quality string            `json:"quality"`
+	Output []outputItem      `json:"output"`
+	Data   []json.RawMessage `json:"data"`
+	// Duration is whisper's verbose_json audio length, used for the billed
+	// seconds when the body has no usage.
+	Duration json.RawMessage `json:"duration"`
+	Size     string          `json:"size"`
+	Quality  string          `json:"quality"`
 }
 
 func (e *extractor) parseJSON() {
@@ -423,6 +465,9 @@ func (e *extractor) parseJSON() {
 	}
 	e.finalSeen = true
 	e.finalWebSearch = countWebSearch(b.Output)
+	if d, ok := decimalOf(b.Duration); ok && e.usage == nil {
+		e.duration = &d
+	}
 	if e.class == usage.EndpointImages {
 		e.images = int64(len(b.Data))
 		e.imageSize, e.imageQuality = b.Size, b.Quality
@@ -463,6 +508,11 @@ func (e *extractor) Report() usage.Report {
 	}
 	// The final Response object lists every output item; without it (a cut
 	// stream) count the items seen done.
+	if e.duration != nil && (e.class == usage.EndpointTranscription || e.class == usage.EndpointTranslation) {
+		// Not Found: no token usage was reported, but the billed duration
+		// of a whisper verbose_json answer is known exactly.
+		r.AudioSeconds = *e.duration
+	}
 	if e.finalSeen {
 		r.WebSearchRequests += e.finalWebSearch
 	} else {

@@ -51,6 +51,7 @@ var fixtures = []fixture{
 		body: `{"model":"gpt-image-1","prompt":"a lighthouse","stream":true,"partial_images":1,"size":"1024x1536","quality":"high"}`},
 	{file: "openai_transcription_tokens.json", provider: "openai", path: "/v1/audio/transcriptions"},
 	{file: "openai_transcription_duration.json", provider: "openai", path: "/v1/audio/transcriptions"},
+	{file: "openai_transcription_verbose.json", provider: "openai", path: "/v1/audio/transcriptions"},
 	{file: "openai_transcription_stream.sse", provider: "openai", path: "/v1/audio/transcriptions", stream: true},
 	{file: "openai_translation.json", provider: "openai", path: "/v1/audio/translations"},
 	{file: "openai_speech.bin", provider: "openai", path: "/v1/audio/speech",
@@ -166,11 +167,11 @@ func TestSplitAnywhere(t *testing.T) {
 		req := f.request()
 		want := compact(extract(req, body))
 		// Every boundary of the SSE fixtures' framing-heavy part; big
-		// bodies (base64 images, embedding vectors) get 300 evenly spaced
+		// bodies (base64 images, embedding vectors) get 200 evenly spaced
 		// boundaries, since their bulk is one long token.
 		step := 1
-		if len(body) > 3000 {
-			step = len(body) / 300
+		if len(body) > 2500 {
+			step = len(body) / 200
 		}
 		for i := 0; i <= len(body); i += step {
 			got := compact(extract(req, body[:i], body[i:]))
