@@ -319,6 +319,7 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 			[]string{"queryable delay p50 / p99 / max", fmt.Sprintf("%s / %s / %s", report.Dur(led.delay.P50), report.Dur(led.delay.P99), report.Dur(led.delay.Max))},
 			[]string{"burst: ok / sent, request rate", fmt.Sprintf("%d / %d in %s = %.0f req/s", led.burstOK, led.burstN, report.Dur(led.burstElapsed), led.reqPerSec)},
 			[]string{"burst: sampled events visible", fmt.Sprintf("%d / %d, all by %s after the first send", led.sampleFound, led.sampleSize, report.Dur(led.ingestDone))},
+			[]string{"burst: last sampled event visible after the last response", report.Dur(led.ingestDone - led.burstElapsed)},
 			[]string{"ingestion", fmt.Sprintf("%.0f events/s", led.eventsPerSec)},
 		)
 		if led.err != "" {
