@@ -65,7 +65,7 @@ func TestLedgerMeasuresQueryableDelay(t *testing.T) {
 		t.Fatalf("sampled %d found %d missing %d err %q", res.sampled, res.found, res.missing, res.err)
 	}
 	// The event appears 30 ms after the response; polling every 10 ms sees it within ~10 ms more.
-	if res.delay.P50 < 25*time.Millisecond || res.delay.P99 > 500*time.Millisecond {
+	if res.delay.P50 < 25*time.Millisecond || res.delay.P99 > 2*time.Second {
 		t.Fatalf("delay p50 %v p99 %v", res.delay.P50, res.delay.P99)
 	}
 	if res.burstOK != 300 || res.sampleFound != res.sampleSize || res.sampleSize < 3 {
