@@ -226,16 +226,25 @@ func run(quick bool, outPath, only string, reps int, pinned bool, pinNote string
 		return nt
 	}
 	slog.Info("memory: open streams", "streams", p.openStreams)
-	var opens []openStreamsResult
-	for i, t := range proxies {
+	// Every proxy is restarted before any is measured, and every client pool emptied, so idle connections
+	// left by earlier scenarios (each one a file descriptor in this process, on the mock's side) do not eat
+	// into the file limit the open streams need.
+	for _, t := range targets {
+		t.client.CloseIdleConnections()
+	}
+	var fresh []*target
+	for _, t := range proxies {
 		if nt := restart(t); nt != nil {
-			proxies[i] = nt
-			opens = append(opens, runOpenStreams(nt, mock, p.openStreams, p.openRamp, p.openWait))
+			fresh = append(fresh, nt)
 		}
+	}
+	var opens []openStreamsResult
+	for _, t := range fresh {
+		opens = append(opens, runOpenStreams(t, mock, p.openStreams, p.openRamp, p.openWait))
 	}
 	slog.Info("memory: large response", "bytes", p.bigBytes)
 	bigs := []bigResult{runBig(direct, p.bigBytes, p.bigTimeout)}
-	for _, t := range proxies {
+	for _, t := range fresh {
 		if nt := restart(t); nt != nil {
 			bigs = append(bigs, runBig(nt, p.bigBytes, p.bigTimeout))
 		}
