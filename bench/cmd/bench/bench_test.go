@@ -116,8 +116,10 @@ func TestGoals(t *testing.T) {
 		f.set("spendops", "cpu"+k, us(125))
 	}
 	f.set("spendops", "added99@2000", us(400))
+	f.set("spendops", "added99max@2000", us(700))
 	f.set("peer", "added99@2000", us(2500))
 	f.set("spendops", "achunk99", us(300))
+	f.set("spendops", "achunk99max", us(600))
 	f.set("spendops", "stream_all", 1)
 	opens := []openStreamsResult{{target: "spendops", asked: 100, opened: 100, perOpen: 40 << 10}}
 	bigs := []bigResult{{target: "spendops", size: 100 << 20, got: 100 << 20, before: 10 << 20, peak: 12 << 20}}
@@ -156,6 +158,22 @@ func TestGoals(t *testing.T) {
 	}
 	if g := goalByName(gs, "proxy CPU"); !strings.Contains(g.Measured, "at 500 req/s") {
 		t.Errorf("CPU goal measured at the wrong rate: %s", g.Measured)
+	}
+
+	// A good median with one repetition over the goal is a MISS: noise must not fake a PASS.
+	f.set("spendops", "errrate@2000", 0)
+	f.set("spendops", "added99@2000", us(-300))
+	f.set("spendops", "added99max@2000", us(1500))
+	f.set("peer", "added99@2000", us(9000))
+	f.set("spendops", "achunk99max", us(1200))
+	gs = goals(f, p, live, opens, bigs, led)
+	for _, name := range []string{"added p99, non", "streaming added"} {
+		if g := goalByName(gs, name); g.Status != report.Miss {
+			t.Errorf("%s: %s (%s), want MISS", name, g.Status, g.Measured)
+		}
+	}
+	if g := goalByName(gs, "added p99 vs"); g.Status != report.Pass || !strings.Contains(g.Measured, "6.00x") {
+		t.Errorf("peer comparison against the worst repetition: %s %s", g.Status, g.Measured)
 	}
 
 	// Without spendops every goal is N/A, never PASS.

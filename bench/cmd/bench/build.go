@@ -115,6 +115,7 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 			if len(a99) > 0 {
 				f.set(t.name, "added50"+key, med(a50))
 				f.set(t.name, "added99"+key, med(a99))
+				f.set(t.name, "added99max"+key, report.SpreadOf(a99).Max)
 				f.set(t.name, "added999"+key, med(a999))
 			}
 			if len(cpu) > 0 {
@@ -229,6 +230,7 @@ func build(rep *report.Report, p plan, reps int, live []*target, idle map[string
 			dur(med(t50)), dur(med(t99)), "—", "—", dur(med(c50)), dur(med(c99)), "—", "—"}
 		if len(ac99) > 0 {
 			f.set(t.name, "achunk99", med(ac99))
+			f.set(t.name, "achunk99max", report.SpreadOf(ac99).Max)
 			f.set(t.name, "attfb99", med(at99))
 			cells[5], cells[6], cells[9], cells[10] = dur(med(at50)), dur(med(at99)), dur(med(ac50)), dur(med(ac99))
 			if len(ac99) > 1 {
@@ -411,15 +413,17 @@ func goals(f figures, p plan, live []*target, opens []openStreamsResult, bigs []
 		out = append(out, report.Check(gCPU, wants[0].want,
 			fmt.Sprintf("%s vs %s = %s at %.0f req/s", dur(c), dur(b), report.Ratio(c, b), cpuRate), c <= goalCPURatio*b))
 	}
-	// Added p99.
+	// Added p99: a noisy machine must not fake a PASS, so every repetition must meet the goal, not only the
+	// median; the median is what is compared with the peer.
 	a, okA := f.get("spendops", "added99"+key)
+	amax, _ := f.get("spendops", "added99max"+key)
 	er, _ := f.get("spendops", "errrate"+key)
 	if okA {
-		m := report.Dur(time.Duration(a))
+		m := fmt.Sprintf("median %s, worst repetition %s", dur(a), dur(amax))
 		if er >= 0.01 {
 			m += fmt.Sprintf(", but %.1f%% errors", 100*er)
 		}
-		out = append(out, report.Check(gP99, wants[1].want, m, time.Duration(a) < goalAddedP99 && er < 0.01))
+		out = append(out, report.Check(gP99, wants[1].want, m, time.Duration(amax) < goalAddedP99 && er < 0.01))
 	} else {
 		out = append(out, report.Unmeasured(gP99, wants[1].want, "not measured"))
 	}
@@ -427,12 +431,17 @@ func goals(f figures, p plan, live []*target, opens []openStreamsResult, bigs []
 		var m string
 		var pass bool
 		switch {
-		case a <= 0:
+		case a <= 0 && amax <= 0:
 			m = fmt.Sprintf("spendops %s (within noise of direct), peer %s", dur(a), dur(pa))
 			pass = pa > 0
 		default:
-			m = fmt.Sprintf("peer %s / spendops %s = %s", dur(pa), dur(a), report.Ratio(pa, a))
-			pass = pa >= goalPeerFactor*a
+			// With a median at or below zero (noise), compare against the worst repetition instead.
+			s := a
+			if s <= 0 {
+				s = amax
+			}
+			m = fmt.Sprintf("peer %s / spendops %s = %s", dur(pa), dur(s), report.Ratio(pa, s))
+			pass = pa >= goalPeerFactor*s
 		}
 		out = append(out, report.Check(gPeer, wants[2].want, m, pass))
 	} else {
@@ -440,7 +449,8 @@ func goals(f figures, p plan, live []*target, opens []openStreamsResult, bigs []
 	}
 	// Streaming.
 	if c, ok := f.get("spendops", "achunk99"); ok {
-		out = append(out, report.Check(gChunk, wants[3].want, dur(c), time.Duration(c) < goalChunkP99))
+		cmax, _ := f.get("spendops", "achunk99max")
+		out = append(out, report.Check(gChunk, wants[3].want, fmt.Sprintf("median %s, worst repetition %s", dur(c), dur(cmax)), time.Duration(cmax) < goalChunkP99))
 	} else {
 		out = append(out, report.Unmeasured(gChunk, wants[3].want, "not measured"))
 	}
