@@ -82,7 +82,7 @@ type Log struct {
 
 // Pipeline tunes the usage-event pipeline.
 type Pipeline struct {
-	QueueSize int      `yaml:"queue_size"` // in-memory events before spilling to disk [10000]
+	QueueSize int      `yaml:"queue_size"` // in-memory events before spilling to disk [2000]; a kill -9 can lose at most queue_size + batch_size events
 	BatchSize int      `yaml:"batch_size"` // events per group commit [500]
 	BatchWait Duration `yaml:"batch_wait"` // longest wait before a commit [50ms]
 }
@@ -118,7 +118,7 @@ func Default() Config {
 			DrainTimeout:          Duration{30 * time.Second},
 		},
 		Log:      Log{Level: "info", Format: "json", Access: &t},
-		Pipeline: Pipeline{QueueSize: 10000, BatchSize: 500, BatchWait: Duration{50 * time.Millisecond}},
+		Pipeline: Pipeline{QueueSize: 2000, BatchSize: 500, BatchWait: Duration{50 * time.Millisecond}},
 		Pricing:  Pricing{Sync: PricingSync{Format: "litellm", Interval: Duration{24 * time.Hour}}},
 	}
 }

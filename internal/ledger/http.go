@@ -66,6 +66,9 @@ var knownParams = map[string]bool{
 func parseRequest(q url.Values) (request, *FilterError) {
 	var r request
 	for name, vs := range q {
+		if name == "" {
+			return r, &FilterError{"", "empty parameter name"}
+		}
 		if !knownParams[name] && !strings.HasPrefix(name, "dim.") {
 			return r, &FilterError{name, "unknown parameter"}
 		}

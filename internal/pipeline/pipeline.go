@@ -407,7 +407,9 @@ func (p *Pipeline) run() {
 	for {
 		var replayC <-chan struct{}
 		var retryC <-chan time.Time
-		if p.spool.pending() && p.queueLow() {
+		// While degraded, the probe runs on its backoff whatever the queue
+		// level, so a busy queue cannot keep a recovered store unused.
+		if p.spool.pending() && (p.degraded || p.queueLow()) {
 			if d := time.Until(p.retryAt); !p.degraded || d <= 0 {
 				replayC = ready
 			} else {
