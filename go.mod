@@ -3,6 +3,7 @@ module github.com/spendops/spendops
 go 1.26.8
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/andybalholm/brotli v1.3.0
 	github.com/google/uuid v1.6.0
 	github.com/klauspost/compress v1.20.4
