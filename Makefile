@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/spendops/spendops/internal/buildinfo.Version=$(
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build run test lint unit fuzz-seeds bench bench-quick compat clean
+.PHONY: build run test lint unit bench bench-quick bench-micro compat clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/spendops
@@ -28,8 +28,19 @@ lint:
 unit:
 	$(GO) test -count=1 -timeout 15m ./...
 
+# Loopback benchmark: direct vs a bare Go reverse proxy vs SpendOps vs the
+# Portkey gateway, with ratios, noise and PASS/MISS per goal (bench/README.md).
 bench:
+	$(GO) run ./bench/cmd/bench
+
+bench-quick:
+	$(GO) run ./bench/cmd/bench -quick
+
+# Micro-benchmarks of the hot paths (each reports its own baseline).
+bench-micro:
 	$(GO) test -run '^$$' -bench AddedLatency -benchtime 5000x ./internal/proxy/
+	$(GO) test -run '^$$' -bench 'Evaluate' -benchmem ./internal/policy/
+	$(GO) test -run '^$$' -bench 'Ingest' -benchtime=20000x ./internal/pipeline/
 
 clean:
 	rm -rf bin

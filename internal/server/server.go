@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"sync"
@@ -116,6 +117,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.proxy = ph
+	wiring.mounts["/api/v1/debug/pprof/"] = http.StripPrefix("/api/v1", pprofMux())
 	ah, err := admin.New(admin.Config{Token: tok, Keys: ks, Logger: logger.With("component", "admin"),
 		ValidatePolicy: wiring.validatePolicy, Mounts: wiring.mounts})
 	if err != nil {
@@ -255,4 +257,16 @@ func upstreamTLS(caFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("proxy.ca_file: %s holds no PEM certificate", caFile)
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// pprofMux serves the runtime profiles (behind the admin token), so an
+// operator can see where a busy proxy spends its CPU.
+func pprofMux() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }
