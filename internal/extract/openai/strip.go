@@ -154,8 +154,8 @@ func (s *stripper) Close() error {
 // included) is a usage-only chunk: data that is a chat.completion.chunk or
 // text_completion with "choices": [] and a non-null usage.
 func usageOnly(ev []byte) bool {
-	if !bytes.Contains(ev, []byte("usage")) {
-		return false
+	if !usageObject(ev) {
+		return false // cheap exit for the usual chunk: no usage, or "usage":null
 	}
 	var data []byte
 	seen := false
@@ -311,4 +311,23 @@ func skipSpaceAndComma(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// usageObject reports whether a "usage" key is followed by an object, the
+// only case in which an event can be a usage-only chunk. With include_usage
+// every chunk has "usage":null, so this saves a JSON decode per chunk.
+func usageObject(ev []byte) bool {
+	for rest := ev; ; {
+		i := bytes.Index(rest, []byte(`"usage"`))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(`"usage"`):]
+		j := skipSpace(rest, 0)
+		if j < len(rest) && rest[j] == ':' {
+			if k := skipSpace(rest, j+1); k < len(rest) && rest[k] == '{' {
+				return true
+			}
+		}
+	}
 }
