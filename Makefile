@@ -29,7 +29,7 @@ unit:
 	$(GO) test -count=1 -timeout 15m ./...
 
 bench:
-	@echo "benchmark suite: see bench/ (issue 7)"; $(GO) test -run '^$$' -bench . -benchtime 2s ./internal/proxy/
+	$(GO) test -run '^$$' -bench AddedLatency -benchtime 5000x ./internal/proxy/
 
 clean:
 	rm -rf bin

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spendops/spendops/internal/config"
 	"github.com/spendops/spendops/internal/keys"
+	"github.com/spendops/spendops/internal/policy"
 	"github.com/spendops/spendops/internal/store"
 )
 
@@ -64,16 +65,11 @@ func (p *policyFlags) apply(fs *flag.FlagSet, pol *keys.Policy) error {
 	if err != nil {
 		return err
 	}
-	if validatePolicy != nil {
-		if err := validatePolicy(*pol); err != nil {
-			return fmt.Errorf("policy: %w", err)
-		}
+	if err := policy.ValidatePolicy(*pol); err != nil {
+		return fmt.Errorf("policy: %w", err)
 	}
 	return nil
 }
-
-// validatePolicy is set when the policy engine is linked in.
-var validatePolicy func(keys.Policy) error
 
 func pairs(kvs []string, flagName string) (map[string]string, error) {
 	m := map[string]string{}

@@ -27,6 +27,7 @@ const usageText = `usage:
   spendops keys rotate   ID [--grace 24h] [--data-dir DIR] [--json]
   spendops keys update   ID [policy flags as for create] [--data-dir DIR]
   spendops keys audit    [ID] [--data-dir DIR]
+  spendops pricing list|import|versions|diff|activate|reprice [--data-dir DIR] (see spendops pricing)
   spendops version
 Every flag also reads SPENDOPS_<FLAG> (upper case, - as _); upstreams also SPENDOPS_UPSTREAM_<PROVIDER>.
 `
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "pricing":
+		return runPricing(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "spendops", buildinfo.Version)
 		return nil

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -19,10 +20,12 @@ type Cache struct {
 	interval time.Duration
 	now      func() time.Time
 
-	snap    atomic.Pointer[snapshot]
-	mu      sync.Mutex
-	used    map[string]time.Time
-	version int64
+	snap     atomic.Pointer[snapshot]
+	mu       sync.Mutex
+	used     map[string]time.Time
+	version  atomic.Int64
+	reloadMu sync.Mutex
+	lastMiss atomic.Int64
 }
 
 type snapshot struct {
@@ -44,7 +47,39 @@ func NewCache(ctx context.Context, s *Store, logger *slog.Logger) (*Cache, error
 // Authenticate verifies a full key string. It returns ErrFormat for a
 // malformed key, ErrUnknown for an unknown id or a wrong secret, and
 // ErrInactive (with the key) for a deactivated key whose secret is right.
+//
+// A miss triggers one synchronous check of the keys version (at most every
+// refreshGap), so a key created or rotated by the CLI works on its very
+// first request instead of after the next poll, while a flood of bad keys
+// costs at most one small query per refreshGap.
 func (c *Cache) Authenticate(key string) (*Key, error) {
+	k, err := c.authenticate(key)
+	if errors.Is(err, ErrUnknown) && c.refreshOnMiss() {
+		k, err = c.authenticate(key)
+	}
+	return k, err
+}
+
+const refreshGap = 100 * time.Millisecond
+
+func (c *Cache) refreshOnMiss() bool {
+	now := time.Now().UnixNano()
+	last := c.lastMiss.Load()
+	if now-last < int64(refreshGap) || !c.lastMiss.CompareAndSwap(last, now) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.reloadMu.Lock()
+	defer c.reloadMu.Unlock()
+	v, err := c.store.Version(ctx)
+	if err != nil || v == c.version.Load() {
+		return false
+	}
+	return c.reload(ctx) == nil
+}
+
+func (c *Cache) authenticate(key string) (*Key, error) {
 	id, err := Parse(key)
 	if err != nil {
 		return nil, ErrFormat
@@ -92,10 +127,12 @@ func (c *Cache) Run(ctx context.Context) {
 			c.logger.Warn("key cache: read version", "err", err)
 			continue
 		}
-		if v != c.version {
+		if v != c.version.Load() {
+			c.reloadMu.Lock()
 			if err := c.reload(ctx); err != nil {
 				c.logger.Warn("key cache: reload", "err", err)
 			}
+			c.reloadMu.Unlock()
 		}
 		if time.Since(lastFlush) >= flushEvery {
 			c.flushUsed(ctx)
@@ -118,7 +155,7 @@ func (c *Cache) reload(ctx context.Context) error {
 		m[k.ID] = k
 	}
 	c.snap.Store(&snapshot{byID: m})
-	c.version = v
+	c.version.Store(v)
 	return nil
 }
 

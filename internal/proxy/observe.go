@@ -14,9 +14,49 @@ import (
 // observer feeds a copy of the response bytes (decompressed when needed) to
 // the usage extractor. Its failures never reach the client.
 type observer struct {
-	ext usage.Extractor
-	dst io.Writer // ext, or a decoder writing into ext
-	dec io.WriteCloser
+	ext    usage.Extractor
+	dst    io.Writer // ext, or a decoder writing into ext
+	dec    io.WriteCloser
+	sample *sampleCounter
+}
+
+// sampleCounter is the Counter extractors get during the relay. A BPE
+// tokenizer costs about 0.1 ms per KiB, too much to run on every stream
+// chunk when most streams end with provider-reported usage; so during the
+// relay it only keeps the first sampleCap bytes of output text and returns
+// the cheap chars/4 figure. Only when an estimate is needed does
+// estimate() run the real tokenizer over the sample, scaled to the whole.
+type sampleCounter struct {
+	sample []byte
+	runes  int64
+}
+
+const sampleCap = 16 << 10
+
+func (c *sampleCounter) Count(text string) int64 {
+	n := int64(utf8.RuneCountInString(text))
+	c.runes += n
+	if room := sampleCap - len(c.sample); room > 0 {
+		if len(text) > room {
+			text = text[:room]
+		}
+		c.sample = append(c.sample, text...)
+	}
+	return (n + 3) / 4
+}
+
+// estimate counts the sample with the model's tokenizer and scales the
+// count to all the text seen.
+func (c *sampleCounter) estimate(tok usage.Counter) int64 {
+	if c.runes == 0 {
+		return 0
+	}
+	sampleRunes := int64(utf8.RuneCount(c.sample))
+	t := tok.Count(string(c.sample))
+	if sampleRunes == 0 || sampleRunes >= c.runes {
+		return t
+	}
+	return (t*c.runes + sampleRunes - 1) / sampleRunes
 }
 
 func (h *Handler) newObserver(r *http.Request, x *exchange, res *http.Response) *observer {
@@ -30,8 +70,10 @@ func (h *Handler) newObserver(r *http.Request, x *exchange, res *http.Response) 
 		StatusCode: res.StatusCode, ContentType: res.Header.Get("Content-Type"),
 	}
 	if h.cfg.Estimator != nil {
-		req.Counter = h.cfg.Estimator.CounterFor(x.prov.Name, x.facts.model)
+		o.sample = &sampleCounter{}
+		req.Counter = o.sample
 	}
+	x.obs = o
 	o.ext = h.cfg.Extractors(req)
 	o.dst = o.ext
 	if enc := strings.TrimSpace(res.Header.Get("Content-Encoding")); enc != "" && !strings.EqualFold(enc, "identity") {
@@ -67,7 +109,10 @@ func (o *observer) finish() usage.Report {
 	return o.ext.Report()
 }
 
-// finish builds the usage event and hands it to the sink, then logs once.
+// finish builds the usage event and logs the request. When the provider
+// reported complete usage the event goes to the sink at once; when tokens
+// must be estimated (tokenizer work), that runs on its own goroutine so it
+// never holds up the end of the client's response. Wait waits for those.
 func (h *Handler) finish(r *http.Request, x *exchange, clientStatus int) {
 	rep := x.report
 	e := usage.Event{
@@ -96,10 +141,6 @@ func (h *Handler) finish(r *http.Request, x *exchange, clientStatus int) {
 	if rep.NotBilled {
 		e.CostSource = usage.CostNotBilled
 	}
-	h.settleUsage(&e, x)
-	if h.cfg.Sink != nil {
-		h.cfg.Sink.Usage(e)
-	}
 	if h.cfg.Metrics != nil {
 		h.cfg.Metrics.request(x.prov.Name, clientStatus)
 	}
@@ -109,10 +150,31 @@ func (h *Handler) finish(r *http.Request, x *exchange, clientStatus int) {
 			slog.String("path", x.rest), slog.Int("status", clientStatus), slog.String("outcome", string(x.outcome)),
 			slog.String("key_id", x.key.ID), slog.String("model", x.facts.model),
 			slog.Bool("stream", x.facts.stream), slog.Int64("bytes", x.respBytes),
-			slog.Duration("duration", x.end.Sub(x.start)), slog.Duration("upstream", x.upHeaders.Sub(x.upSent)),
-			slog.String("usage_source", string(e.UsageSource)))
+			slog.Duration("duration", x.end.Sub(x.start)), slog.Duration("upstream", x.upHeaders.Sub(x.upSent)))
+	}
+	if rep.Found && x.outcome == usage.OutcomeCompleted {
+		e.UsageSource = usage.SourceProvider
+		h.emit(e)
+		return
+	}
+	h.pending.Add(1)
+	go func() {
+		defer h.pending.Done()
+		h.settleUsage(&e, x)
+		h.emit(e)
+	}()
+}
+
+func (h *Handler) emit(e usage.Event) {
+	if h.cfg.Sink != nil {
+		h.cfg.Sink.Usage(e)
 	}
 }
+
+// Wait blocks until every event whose usage is being estimated has been
+// handed to the sink. Call it after the HTTP server drained and before the
+// pipeline closes.
+func (h *Handler) Wait() { h.pending.Wait() }
 
 // settleUsage decides usage_source and fills estimates where the provider
 // reported nothing: a stream cut before its usage chunk, a client that left,
@@ -120,6 +182,17 @@ func (h *Handler) finish(r *http.Request, x *exchange, clientStatus int) {
 func (h *Handler) settleUsage(e *usage.Event, x *exchange) {
 	rep := x.report
 	switch {
+	case rep.Found && x.outcome != usage.OutcomeCompleted:
+		// The provider's counts were seen (e.g. Anthropic message_start) but
+		// the stream ended before its final usage: when the visible output
+		// proves more was generated than the provisional count, use it.
+		e.UsageSource = usage.SourceProvider
+		if out := h.estimateOutput(x); out > rep.Tokens.Completion {
+			e.Completion = out
+			e.Total = e.Prompt + e.Completion
+			e.UsageSource = usage.SourcePartial
+		}
+		return
 	case rep.Found:
 		e.UsageSource = usage.SourceProvider
 		return
@@ -133,10 +206,7 @@ func (h *Handler) settleUsage(e *usage.Event, x *exchange) {
 		return
 	}
 	promptTok, _ := h.estimatePrompt(x)
-	outTok := rep.OutputTokensEstimate
-	if outTok == 0 && rep.OutputChars > 0 {
-		outTok = (rep.OutputChars + 3) / 4
-	}
+	outTok := h.estimateOutput(x)
 	partial := rep.Tokens.Prompt > 0 || rep.Tokens.Completion > 0
 	if rep.Tokens.Prompt == 0 {
 		e.Prompt = promptTok
@@ -150,6 +220,20 @@ func (h *Handler) settleUsage(e *usage.Event, x *exchange) {
 	} else {
 		e.UsageSource = usage.SourceEstimate
 	}
+}
+
+// estimateOutput estimates output tokens from the text the extractor saw.
+func (h *Handler) estimateOutput(x *exchange) int64 {
+	rep := x.report
+	if x.obs != nil && x.obs.sample != nil && h.cfg.Estimator != nil {
+		if t := x.obs.sample.estimate(h.cfg.Estimator.CounterFor(x.prov.Name, x.facts.model)); t > 0 {
+			return t
+		}
+	}
+	if rep.OutputTokensEstimate > 0 {
+		return rep.OutputTokensEstimate
+	}
+	return (rep.OutputChars + 3) / 4
 }
 
 func (h *Handler) estimatePrompt(x *exchange) (tokens, chars int64) {

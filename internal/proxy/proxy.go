@@ -35,10 +35,12 @@ type Authenticator interface {
 // PolicyInput is what the policy check sees of a request.
 type PolicyInput struct {
 	Provider string
+	Dialect  provider.Dialect
 	Method   string
 	// Path is the upstream-relative client path (escaped), without query.
-	Path   string
-	Header http.Header
+	Path     string
+	RawQuery string
+	Header   http.Header
 	// Body is the request body when it was read into memory, else nil.
 	Body []byte
 	// BodyRead is false when the body streams through unread.
@@ -121,8 +123,9 @@ const maxObservedJSON = 256 << 20
 
 // Handler serves the proxy routes. Create it with New.
 type Handler struct {
-	cfg Config
-	now func() time.Time
+	cfg     Config
+	now     func() time.Time
+	pending sync.WaitGroup // events being estimated
 }
 
 // New returns a proxy handler.
@@ -170,6 +173,7 @@ type exchange struct {
 	respBytes int64
 	upSent    time.Time
 	upHeaders time.Time
+	obs       *observer
 }
 
 // ServeHTTP handles one proxy request.
@@ -245,7 +249,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// 4. Policy: provider, dimensions, model.
 	if h.cfg.Policy != nil {
-		res := h.cfg.Policy(k, PolicyInput{Provider: p.Name, Method: r.Method, Path: rest, Header: r.Header, Body: x.body, BodyRead: x.bodyRead})
+		res := h.cfg.Policy(k, PolicyInput{Provider: p.Name, Dialect: p.Dialect, Method: r.Method, Path: rest, RawQuery: r.URL.RawQuery, Header: r.Header, Body: x.body, BodyRead: x.bodyRead})
 		x.dims = res.Dims
 		if res.Model != "" {
 			x.facts.model = res.Model
@@ -295,21 +299,22 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		}
 	}
 
-	x.upPath = p.UpstreamPath(x.rest)
-	dec, err := url.PathUnescape(x.upPath)
+	u, err := upstreamURL(p, x.rest, r.URL.RawQuery)
 	if err != nil { // checkRest already rejected these; keep the guard local
 		h.deny(w, r, x, usage.DenialInvalidPath, msgInvalidPath, http.StatusBadRequest)
 		return
 	}
-	u := *p.BaseURL
-	u.Path, u.RawPath, u.RawQuery = dec, x.upPath, r.URL.RawQuery
-
+	x.upPath = u.RawPath
+	if isUpgrade(r) {
+		h.forwardUpgrade(w, r, x, u)
+		return
+	}
 	out, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
 		h.deny(w, r, x, usage.DenialInvalidPath, msgInvalidPath, http.StatusBadRequest)
 		return
 	}
-	out.URL = &u
+	out.URL = u
 	out.Header = outboundHeader(r.Header)
 	switch {
 	case x.bodyRead:
@@ -456,6 +461,19 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		// a direct connection would, instead of ending it cleanly.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// upstreamURL joins the provider base and the client's escaped path. The
+// host always comes from the provider definition, never from the path.
+func upstreamURL(p *provider.Provider, rest, rawQuery string) (*url.URL, error) {
+	up := p.UpstreamPath(rest)
+	dec, err := url.PathUnescape(up)
+	if err != nil {
+		return nil, err
+	}
+	u := *p.BaseURL
+	u.Path, u.RawPath, u.RawQuery = dec, up, rawQuery
+	return &u, nil
 }
 
 // injectablePath: only chat completions and legacy completions accept

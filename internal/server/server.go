@@ -30,17 +30,19 @@ import (
 
 // Server is a running SpendOps process.
 type Server struct {
-	cfg      config.Config
-	logger   *slog.Logger
-	db       *sql.DB
-	cache    *keys.Cache
-	handler  http.Handler
-	ln       net.Listener
-	http     *http.Server
-	closers  []func(context.Context) error
-	ready    func(context.Context) error
-	bg       sync.WaitGroup
-	bgCancel context.CancelFunc
+	cfg        config.Config
+	logger     *slog.Logger
+	db         *sql.DB
+	cache      *keys.Cache
+	handler    http.Handler
+	proxy      *proxy.Handler
+	ln         net.Listener
+	http       *http.Server
+	closers    []func(context.Context) error
+	ready      func(context.Context) error
+	background []func(context.Context)
+	bg         sync.WaitGroup
+	bgCancel   context.CancelFunc
 }
 
 // New builds a server from a validated config. stdout receives the
@@ -90,6 +92,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	}
 	s.closers = append(s.closers, wiring.closers...)
 	s.ready = wiring.ready
+	s.background = wiring.background
 
 	ph, err := proxy.New(proxy.Config{
 		Registry: reg, Auth: s.cache, Policy: wiring.policy, Sink: wiring.sink,
@@ -105,6 +108,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	if err != nil {
 		return nil, err
 	}
+	s.proxy = ph
 	ah, err := admin.New(admin.Config{Token: tok, Keys: ks, Logger: logger.With("component", "admin"),
 		ValidatePolicy: wiring.validatePolicy, Mounts: wiring.mounts})
 	if err != nil {
@@ -176,6 +180,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.bgCancel = cancel
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.cache.Run(bgCtx) }()
+	for _, f := range s.background {
+		s.bg.Add(1)
+		go func() { defer s.bg.Done(); f(bgCtx) }()
+	}
 
 	s.http = &http.Server{
 		Handler:           s.handler,
@@ -199,6 +207,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.logger.Warn("drain timeout: closing remaining connections", "err", err)
 		_ = s.http.Close()
 	}
+	s.proxy.Wait() // events still being estimated reach the pipeline before it closes
 	s.shutdownRest(context.Background())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
