@@ -120,7 +120,7 @@ grep -E '^\[(ok |FAIL)\]' "$OUT/drivers.log" | grep FAIL >&2 || true
 # --- verify --------------------------------------------------------------------
 VERIFY_ARGS=(--records "$OUT/records.jsonl" --api "$FRONT" --token "$TOKEN" --upstream "$UPSTREAM"
   --expect-sdks openai-python,anthropic-python,google-genai-python,litellm-python,openai-node,anthropic-node,google-genai-node,vercel-ai,docs-snippets
-  --json "$OUT/results.json")
+  --json "$OUT/results.json" --known "$C/known-failures.txt")
 if [ -z "$BROKEN" ]; then
   VERIFY_ARGS+=(--markdown "$C/RESULTS.md" --label "$(uname -m), node $(node --version), $("$C/.venv/bin/python" --version)")
 fi

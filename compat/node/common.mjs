@@ -46,13 +46,35 @@ export function checkSpread(times, what) {
   check(spread >= MIN_SPREAD_MS, `${what}: all ${times.length} streamed items arrived within ${spread.toFixed(0)} ms (buffered stream?)`);
 }
 
+// valueDiff lists where two JSON values differ, as readable paths.
+export function valueDiff(x, y, path = '$') {
+  const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(x) && isObj(y)) {
+    const out = [];
+    for (const k of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
+      if (!(k in y)) out.push(`${path}.${k} only through SpendOps (${JSON.stringify(x[k])?.slice(0, 80)})`);
+      else if (!(k in x)) out.push(`${path}.${k} missing through SpendOps (direct: ${JSON.stringify(y[k])?.slice(0, 80)})`);
+      else out.push(...valueDiff(x[k], y[k], `${path}.${k}`));
+    }
+    return out;
+  }
+  if (Array.isArray(x) && Array.isArray(y) && x.length === y.length) {
+    return x.flatMap((v, i) => valueDiff(v, y[i], `${path}[${i}]`));
+  }
+  const sx = JSON.stringify(x);
+  const sy = JSON.stringify(y);
+  return sx === sy ? [] : [`${path}: ${sx?.slice(0, 80)} through SpendOps, ${sy?.slice(0, 80)} direct`];
+}
+
 export function firstDiff(a, b) {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = JSON.stringify(a[i]);
-    const y = JSON.stringify(b[i]);
-    if (x !== y) return `chunk ${i} differs: proxy=${x.slice(0, 300)} direct=${y.slice(0, 300)}`;
+    const d = valueDiff(a[i], b[i]);
+    if (d.length) return `chunk ${i} of ${a.length}: ${d.slice(0, 4).join('; ')}`;
   }
-  if (a.length !== b.length) return `chunk count differs: proxy=${a.length} direct=${b.length}`;
+  if (a.length !== b.length) {
+    const extra = a.length > b.length ? a[b.length] : b[a.length];
+    return `chunk count differs: ${a.length} through SpendOps, ${b.length} direct (first extra: ${JSON.stringify(extra).slice(0, 200)})`;
+  }
   return '';
 }
 

@@ -109,7 +109,7 @@ class StepContext:
         self.calls.append({
             "lookup": lookup,
             "request_id": request_id,
-            "trace": trace or self.trace(),
+            "trace": self.trace() if trace is None else trace,
             "outcome": outcome,
             "http_status": status,
             "usage": usage,
@@ -120,13 +120,33 @@ class StepContext:
         self.notes.append(text)
 
 
+def value_diff(x, y, path="$"):
+    """Lists where two JSON-like values differ, as readable paths."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        out = []
+        for k in sorted(set(x) | set(y)):
+            if k not in y:
+                out.append(f"{path}.{k} only through SpendOps ({json.dumps(x[k])[:80]})")
+            elif k not in x:
+                out.append(f"{path}.{k} missing through SpendOps (direct: {json.dumps(y[k])[:80]})")
+            else:
+                out += value_diff(x[k], y[k], f"{path}.{k}")
+        return out
+    if isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+        return [d for i, (a, b) in enumerate(zip(x, y)) for d in value_diff(a, b, f"{path}[{i}]")]
+    if x != y:
+        return [f"{path}: {json.dumps(x)[:80]} through SpendOps, {json.dumps(y)[:80]} direct"]
+    return []
+
+
 def first_diff(a, b):
     """Describes the first difference between two chunk sequences."""
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
-            return f"chunk {i} differs: proxy={json.dumps(x, sort_keys=True)[:300]} direct={json.dumps(y, sort_keys=True)[:300]}"
+            return f"chunk {i} of {len(a)}: " + "; ".join(value_diff(x, y)[:4])
     if len(a) != len(b):
-        return f"chunk count differs: proxy={len(a)} direct={len(b)}"
+        extra = a[len(b):] or b[len(a):]
+        return f"chunk count differs: {len(a)} through SpendOps, {len(b)} direct (first extra: {json.dumps(extra[0])[:200]})"
     return ""
 
 
