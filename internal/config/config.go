@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -40,6 +41,20 @@ type Config struct {
 	Proxy     Proxy                 `yaml:"proxy"`
 	Log       Log                   `yaml:"log"`
 	Pipeline  Pipeline              `yaml:"pipeline"`
+	Pricing   Pricing               `yaml:"pricing"`
+}
+
+// Pricing configures price updates.
+type Pricing struct {
+	Sync PricingSync `yaml:"sync"`
+}
+
+// PricingSync fetches a price dataset on a schedule. Off when URL is empty
+// [off]; a failed fetch keeps the current prices.
+type PricingSync struct {
+	URL      string   `yaml:"url"`      // http(s) URL of a LiteLLM or genai-prices file
+	Format   string   `yaml:"format"`   // litellm | genai-prices [litellm]
+	Interval Duration `yaml:"interval"` // [24h]
 }
 
 // Proxy tunes the data plane.
@@ -67,7 +82,7 @@ type Log struct {
 
 // Pipeline tunes the usage-event pipeline.
 type Pipeline struct {
-	QueueSize int      `yaml:"queue_size"` // in-memory events before spilling to disk [10000]
+	QueueSize int      `yaml:"queue_size"` // in-memory events before spilling to disk [2000]; a kill -9 can lose at most queue_size + batch_size events
 	BatchSize int      `yaml:"batch_size"` // events per group commit [500]
 	BatchWait Duration `yaml:"batch_wait"` // longest wait before a commit [50ms]
 }
@@ -103,7 +118,8 @@ func Default() Config {
 			DrainTimeout:          Duration{30 * time.Second},
 		},
 		Log:      Log{Level: "info", Format: "json", Access: &t},
-		Pipeline: Pipeline{QueueSize: 10000, BatchSize: 500, BatchWait: Duration{50 * time.Millisecond}},
+		Pipeline: Pipeline{QueueSize: 2000, BatchSize: 500, BatchWait: Duration{50 * time.Millisecond}},
+		Pricing:  Pricing{Sync: PricingSync{Format: "litellm", Interval: Duration{24 * time.Hour}}},
 	}
 }
 
@@ -154,6 +170,17 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return errors.New("admin_token: must be at least 16 characters")
+	}
+	if s := c.Pricing.Sync; s.URL != "" {
+		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("pricing.sync.url: %q is not an http(s) URL", s.URL)
+		}
+		if s.Format != "litellm" && s.Format != "genai-prices" {
+			return fmt.Errorf("pricing.sync.format: %q is not litellm or genai-prices", s.Format)
+		}
+		if s.Interval.Duration < time.Minute {
+			return errors.New("pricing.sync.interval: must be at least 1m")
+		}
 	}
 	if _, err := provider.New(c.Providers, c.Upstreams); err != nil {
 		return err

@@ -45,6 +45,7 @@ func TestBadFiles(t *testing.T) {
 		"admin-token":      "admin_token",
 		"queue":            "pipeline.queue_size",
 		"syntax":           "yaml",
+		"sync-url":         "pricing.sync.url",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {

@@ -21,7 +21,8 @@ import (
 //
 // Query parameters of events and denials: request_id, provider, model
 // (events only), key_id, tenant_id, cost_source (events only), from and to
-// (RFC 3339; from inclusive, to exclusive), dim.<key>=<value> (several are
+// (RFC 3339, e.g. 2026-11-01T00:00:00Z; from inclusive, to exclusive; an
+// unescaped "+" of an offset, decoded as a space, is read as "+"), dim.<key>=<value> (several are
 // ANDed), limit (default 100, max 1000: larger values are capped), next (the
 // cursor of the previous page), order (desc, the default, newest first; or
 // asc), format (json, the default; ndjson; csv).
@@ -65,6 +66,9 @@ var knownParams = map[string]bool{
 func parseRequest(q url.Values) (request, *FilterError) {
 	var r request
 	for name, vs := range q {
+		if name == "" {
+			return r, &FilterError{"", "empty parameter name"}
+		}
 		if !knownParams[name] && !strings.HasPrefix(name, "dim.") {
 			return r, &FilterError{name, "unknown parameter"}
 		}
@@ -84,7 +88,8 @@ func parseRequest(q url.Values) (request, *FilterError) {
 		t    *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
+			// An unescaped "+01:00" offset arrives as " 01:00"; take it as meant.
+			t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+"))
 			if err != nil {
 				return r, &FilterError{p.name, "want an RFC 3339 time such as 2026-01-02T15:04:05Z"}
 			}
@@ -143,6 +148,7 @@ func parseRequest(q url.Values) (request, *FilterError) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -270,6 +276,7 @@ func (l *Ledger) export(w http.ResponseWriter, r *http.Request, req request, nam
 			} else {
 				w.Header().Set("Content-Type", "application/x-ndjson")
 			}
+			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusOK)
 		}
 		for _, row := range rows {

@@ -194,6 +194,11 @@ func TestHTTPFiltersAndErrors(t *testing.T) {
 	if !slices.Equal(got, []string{"req-00011", "req-00010"}) {
 		t.Errorf("from/to = %v", got)
 	}
+	// An unescaped "+" offset (decoded as a space) means "+".
+	got, _ = list("from=2026-11-01T13:00:10+01:00&to=2026-11-01T13:00:12%2B01:00")
+	if !slices.Equal(got, []string{"req-00011", "req-00010"}) {
+		t.Errorf("unescaped offset = %v", got)
+	}
 	// Pagination through the API.
 	var all []string
 	q := "limit=7"

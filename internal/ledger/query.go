@@ -52,7 +52,12 @@ type FilterError struct {
 	Msg   string
 }
 
-func (e *FilterError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Param, e.Msg) }
+func (e *FilterError) Error() string {
+	if e.Param == "" {
+		return "invalid query: " + e.Msg
+	}
+	return fmt.Sprintf("invalid %s: %s", e.Param, e.Msg)
+}
 
 func (f *Filter) pageSize() int {
 	switch {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/spendops/spendops/internal/usage"
 )
 
@@ -95,7 +97,7 @@ func runIngest(b *testing.B, rate int) {
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
 	ls.report(b)
-	b.ReportMetric(float64(p.spool.bytes.Load()), "spool-bytes-left")
+	b.ReportMetric(testutil.ToFloat64(p.m.spilled.WithLabelValues(spillQueueFull))/float64(b.N), "spilled-frac")
 }
 
 // BenchmarkIngest pushes events through the pipeline into SQLite as fast

@@ -20,6 +20,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,7 +41,10 @@ import (
 // JetStream publisher later. Each call must be atomic (all of the batch or
 // none) and idempotent on request_id, because the pipeline delivers at
 // least once: a batch that failed or was spooled may be written again.
-// Calls come from one goroutine at a time.
+// An error means "try again later": the batch is spooled and retried until
+// it succeeds, so a Store must not reject records permanently (the
+// pipeline itself guarantees a non-empty request_id). Calls come from one
+// goroutine at a time.
 type Store interface {
 	InsertEvents(ctx context.Context, events []usage.Event) error
 	InsertDenials(ctx context.Context, denials []usage.Denial) error
@@ -220,6 +225,9 @@ var _ usage.Sink = (*Pipeline)(nil)
 // caller must not modify e's Dims or RawUsage afterwards.
 func (p *Pipeline) Usage(e usage.Event) {
 	now := time.Now()
+	if e.RequestID == "" {
+		e.RequestID = p.missingID("usage")
+	}
 	p.mu.RLock()
 	if !p.closed {
 		select {
@@ -241,6 +249,9 @@ func (p *Pipeline) Usage(e usage.Event) {
 // Denial queues a denial, like [Pipeline.Usage].
 func (p *Pipeline) Denial(d usage.Denial) {
 	now := time.Now()
+	if d.RequestID == "" {
+		d.RequestID = p.missingID("denial")
+	}
 	p.mu.RLock()
 	if !p.closed {
 		select {
@@ -257,6 +268,18 @@ func (p *Pipeline) Denial(d usage.Denial) {
 	p.mu.RUnlock()
 	buf, err := encodeDenial(nil, d, now.UnixNano())
 	p.spill(buf, 1, err, false, reason)
+}
+
+// missingID names a record that arrived without a request id (a bug in
+// the caller). The store would reject it, and a rejected batch would be
+// retried forever; dropping it would lose spend. So it is kept under a
+// generated id, unique and stable across spool and replay, and logged.
+func (p *Pipeline) missingID(kind string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	id := "missing-" + hex.EncodeToString(b[:])
+	p.log.Warn("record without request_id; stored under a generated id", "kind", kind, "request_id", id)
+	return id
 }
 
 // spill appends encoded records to the spool. It is the last line of
@@ -362,7 +385,7 @@ func (p *Pipeline) syncLoop() {
 		case <-p.syncStop:
 			return
 		case <-t.C:
-			if err := p.spool.syncActive(); err != nil {
+			if err := p.spool.syncNow(); err != nil {
 				p.spoolFailing.Store(true)
 				p.log.Error("spool fsync failed: spooled records may not survive a power loss", "err", err)
 			}
@@ -384,7 +407,9 @@ func (p *Pipeline) run() {
 	for {
 		var replayC <-chan struct{}
 		var retryC <-chan time.Time
-		if p.spool.pending() && p.queueLow() {
+		// While degraded, the probe runs on its backoff whatever the queue
+		// level, so a busy queue cannot keep a recovered store unused.
+		if p.spool.pending() && (p.degraded || p.queueLow()) {
 			if d := time.Until(p.retryAt); !p.degraded || d <= 0 {
 				replayC = ready
 			} else {
@@ -628,10 +653,7 @@ type replayBatch struct {
 func (p *Pipeline) replayStep() bool {
 	if p.rb == nil {
 		if p.rd == nil {
-			seg, ok, err := p.spool.oldest()
-			if err != nil {
-				p.log.Error("spool seal failed", "err", err)
-			}
+			seg, ok := p.spool.oldest()
 			if !ok {
 				return false
 			}

@@ -654,3 +654,30 @@ func TestMetricsRegister(t *testing.T) {
 		t.Errorf("written = %v", got)
 	}
 }
+
+// TestMissingRequestID: a record without request id (a caller bug) is kept
+// under a generated id instead of poisoning its batch forever.
+func TestMissingRequestID(t *testing.T) {
+	dir := t.TempDir()
+	l := openLedger(t, dir)
+	p := newPipeline(t, Config{Store: l, SpoolDir: filepath.Join(dir, "spool"), Logger: slog.New(slog.DiscardHandler)})
+	e := event(1)
+	e.RequestID = ""
+	p.Usage(e)
+	p.Usage(e)
+	p.Usage(event(2))
+	p.Denial(usage.Denial{TS: time.Now(), Type: usage.DenialBadRequest})
+	if err := p.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ids := rowIDs(t, l.DB(), "usage_events")
+	missing := 0
+	for id := range ids {
+		if strings.HasPrefix(id, "missing-") {
+			missing++
+		}
+	}
+	if len(ids) != 3 || missing != 2 || count(t, l.DB(), "denial_events") != 1 {
+		t.Errorf("ids = %v", ids)
+	}
+}

@@ -33,7 +33,13 @@ import (
 // appends from request goroutines whose queue was full are fsynced by a
 // background loop every Config.SpoolSync (default 1 s), so on power loss
 // or a kernel crash at most that window of overflow records can be lost. A
-// new segment's directory entry is fsynced when it is created.
+// new segment's directory entry is fsynced with the first fsync after its
+// creation.
+//
+// Request goroutines never wait for an fsync: mu (held for a write(2))
+// guards the file set, and every fsync and close runs under syncMu only.
+// Segments sealed while dirty are fsynced and closed by the next sync pass
+// (retired), not by the goroutine that sealed them.
 type spool struct {
 	dir      string
 	segBytes int64
@@ -43,10 +49,14 @@ type spool struct {
 	activeSeq   uint64
 	activeBytes int64
 	activeRecs  int64
-	dirty       bool
-	syncAlways  bool // after Close: no sync loop runs any more
+	dirty       bool // active has writes not yet fsynced
+	dirDirty    bool // a segment was created since the last directory fsync
+	syncAlways  bool // after close: no sync loop runs any more
 	nextSeq     uint64
 	sealed      []segment
+	retired     []retiredFile
+
+	syncMu sync.Mutex
 
 	bytes  atomic.Int64 // all segments
 	events atomic.Int64 // all records
@@ -56,6 +66,11 @@ type segment struct {
 	seq   uint64
 	bytes int64
 	recs  int64
+}
+
+type retiredFile struct {
+	f     *os.File
+	dirty bool
 }
 
 const segPrefix, segSuffix = "seg-", ".jsonl"
@@ -135,36 +150,37 @@ func countLines(path string) (n, size int64, err error) {
 }
 
 // append writes records (each a JSON line ending in '\n') to the active
-// segment in one write, fsyncing it when sync is set.
+// segment in one write. With sync (or after close) it returns only after
+// the records and the segment's directory entry are fsynced.
 func (s *spool) append(lines []byte, recs int64, sync bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.active == nil {
 		if err := s.create(); err != nil {
+			s.mu.Unlock()
 			return err
 		}
 	}
 	if _, err := s.active.Write(lines); err != nil {
 		// A short write leaves a torn line; replay skips it. Seal the
 		// segment so later records do not follow the torn one.
-		_ = s.sealLocked()
+		s.sealLocked()
+		s.mu.Unlock()
 		return fmt.Errorf("spool write: %w", err)
 	}
 	s.activeBytes += int64(len(lines))
 	s.activeRecs += recs
 	s.bytes.Add(int64(len(lines)))
 	s.events.Add(recs)
-	if sync || s.syncAlways {
-		if err := s.active.Sync(); err != nil {
-			return fmt.Errorf("spool fsync: %w", err)
-		}
-	} else {
-		s.dirty = true
-	}
+	sync = sync || s.syncAlways
+	s.dirty = true
 	if s.activeBytes >= s.segBytes {
-		return s.sealLocked()
+		s.sealLocked()
 	}
-	return nil
+	s.mu.Unlock()
+	if !sync {
+		return nil
+	}
+	return s.syncNow()
 }
 
 func (s *spool) create() error {
@@ -178,11 +194,8 @@ func (s *spool) create() error {
 		if err != nil {
 			return fmt.Errorf("spool create: %w", err)
 		}
-		if err := syncDir(s.dir); err != nil {
-			_ = f.Close()
-			return err
-		}
 		s.active, s.activeSeq, s.activeBytes, s.activeRecs, s.dirty = f, seq, 0, 0, false
+		s.dirDirty = true
 		return nil
 	}
 }
@@ -199,45 +212,59 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// sealLocked closes the active segment (fsynced) and queues it for replay.
-func (s *spool) sealLocked() error {
+// sealLocked retires the active segment and queues it for replay. Replay
+// may read it before its fsync: reads see the page cache.
+func (s *spool) sealLocked() {
 	if s.active == nil {
-		return nil
+		return
 	}
-	f := s.active
-	s.active = nil
-	var err error
-	if s.dirty {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	s.dirty = false
+	s.retired = append(s.retired, retiredFile{s.active, s.dirty})
+	s.active, s.dirty = nil, false
 	if s.activeRecs > 0 {
 		s.sealed = append(s.sealed, segment{seq: s.activeSeq, bytes: s.activeBytes, recs: s.activeRecs})
 	} else {
 		_ = os.Remove(filepath.Join(s.dir, segName(s.activeSeq)))
 	}
-	if err != nil {
-		return fmt.Errorf("spool seal: %w", err)
-	}
-	return nil
 }
 
-// syncActive fsyncs what request goroutines appended since the last sync.
-// The fsync runs outside the lock so overflowing producers do not wait
-// for it.
-func (s *spool) syncActive() error {
+// syncNow fsyncs everything written so far: retired segments (then
+// closed), the active segment and the directory. Callers serialise on
+// syncMu; appends without sync do not wait for it.
+func (s *spool) syncNow() error {
 	s.mu.Lock()
-	f := s.active
-	dirty := s.dirty
-	s.dirty = false
+	retired := s.retired
+	s.retired = nil
+	f, dirty, dirDirty := s.active, s.dirty, s.dirDirty
+	s.dirty, s.dirDirty = false, false
 	s.mu.Unlock()
-	if f == nil || !dirty {
-		return nil
+
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	var errs []error
+	for _, r := range retired {
+		if r.dirty {
+			if err := r.f.Sync(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		_ = r.f.Close()
 	}
-	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+	// f may have been retired and closed meanwhile; whoever took it from
+	// the retired list fsynced it under syncMu before closing it.
+	if f != nil && dirty {
+		if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if dirDirty {
+		if err := syncDir(s.dir); err != nil {
+			errs = append(errs, err)
+			s.mu.Lock()
+			s.dirDirty = true // try again next pass
+			s.mu.Unlock()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("spool fsync: %w", err)
 	}
 	return nil
@@ -248,17 +275,16 @@ func (s *spool) pending() bool { return s.events.Load() > 0 }
 
 // oldest returns the oldest sealed segment, sealing the active one first
 // when it is the only one holding records.
-func (s *spool) oldest() (segment, bool, error) {
+func (s *spool) oldest() (segment, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var err error
 	if len(s.sealed) == 0 && s.activeRecs > 0 {
-		err = s.sealLocked()
+		s.sealLocked()
 	}
 	if len(s.sealed) == 0 {
-		return segment{}, false, err
+		return segment{}, false
 	}
-	return s.sealed[0], true, err
+	return s.sealed[0], true
 }
 
 // remove deletes a replayed segment.
@@ -274,23 +300,25 @@ func (s *spool) remove(seg segment) error {
 	return nil
 }
 
-// close seals the active segment; later appends open a new one and fsync
-// each write, since no sync loop runs after close.
+// close seals and fsyncs the active segment; later appends open a new one
+// and fsync each write, since no sync loop runs after close.
 func (s *spool) close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.syncAlways = true
-	return s.sealLocked()
+	s.sealLocked()
+	s.mu.Unlock()
+	return s.syncNow()
 }
 
-// abandon closes the active file without fsync, as a killed process would.
+// abandon closes the files without fsync, as a killed process would.
 func (s *spool) abandon() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.active != nil {
-		_ = s.active.Close()
-		s.active = nil
+	s.sealLocked()
+	for _, r := range s.retired {
+		_ = r.f.Close()
 	}
+	s.retired = nil
 }
 
 // spoolRecord is one line of a segment. RawUsage travels as a string so

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -407,28 +406,4 @@ func (s *Store) Reload(ctx context.Context, en *Engine) (bool, error) {
 		changed = true
 	}
 	return changed, nil
-}
-
-// Watch calls Reload every interval until ctx ends, so a catalog imported or
-// an override added by the CLI (another process) takes effect in a running
-// server without a restart. Errors are logged and retried.
-func (s *Store) Watch(ctx context.Context, en *Engine, interval time.Duration, logger *slog.Logger) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			changed, err := s.Reload(ctx, en)
-			if err != nil {
-				logger.Error("pricing reload", "err", err)
-			} else if changed {
-				logger.Info("pricing reloaded", "catalog", en.Catalog().Version(), "overrides", en.Overrides().Version())
-			}
-		}
-	}
 }

@@ -93,9 +93,9 @@ type Config struct {
 	// InjectUsage splices stream_options.include_usage=true into a streaming
 	// chat request body; nil disables injection.
 	InjectUsage func(body []byte) (out []byte, injected bool, err error)
-	// StripUsage wraps the client writer to drop the injected usage-only
-	// chunk; required when InjectUsage is set.
-	StripUsage func(dst io.Writer) io.WriteCloser
+	// StripUsage wraps the client writer to drop what injection added for a
+	// provider (the usage-only chunk); required when InjectUsage is set.
+	StripUsage func(provider string, dst io.Writer) io.WriteCloser
 	// Estimator estimates missing usage; nil uses characters/4.
 	Estimator Estimator
 	// Transport sends upstream requests. Nil uses NewTransport(TransportConfig{}).
@@ -149,7 +149,13 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// Relay buffers: streams sit in Read for seconds holding their buffer, so
+// they get a small one (SSE events are small); bodies of known length get a
+// larger one for throughput.
+var (
+	bodyBufPool   = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	streamBufPool = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
+)
 
 // exchange carries one request's state from arrival to its event.
 type exchange struct {
@@ -390,14 +396,18 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 	var client io.Writer = w
 	var stripper io.WriteCloser
 	if strip {
-		stripper = h.cfg.StripUsage(w)
+		stripper = h.cfg.StripUsage(x.prov.Name, w)
 		client = stripper
 	}
 
 	// Relay. The client gets each chunk (and a flush) before the observer
 	// sees it, so extraction never delays the client's bytes.
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	pool := &bodyBufPool
+	if stream {
+		pool = &streamBufPool
+	}
+	bp := pool.Get().(*[]byte)
+	defer pool.Put(bp)
 	buf := *bp
 	var cutErr error
 	clientGone := false
@@ -444,7 +454,10 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		m.bytes.WithLabelValues("response").Add(float64(x.respBytes))
 	}
 	switch {
-	case clientGone || ctx.Err() != nil:
+	case clientGone:
+		// Only a client that left before the upstream body ended cancelled
+		// anything; one that closes right after the last byte (SDKs close
+		// on "data: [DONE]") got the whole response.
 		x.outcome = usage.OutcomeCancelled
 	case cutErr != nil || res.StatusCode >= 400:
 		x.outcome = usage.OutcomeError

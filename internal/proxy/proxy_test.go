@@ -666,3 +666,35 @@ func TestUpgradeRelayed(t *testing.T) {
 		t.Fatalf("event %+v", ev[0])
 	}
 }
+
+// A client that closes the connection right after the last byte (as SDKs do
+// on "data: [DONE]") got a complete response: the event says completed.
+func TestCloseAfterLastByteIsCompleted(t *testing.T) {
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n")
+	}))
+	for i := 0; i < 20; i++ {
+		conn, err := netDial(strings.TrimPrefix(h.front.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(conn, "POST /v1/openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\nX-ASO-API-Key: "+h.key+"\r\n\r\n{\"stream\":true}")
+		br := bufio.NewReader(conn)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line == "data: [DONE]\n" {
+				break
+			}
+		}
+		conn.Close()
+	}
+	for _, e := range h.sink.waitEvents(t, 20) {
+		if e.Outcome != usage.OutcomeCompleted {
+			t.Fatalf("outcome %s for a fully delivered stream", e.Outcome)
+		}
+	}
+}

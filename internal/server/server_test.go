@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/spendops/spendops/internal/config"
 )
@@ -41,19 +44,38 @@ func mockProvider() http.Handler {
 		}
 		_ = json.Unmarshal(body, &req)
 		switch {
+		case r.Header.Get("X-Test-Gzip") != "":
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			fmt.Fprintf(zw, `{"id":"chatcmpl-gz","object":"chat.completion","model":%q,"choices":[],"usage":{"prompt_tokens":70,"completion_tokens":30,"total_tokens":100}}`, req.Model)
+			_ = zw.Close()
+		case strings.HasSuffix(r.URL.Path, "/count_tokens"):
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"input_tokens":42}`)
+		case req.Model == "rate-limited":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(429)
+			_, _ = io.WriteString(w, `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`)
 		case strings.HasSuffix(r.URL.Path, "/messages"):
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"id":"msg_1","type":"message","role":"assistant","model":%q,"content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":100,"cache_creation_input_tokens":200,"cache_read_input_tokens":300,"output_tokens":50}}`, req.Model)
 		case req.Stream:
+			// Like OpenAI: with include_usage every chunk carries
+			// "usage":null and a usage-only chunk comes last.
+			withUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+			nullUsage := ""
+			if withUsage {
+				nullUsage = `,"usage":null`
+			}
 			w.Header().Set("Content-Type", "text/event-stream")
-			for i, tok := range []string{"Hel", "lo"} {
-				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", req.Model, tok)
+			for _, tok := range []string{"Hel", "lo"} {
+				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]%s}\n\n", req.Model, tok, nullUsage)
 				w.(http.Flusher).Flush()
-				_ = i
 				time.Sleep(10 * time.Millisecond)
 			}
-			fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n", req.Model)
-			if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+			fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]%s}\n\n", req.Model, nullUsage)
+			if withUsage {
 				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-s\",\"object\":\"chat.completion.chunk\",\"model\":%q,\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,\"total_tokens\":14}}\n\n", req.Model)
 			}
 			_, _ = io.WriteString(w, "data: [DONE]\n\n")
@@ -64,11 +86,15 @@ func mockProvider() http.Handler {
 	})
 }
 
-func start(t *testing.T, dir string, up *httptest.Server) *env {
+func start(t *testing.T, dir string, up *httptest.Server, mutate ...func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr, cfg.DataDir, cfg.AdminToken = "127.0.0.1:0", dir, adminToken
 	cfg.Upstreams = map[string]string{"openai": up.URL, "anthropic": up.URL, "mistral": up.URL}
+	cfg.Log.Access = new(bool)
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -181,9 +207,16 @@ func TestEndToEndUsageCostAndDims(t *testing.T) {
 
 	// Streaming without include_usage: injected upstream, stripped from the
 	// client's stream, provider usage on the event.
-	res, body := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true,"messages":[]}`)
-	if strings.Contains(body, `"usage"`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
-		t.Fatalf("client stream shows the injected usage chunk:\n%s", body)
+	const streamBody = `{"model":"gpt-4o-mini","stream":true,"messages":[]}`
+	res, body := e.proxy(t, key, "/v1/openai/v1/chat/completions", streamBody)
+	dres, err := http.Post(up.URL+"/v1/chat/completions", "application/json", strings.NewReader(streamBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, _ := io.ReadAll(dres.Body)
+	dres.Body.Close()
+	if body != string(direct) {
+		t.Fatalf("client stream through SpendOps differs from the direct stream:\n%s\nwant\n%s", body, direct)
 	}
 	ev = e.event(t, res.Header.Get("X-ASO-Request-Id"))
 	if ev["usage_source"] != "provider" || ev["prompt_tokens"] != 12.0 || ev["stream"] != true {
@@ -193,6 +226,33 @@ func TestEndToEndUsageCostAndDims(t *testing.T) {
 	_, body = e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true}}`)
 	if !strings.Contains(body, `"choices":[],"usage"`) {
 		t.Fatalf("client's own usage chunk removed:\n%s", body)
+	}
+
+	// A gzip-encoded response reaches the client compressed; the usage comes
+	// from the proxy's decompressed copy.
+	req, _ := http.NewRequest("POST", e.base+"/v1/openai/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini"}`))
+	req.Header.Set("X-ASO-API-Key", key)
+	req.Header.Set("X-Test-Gzip", "1")
+	req.Header.Set("Accept-Encoding", "gzip")
+	gres, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, _ := io.ReadAll(gres.Body)
+	gres.Body.Close()
+	if gres.Header.Get("Content-Encoding") != "gzip" || len(gz) < 2 || gz[0] != 0x1f || gz[1] != 0x8b {
+		t.Fatalf("client did not get the gzip bytes: %q %x", gres.Header.Get("Content-Encoding"), gz[:min(len(gz), 4)])
+	}
+	ev = e.event(t, gres.Header.Get("X-ASO-Request-Id"))
+	if ev["usage_source"] != "provider" || ev["prompt_tokens"] != 70.0 || ev["completion_tokens"] != 30.0 {
+		t.Fatalf("gzip event = %v", ev)
+	}
+
+	// Token counting is recorded but never billed.
+	res, _ = e.proxy(t, key, "/v1/anthropic/v1/messages/count_tokens", `{"model":"claude-sonnet-4-20250514","messages":[]}`)
+	ev = e.event(t, res.Header.Get("X-ASO-Request-Id"))
+	if ev["cost_source"] != "not_billed" || !costEq(ev["total_cost_usd"], "0") || ev["endpoint_class"] != "count_tokens" {
+		t.Fatalf("count_tokens event = %v", ev)
 	}
 
 	// Anthropic: cache buckets normalised, priced.
@@ -212,7 +272,9 @@ func costEq(got, want any) bool {
 	if !ok {
 		return false
 	}
-	return strings.TrimRight(strings.TrimRight(g, "0"), ".") == strings.TrimRight(strings.TrimRight(want.(string), "0"), ".")
+	a, err1 := decimal.NewFromString(g)
+	b, err2 := decimal.NewFromString(want.(string))
+	return err1 == nil && err2 == nil && a.Equal(b)
 }
 
 // An unpriced model's events show null cost and appear in the unpriced
@@ -356,5 +418,41 @@ func TestDrainKeepsEveryEvent(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Fatalf("%d of %d completed requests have no event after SIGTERM", missing, len(ids))
+	}
+}
+
+// A policy change through the admin API reaches the proxy within 1 second,
+// and the audit log records it.
+func TestPolicyChangeWithinOneSecond(t *testing.T) {
+	up := httptest.NewServer(mockProvider())
+	defer up.Close()
+	e := start(t, t.TempDir(), up)
+	key := e.createKey(t, nil)
+	id := strings.SplitN(strings.TrimPrefix(key, "aso_k_"), ".", 2)[0]
+	if res, _ := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini"}`); res.StatusCode != 200 {
+		t.Fatalf("before: %d", res.StatusCode)
+	}
+	code, out := e.admin(t, "PATCH", "/api/v1/keys/"+id, map[string]any{"policy": map[string]any{"providers": []string{"anthropic"}}})
+	if code != 200 {
+		t.Fatalf("patch: %d %v", code, out)
+	}
+	changed := time.Now()
+	for {
+		res, _ := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4o-mini"}`)
+		if res.StatusCode == 403 {
+			break
+		}
+		if time.Since(changed) > time.Second {
+			t.Fatalf("policy change not in force after 1s (status %d)", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, out = e.admin(t, "PATCH", "/api/v1/keys/"+id, map[string]any{"policy": map[string]any{"models": []string{"openai:gpt-4*", "bad pattern"}}})
+	if code != 400 {
+		t.Fatalf("invalid policy accepted: %d %v", code, out)
+	}
+	_, out = e.admin(t, "GET", "/api/v1/audit?key_id="+id, nil)
+	if s := fmt.Sprint(out); !strings.Contains(s, "create") || !strings.Contains(s, "policy_change") {
+		t.Fatalf("audit = %v", out)
 	}
 }

@@ -40,7 +40,7 @@ type wiring struct {
 	extractors     usage.ExtractorFactory
 	decoder        func(string, io.Writer, int64) (io.WriteCloser, error)
 	inject         func([]byte) ([]byte, bool, error)
-	strip          func(io.Writer) io.WriteCloser
+	strip          func(string, io.Writer) io.WriteCloser
 	estimator      proxy.Estimator
 	validatePolicy func(keys.Policy) error
 	mounts         map[string]http.Handler
@@ -57,7 +57,7 @@ func wire(ctx context.Context, in wireInput) (*wiring, error) {
 		extractors:     extract.New,
 		decoder:        decode.NewWriter,
 		inject:         openai.InjectIncludeUsage,
-		strip:          openai.NewUsageChunkStripper,
+		strip:          openai.NewUsageChunkStripperFor,
 		estimator:      estimator{},
 		validatePolicy: policy.ValidatePolicy,
 		policy: func(k *keys.Key, pi proxy.PolicyInput) proxy.PolicyResult {
@@ -121,6 +121,11 @@ func wire(ctx context.Context, in wireInput) (*wiring, error) {
 	w.background = append(w.background, func(ctx context.Context) {
 		watchPricing(ctx, pst, en, events, 5*time.Second, in.logger.With("component", "pricing"))
 	})
+	if in.cfg.Pricing.Sync.URL != "" {
+		ps := &priceSync{cfg: in.cfg.Pricing.Sync, store: pst, engine: en, events: events,
+			client: &http.Client{Timeout: time.Minute}, logger: in.logger.With("component", "pricing-sync")}
+		w.background = append(w.background, ps.run)
+	}
 	return w, nil
 }
 

@@ -46,9 +46,10 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
 	"strings"
 
+	"github.com/spendops/spendops/internal/extract/internal/textcount"
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/sse"
 	"github.com/spendops/spendops/internal/usage"
 )
@@ -90,25 +91,14 @@ func classify(path string) endpoint {
 	return epOther
 }
 
-type mode int
-
-const (
-	modeUnknown mode = iota // decided by the first non-blank byte
-	modeJSON
-	modeSSE
-	modeIgnore
-)
-
 // extractor implements usage.Extractor for one Anthropic response.
 type extractor struct {
 	ep   endpoint
 	read bool // GET or HEAD: reads never cost
-	mode mode
+	mode wire.Mode
 
 	// JSON bodies.
-	body     []byte
-	bodyCap  int
-	overflow bool
+	body wire.CappedBody
 
 	// Streams.
 	sc        *sse.Scanner
@@ -119,71 +109,38 @@ type extractor struct {
 	deltaRaw  []byte   // the latest message_delta's usage, as received
 	hasDelta  bool
 	id, model string
-	text      textTally
+	text      textcount.Tally
 }
 
 // New returns the extractor for one Anthropic response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Path), text: textTally{counter: req.Counter},
+	e := &extractor{ep: classify(req.Path), text: textcount.Tally{Counter: req.Counter},
 		read: req.Method == "GET" || req.Method == "HEAD"}
 	switch e.ep {
 	case epMessages, epComplete:
-		e.bodyCap = maxJSONBody
-		e.mode = contentMode(req.ContentType)
+		e.body.Max = maxJSONBody
+		e.mode = wire.ContentMode(req.ContentType)
 	case epCountTokens:
-		e.bodyCap = maxSmallBody
-		e.mode = modeJSON
+		e.body.Max = maxSmallBody
+		e.mode = wire.JSON
 	default:
-		e.mode = modeIgnore
+		e.mode = wire.Ignore
 	}
 	return e
-}
-
-// contentMode trusts an explicit Content-Type; otherwise the body decides.
-func contentMode(ct string) mode {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return modeUnknown
-	}
-	switch {
-	case mt == "text/event-stream":
-		return modeSSE
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return modeJSON
-	}
-	return modeUnknown
 }
 
 // Write consumes response bytes; it never fails.
 func (e *extractor) Write(p []byte) (int, error) {
 	n := len(p)
-	if e.mode == modeUnknown {
-		i := 0
-		for i < len(p) && isBlank(p[i]) {
-			i++
-		}
-		if i == len(p) {
+	if e.mode == wire.Unknown {
+		if e.mode, p = wire.Sniff(p, "{"); e.mode == wire.Unknown {
 			return n, nil
-		}
-		p = p[i:]
-		if p[0] == '{' {
-			e.mode = modeJSON
-		} else {
-			e.mode = modeSSE
 		}
 	}
 	switch e.mode {
-	case modeJSON:
-		if e.overflow {
-			return n, nil
-		}
-		if len(e.body)+len(p) > e.bodyCap {
-			e.overflow = true
-			e.body = nil
-			return n, nil
-		}
-		e.body = append(e.body, p...)
-	case modeSSE:
+	case wire.JSON:
+		e.body.Write(p)
+	case wire.SSE:
 		if e.sc == nil {
 			e.sc = sse.New(maxStreamEvent, e.onEvent)
 		}
@@ -191,8 +148,6 @@ func (e *extractor) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // Report returns what was found. It is called once.
 func (e *extractor) Report() usage.Report {
@@ -204,18 +159,18 @@ func (e *extractor) Report() usage.Report {
 		r.NotBilled = e.read
 	}
 	switch e.mode {
-	case modeJSON:
-		if !e.overflow {
+	case wire.JSON:
+		if !e.body.Over() {
 			e.reportJSON(&r)
 		}
-	case modeSSE:
+	case wire.SSE:
 		if e.sc != nil {
 			e.sc.Close()
 		}
 		e.reportStream(&r)
 	}
-	r.OutputChars = e.text.chars
-	r.OutputTokensEstimate = e.text.estimate()
+	r.OutputChars = e.text.Chars()
+	r.OutputTokensEstimate = e.text.Estimate()
 	return r
 }
 
@@ -253,40 +208,32 @@ type contentBlock struct {
 	Input    json.RawMessage `json:"input"`
 }
 
-func decode(b []byte, v any) bool {
-	err := json.Unmarshal(b, v)
-	if err == nil {
-		return true
-	}
-	_, typeErr := err.(*json.UnmarshalTypeError)
-	return typeErr
-}
-
 func (e *extractor) reportJSON(r *usage.Report) {
+	body := e.body.Bytes()
 	var m message
-	if !isObject(e.body) || !decode(e.body, &m) {
+	if !wire.IsObject(body) || !wire.Decode(body, &m) {
 		return
 	}
 	if e.ep == epCountTokens {
-		if m.InputTokens != nil && m.InputTokens.ok {
-			r.Raw = json.RawMessage(bytes.TrimSpace(e.body))
+		if m.InputTokens != nil && m.InputTokens.OK {
+			r.Raw = json.RawMessage(bytes.TrimSpace(body))
 		}
 		return
 	}
 	r.ResponseModel = m.Model
 	r.GenerationID = m.ID
 	if e.ep == epComplete {
-		e.text.add(m.Completion)
+		e.text.Add(m.Completion)
 		return
 	}
 	for _, b := range m.Content {
 		switch b.Type {
 		case "text":
-			e.text.add(b.Text)
+			e.text.Add(b.Text)
 		case "thinking":
-			e.text.add(b.Thinking)
+			e.text.Add(b.Thinking)
 		case "tool_use", "server_tool_use":
-			e.text.add(compactJSON(b.Input))
+			e.text.Add(wire.CompactJSON(b.Input))
 		}
 	}
 	u, ok := parseUsage(m.Usage)
@@ -317,7 +264,7 @@ type streamEvent struct {
 }
 
 func (e *extractor) onEvent(ev sse.Event) {
-	if ev.Truncated || !isObject(ev.Data) {
+	if ev.Truncated || !wire.IsObject(ev.Data) {
 		return
 	}
 	switch ev.Name {
@@ -327,7 +274,7 @@ func (e *extractor) onEvent(ev sse.Event) {
 		return
 	}
 	var se streamEvent
-	if !decode(ev.Data, &se) {
+	if !wire.Decode(ev.Data, &se) {
 		return
 	}
 	typ := se.Type
@@ -361,14 +308,14 @@ func (e *extractor) onEvent(ev sse.Event) {
 		}
 		switch se.Delta.Type {
 		case "text_delta":
-			e.text.add(se.Delta.Text)
+			e.text.Add(se.Delta.Text)
 		case "thinking_delta":
-			e.text.add(se.Delta.Thinking)
+			e.text.Add(se.Delta.Thinking)
 		case "input_json_delta":
-			e.text.add(se.Delta.PartialJSON)
+			e.text.Add(se.Delta.PartialJSON)
 		}
 	case "completion":
-		e.text.add(se.Completion)
+		e.text.Add(se.Completion)
 	}
 	// An "error" event (overloaded_error, api_error) ends the stream; the
 	// usage merged so far is what the report gives.
@@ -404,15 +351,4 @@ func streamRaw(start, delta []byte) json.RawMessage {
 		b = append(b, delta...)
 	}
 	return append(b, '}')
-}
-
-func compactJSON(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return ""
-	}
-	return b.String()
 }

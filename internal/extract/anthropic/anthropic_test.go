@@ -3,18 +3,13 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"math/rand"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
 	"github.com/spendops/spendops/internal/usage"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.usage.json golden files")
 
 // fixture is one recorded-shape response body and the request it answers.
 type fixture struct {
@@ -54,53 +49,16 @@ func (f fixture) request() usage.Request {
 	}
 }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // run feeds body to a fresh extractor in the given chunks.
 func run(req usage.Request, chunks ...[]byte) usage.Report {
-	e := New(req)
-	for _, c := range chunks {
-		if n, err := e.Write(c); n != len(c) || err != nil {
-			panic("Write must return len(p), nil")
-		}
-	}
-	return e.Report()
-}
-
-// canon makes Reports comparable: Raw is compared as compacted JSON.
-func canon(t testing.TB, r usage.Report) string {
-	t.Helper()
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal report: %v", err)
-	}
-	return string(b) + "\n"
+	return extracttest.Run(New, req, chunks...)
 }
 
 func TestGolden(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.file, func(t *testing.T) {
-			got := canon(t, run(f.request(), readFixture(t, f.file)))
-			golden := filepath.Join("testdata", strings.TrimSuffix(f.file, filepath.Ext(f.file))+".usage.json")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if got != string(want) {
-				t.Errorf("report differs from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
-			}
+			got := extracttest.Canon(t, run(f.request(), extracttest.ReadTestdata(t, f.file)))
+			extracttest.Golden(t, f.file, []byte(got))
 		})
 	}
 }
@@ -150,7 +108,7 @@ func TestNormalisation(t *testing.T) {
 			if !ok {
 				t.Fatalf("no fixture %s", tt.file)
 			}
-			r := run(f.request(), readFixture(t, tt.file))
+			r := run(f.request(), extracttest.ReadTestdata(t, tt.file))
 			if r.Found != tt.found || r.Tokens != tt.tok || r.WebSearchRequests != tt.web || r.ServiceTier != tt.tier {
 				t.Errorf("got found=%v %+v web=%d tier=%q\nwant found=%v %+v web=%d tier=%q",
 					r.Found, r.Tokens, r.WebSearchRequests, r.ServiceTier, tt.found, tt.tok, tt.web, tt.tier)
@@ -171,7 +129,7 @@ func TestDeltaZeroFill(t *testing.T) {
 }
 
 func TestReportDetails(t *testing.T) {
-	r := run(fixtures[0].request(), readFixture(t, "messages_plain.json"))
+	r := run(fixtures[0].request(), extracttest.ReadTestdata(t, "messages_plain.json"))
 	if r.ResponseModel != "claude-sonnet-4-5-20250929" || r.GenerationID != "msg_01Aq9w938a90dw8q" || r.EndpointClass != usage.EndpointMessages {
 		t.Errorf("model/id/class: %q %q %q", r.ResponseModel, r.GenerationID, r.EndpointClass)
 	}
@@ -182,7 +140,7 @@ func TestReportDetails(t *testing.T) {
 		t.Errorf("raw usage not kept as received: %s", r.Raw)
 	}
 
-	s := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}, readFixture(t, "stream_server_tools.sse"))
+	s := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}, extracttest.ReadTestdata(t, "stream_server_tools.sse"))
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(s.Raw, &raw); err != nil {
 		t.Fatalf("stream raw: %v: %s", err, s.Raw)
@@ -195,12 +153,12 @@ func TestReportDetails(t *testing.T) {
 		t.Errorf("stream chars = %d, want %d", s.OutputChars, want)
 	}
 
-	c := run(usage.Request{Method: "POST", Path: "/v1/messages/count_tokens", ContentType: "application/json"}, readFixture(t, "count_tokens.json"))
+	c := run(usage.Request{Method: "POST", Path: "/v1/messages/count_tokens", ContentType: "application/json"}, extracttest.ReadTestdata(t, "count_tokens.json"))
 	if !c.NotBilled || c.EndpointClass != usage.EndpointCountTokens || string(c.Raw) != `{"input_tokens":2095}` {
 		t.Errorf("count_tokens: notBilled=%v class=%q raw=%q", c.NotBilled, c.EndpointClass, c.Raw)
 	}
 
-	cut := run(usage.Request{Method: "POST", Path: "/v1/messages"}, readFixture(t, "stream_cut.sse"))
+	cut := run(usage.Request{Method: "POST", Path: "/v1/messages"}, extracttest.ReadTestdata(t, "stream_cut.sse"))
 	if cut.OutputChars != int64(len("Once upon a time, in a land far away, there lived a")) {
 		t.Errorf("cut stream: the partial last event must not count; chars=%d", cut.OutputChars)
 	}
@@ -241,37 +199,19 @@ func TestEndpoints(t *testing.T) {
 // chunks, must give the same Report as in one piece.
 func TestChunkingInvariance(t *testing.T) {
 	for _, f := range fixtures {
-		body := readFixture(t, f.file)
-		want := canon(t, run(f.request(), body))
-		for i := 0; i <= len(body); i++ {
-			if got := canon(t, run(f.request(), body[:i], body[i:])); got != want {
-				t.Fatalf("%s split at %d:\n%s\nwant\n%s", f.file, i, got, want)
-			}
-		}
-		rng := rand.New(rand.NewSource(1))
-		for seed := 0; seed < 20; seed++ {
-			if got := canon(t, run(f.request(), randomChunks(rng, body)...)); got != want {
-				t.Fatalf("%s random chunks (seed %d) differ", f.file, seed)
-			}
-		}
+		body := extracttest.ReadTestdata(t, f.file)
+		report := func(chunks ...[]byte) string { return extracttest.Canon(t, run(f.request(), chunks...)) }
+		want := report(body)
+		extracttest.EverySplit(t, f.file, body, 1, want, report)
+		extracttest.FeedChunked(t, f.file, body, 20, want, report)
 	}
-}
-
-func randomChunks(rng *rand.Rand, b []byte) [][]byte {
-	var out [][]byte
-	for len(b) > 0 {
-		n := 1 + rng.Intn(min(len(b), 64))
-		out = append(out, b[:n])
-		b = b[n:]
-	}
-	return out
 }
 
 // Without a Content-Type the first byte decides: '{' is JSON, else SSE.
 func TestSniff(t *testing.T) {
 	for _, f := range []string{"messages_cache_read.json", "stream_plain.sse"} {
-		with := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: map[bool]string{true: "text/event-stream", false: "application/json"}[strings.HasSuffix(f, ".sse")]}, readFixture(t, f))
-		without := run(usage.Request{Method: "POST", Path: "/v1/messages"}, []byte("\r\n"), readFixture(t, f))
+		with := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: map[bool]string{true: "text/event-stream", false: "application/json"}[strings.HasSuffix(f, ".sse")]}, extracttest.ReadTestdata(t, f))
+		without := run(usage.Request{Method: "POST", Path: "/v1/messages"}, []byte("\r\n"), extracttest.ReadTestdata(t, f))
 		if !reflect.DeepEqual(with, without) {
 			t.Errorf("%s: sniffed report differs", f)
 		}
@@ -279,7 +219,7 @@ func TestSniff(t *testing.T) {
 }
 
 func TestBodyCap(t *testing.T) {
-	body := readFixture(t, "messages_plain.json")
+	body := extracttest.ReadTestdata(t, "messages_plain.json")
 	pad := bytes.Repeat([]byte(" "), maxJSONBody)
 	r := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "application/json"}, body[:len(body)-2], pad, body[len(body)-2:])
 	if r.Found || r.Tokens != (usage.Tokens{}) {
@@ -287,13 +227,9 @@ func TestBodyCap(t *testing.T) {
 	}
 }
 
-type wordCounter struct{}
-
-func (wordCounter) Count(s string) int64 { return int64(len(strings.Fields(s))) }
-
 func TestCounter(t *testing.T) {
-	req := usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream", Counter: wordCounter{}}
-	r := run(req, readFixture(t, "stream_thinking.sse"))
+	req := usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream", Counter: extracttest.WordCounter{}}
+	r := run(req, extracttest.ReadTestdata(t, "stream_thinking.sse"))
 	text := "Let me solve this step by step:\n\n1. First break down 27 * 453" + "\n2. 453 = 400 + 50 + 3" + "27 * 453 = 12,231"
 	if want := int64(len(strings.Fields(text))); r.OutputTokensEstimate != want {
 		t.Errorf("estimate = %d, want %d", r.OutputTokensEstimate, want)
@@ -314,13 +250,7 @@ func TestCounter(t *testing.T) {
 }
 
 func BenchmarkStream(b *testing.B) {
-	body := readFixture(b, "stream_server_tools.sse")
+	body := extracttest.ReadTestdata(b, "stream_server_tools.sse")
 	req := usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		e := New(req)
-		_, _ = e.Write(body)
-		_ = e.Report()
-	}
+	extracttest.Bench(b, New, req, body)
 }

@@ -2,25 +2,16 @@ package anthropic
 
 import (
 	"math/rand"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
 	"github.com/spendops/spendops/internal/usage"
 )
 
 // FuzzExtractor checks that no body panics the extractor, that chunking
 // never changes the report, and that the normalised buckets stay consistent.
 func FuzzExtractor(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
-	for _, name := range files {
-		if filepath.Ext(name) == ".json" && filepath.Ext(name[:len(name)-5]) == ".usage" {
-			continue
-		}
-		b, err := os.ReadFile(name)
-		if err != nil {
-			continue // testdata/fuzz is a directory
-		}
+	for _, b := range extracttest.FixtureBodies(f) {
 		f.Add(b, int64(7), uint8(0))
 		f.Add(b, int64(3), uint8(2))
 	}
@@ -37,8 +28,8 @@ func FuzzExtractor(f *testing.F) {
 		}
 		want := run(req, body)
 		rng := rand.New(rand.NewSource(seed))
-		if got := run(req, randomChunks(rng, body)...); canon(t, got) != canon(t, want) {
-			t.Fatalf("chunking changed the report:\n%s\nvs\n%s", canon(t, got), canon(t, want))
+		if got := run(req, extracttest.RandomChunks(rng, body)...); extracttest.Canon(t, got) != extracttest.Canon(t, want) {
+			t.Fatalf("chunking changed the report:\n%s\nvs\n%s", extracttest.Canon(t, got), extracttest.Canon(t, want))
 		}
 		tk := want.Tokens
 		if tk.CacheWrite5m+tk.CacheWrite1h != tk.CacheWrite && tk.CacheWrite != 1<<63-1 {

@@ -2,78 +2,22 @@ package anthropic
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/usage"
 )
 
-// sharedDir finds /work/shared: $SPENDOPS_SHARED_DIR, else ../shared beside
-// the repository root. Missing data skips locally and fails in CI.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("SPENDOPS_SHARED_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "..", "shared")
-				break
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if _, err := os.Stat(dir); dir == "" || err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared data dir not found (%q); set SPENDOPS_SHARED_DIR", dir)
-		}
-		t.Skipf("shared data dir not found (%q)", dir)
-	}
-	return dir
-}
-
-// genaiBlock is one entry of genai-prices' tests/dataset/usages.json: a
-// recorded usage object and the usage each provider extractor made of it.
-type genaiBlock struct {
-	Body struct {
-		File  string          `json:"file"`
-		Model string          `json:"model"`
-		Usage json.RawMessage `json:"usage"`
-	} `json:"body"`
-	Extracted []struct {
-		Extractors []struct {
-			ProviderID string `json:"provider_id"`
-			APIFlavor  string `json:"api_flavor"`
-		} `json:"extractors"`
-		Usage map[string]int64 `json:"usage"`
-	} `json:"extracted"`
-}
-
-// buckets are the genai-prices usage keys and the Report fields they match.
+// buckets are the genai-prices usage keys and the Report fields they match:
+// the shared ones and the cache write TTL split.
 func buckets(r usage.Report) map[string]int64 {
-	t := r.Tokens
-	return map[string]int64{
-		"input_tokens":            t.Prompt,
-		"output_tokens":           t.Completion,
-		"output_reasoning_tokens": t.Reasoning,
-		"cache_read_tokens":       t.CacheRead,
-		"cache_write_tokens":      t.CacheWrite,
-		"cache_write_5m_tokens":   t.CacheWrite5m,
-		"cache_write_1h_tokens":   t.CacheWrite1h,
-		"input_audio_tokens":      t.PromptAudio,
-		"input_image_tokens":      t.PromptImage,
-		"output_audio_tokens":     t.CompletionAudio,
-		"output_image_tokens":     t.CompletionImage,
-		"web_searches":            r.WebSearchRequests,
-	}
+	m := extracttest.Buckets(r)
+	m["cache_write_5m_tokens"] = r.Tokens.CacheWrite5m
+	m["cache_write_1h_tokens"] = r.Tokens.CacheWrite1h
+	return m
 }
 
 // expectedDisagreements lists where SpendOps deliberately differs from
@@ -96,15 +40,7 @@ var expectedDisagreements = []struct {
 }
 
 func TestGenaiPricesAnthropic(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "pricing-reference", "genai-prices", "tests", "dataset", "usages.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []genaiBlock
-	if err := json.Unmarshal(data, &blocks); err != nil {
-		t.Fatal(err)
-	}
+	blocks := extracttest.GenaiUsages(t)
 	var total, agree int
 	hits := make([]int, len(expectedDisagreements))
 	for i, b := range blocks {
@@ -118,14 +54,7 @@ func TestGenaiPricesAnthropic(t *testing.T) {
 		if _, openai := raw["prompt_tokens"]; openai {
 			continue // an OpenAI-compatible gateway's shape, not the Messages API
 		}
-		var want map[string]int64
-		for _, ex := range b.Extracted {
-			for _, e := range ex.Extractors {
-				if e.ProviderID == "anthropic" && e.APIFlavor == "default" {
-					want = ex.Usage
-				}
-			}
-		}
+		want := b.Want("anthropic", "default")
 		if want == nil {
 			t.Errorf("block %d (%s): genai-prices' anthropic extractor did not apply", i, b.Body.File)
 			continue
@@ -143,7 +72,7 @@ func TestGenaiPricesAnthropic(t *testing.T) {
 		// must give the same buckets.
 		stream := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_x\",\"usage\":" +
 			string(withOutput(t, b.Body.Usage, 1)) + "}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":" +
-			compactJSON(b.Body.Usage) + "}\n\n"
+			wire.CompactJSON(b.Body.Usage) + "}\n\n"
 		if rs := run(usage.Request{Method: "POST", Path: "/v1/messages", ContentType: "text/event-stream"}, []byte(stream)); rs.Tokens != r.Tokens || rs.WebSearchRequests != r.WebSearchRequests {
 			t.Errorf("block %d: streamed %+v, JSON %+v", i, rs.Tokens, r.Tokens)
 		}
@@ -165,7 +94,7 @@ func TestGenaiPricesAnthropic(t *testing.T) {
 		sort.Strings(diff)
 		explained := false
 		for j, d := range expectedDisagreements {
-			if d.applies(raw) && subset(diff, d.keys) {
+			if d.applies(raw) && extracttest.Subset(diff, d.keys) {
 				hits[j]++
 				explained = true
 				break
@@ -182,19 +111,6 @@ func TestGenaiPricesAnthropic(t *testing.T) {
 	for j, d := range expectedDisagreements {
 		t.Logf("expected disagreement (%d blocks): %s", hits[j], d.reason)
 	}
-}
-
-func subset(a, b []string) bool {
-	for _, x := range a {
-		found := false
-		for _, y := range b {
-			found = found || x == y
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 func withOutput(t *testing.T, raw json.RawMessage, out int) []byte {

@@ -1,31 +1,13 @@
 package anthropic
 
 import (
-	"encoding/json"
-	"math"
-	"strconv"
-
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/usage"
 )
 
-// num is a provider token count. It parses the JSON integer literal itself
-// so that counts never pass through float64, and it remembers whether the
-// field was present and non-null, which the stream merge needs. Anything
-// that is not a non-negative integer literal (1.5, "12", -3, 1e400) counts
-// as absent rather than failing the whole usage object.
-type num struct {
-	v  int64
-	ok bool
-}
-
-func (n *num) UnmarshalJSON(b []byte) error {
-	*n = num{}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err == nil && v >= 0 {
-		*n = num{v: v, ok: true}
-	}
-	return nil
-}
+// num is a provider token count (wire.Num: parsed without floats, and
+// whether it was present and non-null, which the stream merge needs).
+type num struct{ wire.Num }
 
 // merge takes o's value when o is present. A zero never replaces a
 // non-zero value: the fields are cumulative totals, which cannot fall back
@@ -33,7 +15,7 @@ func (n *num) UnmarshalJSON(b []byte) error {
 // message_delta that they do not track, which must not erase message_start's
 // input count.
 func (n *num) merge(o num) {
-	if o.ok && (o.v > 0 || n.v == 0) {
+	if o.OK && (o.V > 0 || n.V == 0) {
 		*n = o
 	}
 }
@@ -69,13 +51,11 @@ type apiUsage struct {
 // object; wrongly typed members are skipped, not fatal.
 func parseUsage(raw []byte) (apiUsage, bool) {
 	var u apiUsage
-	if !isObject(raw) {
+	if !wire.IsObject(raw) {
 		return u, false
 	}
-	if err := json.Unmarshal(raw, &u); err != nil {
-		if _, typeErr := err.(*json.UnmarshalTypeError); !typeErr {
-			return apiUsage{}, false
-		}
+	if !wire.Decode(raw, &u) {
+		return apiUsage{}, false
 	}
 	return u, true
 }
@@ -130,51 +110,29 @@ func (u *apiUsage) merge(o apiUsage) {
 func (u apiUsage) normalise() (t usage.Tokens, webSearches int64, tier string) {
 	var w5, w1 int64
 	if u.CacheCreation != nil {
-		w5, w1 = u.CacheCreation.Ephemeral5m.v, u.CacheCreation.Ephemeral1h.v
+		w5, w1 = u.CacheCreation.Ephemeral5m.V, u.CacheCreation.Ephemeral1h.V
 	}
-	write := u.CacheCreationInputTokens.v
-	if split := add(w5, w1); write < split {
+	write := u.CacheCreationInputTokens.V
+	if split := wire.Add(w5, w1); write < split {
 		write = split
 	} else {
-		w5 = add(w5, write-split)
+		w5 = wire.Add(w5, write-split)
 	}
-	t.CacheRead = u.CacheReadInputTokens.v
+	t.CacheRead = u.CacheReadInputTokens.V
 	t.CacheWrite = write
 	t.CacheWrite5m = w5
 	t.CacheWrite1h = w1
-	t.Prompt = add(add(u.InputTokens.v, t.CacheRead), t.CacheWrite)
-	t.Completion = u.OutputTokens.v
+	t.Prompt = wire.Add(wire.Add(u.InputTokens.V, t.CacheRead), t.CacheWrite)
+	t.Completion = u.OutputTokens.V
 	if u.OutputTokensDetails != nil {
-		t.Reasoning = min(u.OutputTokensDetails.ThinkingTokens.v, t.Completion)
+		t.Reasoning = min(u.OutputTokensDetails.ThinkingTokens.V, t.Completion)
 	}
-	t.Total = add(t.Prompt, t.Completion)
+	t.Total = wire.Add(t.Prompt, t.Completion)
 	if u.ServerToolUse != nil {
-		webSearches = u.ServerToolUse.WebSearchRequests.v
+		webSearches = u.ServerToolUse.WebSearchRequests.V
 	}
 	if u.ServiceTier != nil {
 		tier = *u.ServiceTier
 	}
 	return t, webSearches, tier
-}
-
-// add saturates instead of wrapping: absurd provider numbers must not turn
-// into negative costs.
-func add(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
-}
-
-func isObject(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }

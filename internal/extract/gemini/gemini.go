@@ -41,9 +41,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"hash/fnv"
-	"mime"
 	"strings"
 
+	"github.com/spendops/spendops/internal/extract/internal/textcount"
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/sse"
 	"github.com/spendops/spendops/internal/usage"
 )
@@ -103,39 +104,30 @@ func classify(method, path string) endpoint {
 	return epOther
 }
 
-type mode int
-
-const (
-	modeUnknown mode = iota // decided by the first non-blank byte
-	modeJSON
-	modeSSE
-	modeIgnore
-)
-
 // extractor implements usage.Extractor for one Gemini response.
 type extractor struct {
 	ep        endpoint
 	notBilled bool
-	mode      mode
+	mode      wire.Mode
 
 	js *memberScanner
 	sc *sse.Scanner
 
-	small     []byte // countTokens body
-	smallOver bool
+	small wire.CappedBody // countTokens body
 
 	meta      usageMetadata // the last usageMetadata seen
 	metaRaw   []byte
 	hasMeta   bool
 	model, id string
-	text      textTally
+	text      textcount.Tally
 	searches  map[int64]map[uint64]struct{}
 	nSearches int
 }
 
 // New returns the extractor for one Gemini response.
 func New(req usage.Request) usage.Extractor {
-	e := &extractor{ep: classify(req.Method, req.Path), text: textTally{counter: req.Counter}}
+	e := &extractor{ep: classify(req.Method, req.Path), text: textcount.Tally{Counter: req.Counter},
+		small: wire.CappedBody{Max: maxSmallBody}}
 	switch e.ep {
 	case epCount, epBatch, epModels:
 		e.notBilled = true
@@ -146,10 +138,10 @@ func New(req usage.Request) usage.Extractor {
 	}
 	switch e.ep {
 	case epGenerate, epEmbed, epCache, epCount:
-		e.mode = contentMode(req.ContentType)
+		e.mode = wire.ContentMode(req.ContentType)
 		e.js = newMemberScanner(maxMember, wanted, e.onMember)
 	default:
-		e.mode = modeIgnore
+		e.mode = wire.Ignore
 	}
 	return e
 }
@@ -162,64 +154,28 @@ func wanted(key []byte) bool {
 	return false
 }
 
-func contentMode(ct string) mode {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return modeUnknown
-	}
-	switch {
-	case mt == "text/event-stream":
-		return modeSSE
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return modeJSON
-	}
-	return modeUnknown
-}
-
 // Write consumes response bytes; it never fails.
 func (e *extractor) Write(p []byte) (int, error) {
 	n := len(p)
-	if e.mode == modeUnknown {
-		i := 0
-		for i < len(p) && isBlank(p[i]) {
-			i++
-		}
-		if i == len(p) {
+	if e.mode == wire.Unknown {
+		// A streamGenerateContent body without alt=sse is a JSON array.
+		if e.mode, p = wire.Sniff(p, "{["); e.mode == wire.Unknown {
 			return n, nil
-		}
-		p = p[i:]
-		if p[0] == '{' || p[0] == '[' {
-			e.mode = modeJSON
-		} else {
-			e.mode = modeSSE
 		}
 	}
 	switch e.mode {
-	case modeJSON:
+	case wire.JSON:
 		if e.ep == epCount {
-			e.keepSmall(p)
+			e.small.Write(p)
 		}
 		_, _ = e.js.Write(p)
-	case modeSSE:
+	case wire.SSE:
 		if e.sc == nil {
 			e.sc = sse.New(maxMember, e.onEvent)
 		}
 		_, _ = e.sc.Write(p)
 	}
 	return n, nil
-}
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-func (e *extractor) keepSmall(p []byte) {
-	if e.smallOver {
-		return
-	}
-	if len(e.small)+len(p) > maxSmallBody {
-		e.small, e.smallOver = nil, true
-		return
-	}
-	e.small = append(e.small, p...)
 }
 
 // onEvent parses one SSE event's data: a whole GenerateContentResponse.
@@ -235,7 +191,7 @@ func (e *extractor) onEvent(ev sse.Event) {
 }
 
 type candidate struct {
-	Index   num `json:"index"`
+	Index   wire.Num `json:"index"`
 	Content *struct {
 		Parts []struct {
 			Text           string          `json:"text"`
@@ -254,7 +210,7 @@ func (e *extractor) onMember(key, value []byte) {
 	switch string(key) {
 	case "usageMetadata":
 		var m usageMetadata
-		if isObject(value) && decode(value, &m) {
+		if wire.IsObject(value) && wire.Decode(value, &m) {
 			e.meta, e.hasMeta = m, true
 			e.metaRaw = append(e.metaRaw[:0], value...)
 		}
@@ -268,22 +224,22 @@ func (e *extractor) onMember(key, value []byte) {
 		}
 	case "candidates":
 		var cs []candidate
-		if !decode(value, &cs) {
+		if !wire.Decode(value, &cs) {
 			return
 		}
 		for _, c := range cs {
 			if c.Content != nil {
 				for _, p := range c.Content.Parts {
 					// Thought summaries are text parts too, and count.
-					e.text.add(p.Text)
-					e.text.add(compactJSON(p.FunctionCall))
+					e.text.Add(p.Text)
+					e.text.Add(wire.CompactJSON(p.FunctionCall))
 					if p.ExecutableCode != nil {
-						e.text.add(p.ExecutableCode.Code)
+						e.text.Add(p.ExecutableCode.Code)
 					}
 				}
 			}
 			if c.GroundingMetadata != nil {
-				e.addSearches(c.Index.v, c.GroundingMetadata.WebSearchQueries)
+				e.addSearches(c.Index.V, c.GroundingMetadata.WebSearchQueries)
 			}
 		}
 	}
@@ -319,8 +275,8 @@ func (e *extractor) Report() usage.Report {
 	}
 	switch {
 	case e.ep == epCount:
-		if !e.smallOver && isObject(e.small) && json.Valid(e.small) {
-			r.Raw = json.RawMessage(bytes.TrimSpace(e.small))
+		if b := e.small.Bytes(); !e.small.Over() && wire.IsObject(b) && json.Valid(b) {
+			r.Raw = json.RawMessage(bytes.TrimSpace(b))
 		}
 	case e.ep == epCache || e.notBilled:
 		if e.hasMeta {
@@ -336,8 +292,8 @@ func (e *extractor) Report() usage.Report {
 		r.GenerationID = e.id
 		r.WebSearchRequests = int64(e.nSearches)
 	}
-	r.OutputChars = e.text.chars
-	r.OutputTokensEstimate = e.text.estimate()
+	r.OutputChars = e.text.Chars()
+	r.OutputTokensEstimate = e.text.Estimate()
 	return r
 }
 
@@ -355,15 +311,4 @@ func endpointClass(ep endpoint) string {
 		return usage.EndpointModels
 	}
 	return usage.EndpointOther
-}
-
-func compactJSON(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return ""
-	}
-	return b.String()
 }

@@ -3,18 +3,13 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"math/rand"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
 	"github.com/spendops/spendops/internal/usage"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.usage.json golden files")
 
 type fixture struct {
 	file        string
@@ -58,32 +53,9 @@ func (f fixture) request() usage.Request {
 	}
 }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
+// run feeds body to a fresh extractor in the given chunks.
 func run(req usage.Request, chunks ...[]byte) usage.Report {
-	e := New(req)
-	for _, c := range chunks {
-		if n, err := e.Write(c); n != len(c) || err != nil {
-			panic("Write must return len(p), nil")
-		}
-	}
-	return e.Report()
-}
-
-func canon(t testing.TB, r usage.Report) string {
-	t.Helper()
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		t.Fatalf("marshal report: %v", err)
-	}
-	return string(b) + "\n"
+	return extracttest.Run(New, req, chunks...)
 }
 
 func byName(t *testing.T, name string) fixture {
@@ -100,20 +72,8 @@ func byName(t *testing.T, name string) fixture {
 func TestGolden(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.file, func(t *testing.T) {
-			got := canon(t, run(f.request(), readFixture(t, f.file)))
-			golden := filepath.Join("testdata", strings.TrimSuffix(f.file, filepath.Ext(f.file))+".usage.json")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if got != string(want) {
-				t.Errorf("report differs from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
-			}
+			got := extracttest.Canon(t, run(f.request(), extracttest.ReadTestdata(t, f.file)))
+			extracttest.Golden(t, f.file, []byte(got))
 		})
 	}
 }
@@ -156,7 +116,7 @@ func TestNormalisation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			r := run(byName(t, tt.file).request(), readFixture(t, tt.file))
+			r := run(byName(t, tt.file).request(), extracttest.ReadTestdata(t, tt.file))
 			if r.Found != tt.found || r.Tokens != tt.tok || r.WebSearchRequests != tt.web || r.ServiceTier != tt.tier || r.EndpointClass != tt.class {
 				t.Errorf("got found=%v %+v web=%d tier=%q class=%q\nwant found=%v %+v web=%d tier=%q class=%q",
 					r.Found, r.Tokens, r.WebSearchRequests, r.ServiceTier, r.EndpointClass, tt.found, tt.tok, tt.web, tt.tier, tt.class)
@@ -166,15 +126,15 @@ func TestNormalisation(t *testing.T) {
 }
 
 func TestReportDetails(t *testing.T) {
-	r := run(byName(t, "generate_cached.json").request(), readFixture(t, "generate_cached.json"))
+	r := run(byName(t, "generate_cached.json").request(), extracttest.ReadTestdata(t, "generate_cached.json"))
 	if r.ResponseModel != "gemini-2.5-flash" || r.GenerationID != "mAitaLmkHPPlz7IPvtfUqQ4" {
 		t.Errorf("model/id: %q %q", r.ResponseModel, r.GenerationID)
 	}
 	if !json.Valid(r.Raw) || !bytes.Contains(r.Raw, []byte(`"cacheTokensDetails"`)) {
 		t.Errorf("raw usageMetadata not kept as received: %s", r.Raw)
 	}
-	s := run(byName(t, "stream.sse").request(), readFixture(t, "stream.sse"))
-	a := run(byName(t, "stream_array.json").request(), readFixture(t, "stream_array.json"))
+	s := run(byName(t, "stream.sse").request(), extracttest.ReadTestdata(t, "stream.sse"))
+	a := run(byName(t, "stream_array.json").request(), extracttest.ReadTestdata(t, "stream_array.json"))
 	if s.Tokens != a.Tokens || s.OutputChars != a.OutputChars || s.GenerationID != a.GenerationID {
 		t.Errorf("SSE and JSON-array streams of the same chunks differ:\n%+v\n%+v", s, a)
 	}
@@ -184,15 +144,15 @@ func TestReportDetails(t *testing.T) {
 	if !bytes.Contains(s.Raw, []byte(`"candidatesTokenCount":650`)) {
 		t.Errorf("raw should be the last usageMetadata: %s", s.Raw)
 	}
-	tool := run(byName(t, "generate_tooluse.json").request(), readFixture(t, "generate_tooluse.json"))
+	tool := run(byName(t, "generate_tooluse.json").request(), extracttest.ReadTestdata(t, "generate_tooluse.json"))
 	if want := int64(len(`{"name":"get_weather","args":{"city":"Paris","unit":"celsius"}}`)); tool.OutputChars != want {
 		t.Errorf("function call chars = %d, want %d", tool.OutputChars, want)
 	}
-	c := run(byName(t, "count_tokens.json").request(), readFixture(t, "count_tokens.json"))
+	c := run(byName(t, "count_tokens.json").request(), extracttest.ReadTestdata(t, "count_tokens.json"))
 	if !c.NotBilled || !bytes.Contains(c.Raw, []byte(`"totalTokens": 31`)) {
 		t.Errorf("countTokens: notBilled=%v raw=%s", c.NotBilled, c.Raw)
 	}
-	cc := run(byName(t, "cached_content_create.json").request(), readFixture(t, "cached_content_create.json"))
+	cc := run(byName(t, "cached_content_create.json").request(), extracttest.ReadTestdata(t, "cached_content_create.json"))
 	if cc.NotBilled || cc.Found || !bytes.Contains(cc.Raw, []byte(`44108`)) {
 		t.Errorf("cachedContents create: %+v", cc)
 	}
@@ -283,40 +243,22 @@ func TestModelFromPath(t *testing.T) {
 // the same Report as in one piece.
 func TestChunkingInvariance(t *testing.T) {
 	for _, f := range fixtures {
-		body := readFixture(t, f.file)
-		want := canon(t, run(f.request(), body))
-		for i := 0; i <= len(body); i++ {
-			if got := canon(t, run(f.request(), body[:i], body[i:])); got != want {
-				t.Fatalf("%s split at %d:\n%s\nwant\n%s", f.file, i, got, want)
-			}
-		}
-		rng := rand.New(rand.NewSource(1))
-		for seed := 0; seed < 20; seed++ {
-			if got := canon(t, run(f.request(), randomChunks(rng, body)...)); got != want {
-				t.Fatalf("%s random chunks (seed %d) differ", f.file, seed)
-			}
-		}
+		body := extracttest.ReadTestdata(t, f.file)
+		report := func(chunks ...[]byte) string { return extracttest.Canon(t, run(f.request(), chunks...)) }
+		want := report(body)
+		extracttest.EverySplit(t, f.file, body, 1, want, report)
+		extracttest.FeedChunked(t, f.file, body, 20, want, report)
 	}
-}
-
-func randomChunks(rng *rand.Rand, b []byte) [][]byte {
-	var out [][]byte
-	for len(b) > 0 {
-		n := 1 + rng.Intn(min(len(b), 64))
-		out = append(out, b[:n])
-		b = b[n:]
-	}
-	return out
 }
 
 // Without a Content-Type the first byte decides.
 func TestSniff(t *testing.T) {
 	for _, name := range []string{"stream.sse", "stream_array.json", "generate_cached.json"} {
 		f := byName(t, name)
-		with := run(f.request(), readFixture(t, name))
+		with := run(f.request(), extracttest.ReadTestdata(t, name))
 		req := f.request()
 		req.ContentType = ""
-		without := run(req, []byte("\n"), readFixture(t, name))
+		without := run(req, []byte("\n"), extracttest.ReadTestdata(t, name))
 		if !reflect.DeepEqual(with, without) {
 			t.Errorf("%s: sniffed report differs", name)
 		}
@@ -339,39 +281,23 @@ func TestOversizeMember(t *testing.T) {
 	}
 }
 
-type wordCounter struct{}
-
-func (wordCounter) Count(s string) int64 { return int64(len(strings.Fields(s))) }
-
 func TestCounter(t *testing.T) {
 	req := byName(t, "stream.sse").request()
-	req.Counter = wordCounter{}
-	r := run(req, readFixture(t, "stream.sse"))
+	req.Counter = extracttest.WordCounter{}
+	r := run(req, extracttest.ReadTestdata(t, "stream.sse"))
 	if want := int64(len(strings.Fields("The answer is that the sky scatters blue light more than red (Rayleigh scattering)."))); r.OutputTokensEstimate != want {
 		t.Errorf("estimate = %d, want %d", r.OutputTokensEstimate, want)
 	}
 }
 
 func BenchmarkStreamArray(b *testing.B) {
-	body := readFixture(b, "stream_array.json")
+	body := extracttest.ReadTestdata(b, "stream_array.json")
 	req := usage.Request{Method: "POST", Path: flash + ":streamGenerateContent", ContentType: ctJSON}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		e := New(req)
-		_, _ = e.Write(body)
-		_ = e.Report()
-	}
+	extracttest.Bench(b, New, req, body)
 }
 
 func BenchmarkStreamSSE(b *testing.B) {
-	body := readFixture(b, "stream.sse")
+	body := extracttest.ReadTestdata(b, "stream.sse")
 	req := usage.Request{Method: "POST", Path: flash + ":streamGenerateContent", ContentType: ctStream}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		e := New(req)
-		_, _ = e.Write(body)
-		_ = e.Report()
-	}
+	extracttest.Bench(b, New, req, body)
 }

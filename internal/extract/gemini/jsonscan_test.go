@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spendops/spendops/internal/extract/extracttest"
 )
 
 type member struct{ Key, Value string }
@@ -130,7 +132,7 @@ func FuzzMemberScanner(f *testing.F) {
 		limit := int(max) + 1
 		whole := scanMembers(limit, data)
 		rng := rand.New(rand.NewSource(seed))
-		if got := scanMembers(limit, randomChunks(rng, data)...); !reflect.DeepEqual(got, whole) {
+		if got := scanMembers(limit, extracttest.RandomChunks(rng, data)...); !reflect.DeepEqual(got, whole) {
 			t.Fatalf("chunking changed members:\n%q\n%q", got, whole)
 		}
 		keys := 0

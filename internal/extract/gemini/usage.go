@@ -1,44 +1,24 @@
 package gemini
 
 import (
-	"encoding/json"
-	"math"
-	"strconv"
-
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/usage"
 )
 
-// num is a provider token count, parsed from the JSON integer literal so that
-// counts never pass through float64. Anything but a non-negative integer
-// literal counts as absent (0) instead of failing the whole object.
-type num struct {
-	v  int64
-	ok bool
-}
-
-func (n *num) UnmarshalJSON(b []byte) error {
-	*n = num{}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err == nil && v >= 0 {
-		*n = num{v: v, ok: true}
-	}
-	return nil
-}
-
 type modalityCount struct {
-	Modality   string `json:"modality"`
-	TokenCount num    `json:"tokenCount"`
+	Modality   string   `json:"modality"`
+	TokenCount wire.Num `json:"tokenCount"`
 }
 
 // usageMetadata is GenerateContentResponse.usageMetadata. Every field may be
 // absent (genai-prices found responses without candidatesTokenCount).
 type usageMetadata struct {
-	PromptTokenCount           num             `json:"promptTokenCount"`
-	CachedContentTokenCount    num             `json:"cachedContentTokenCount"`
-	CandidatesTokenCount       num             `json:"candidatesTokenCount"`
-	ThoughtsTokenCount         num             `json:"thoughtsTokenCount"`
-	ToolUsePromptTokenCount    num             `json:"toolUsePromptTokenCount"`
-	TotalTokenCount            num             `json:"totalTokenCount"`
+	PromptTokenCount           wire.Num        `json:"promptTokenCount"`
+	CachedContentTokenCount    wire.Num        `json:"cachedContentTokenCount"`
+	CandidatesTokenCount       wire.Num        `json:"candidatesTokenCount"`
+	ThoughtsTokenCount         wire.Num        `json:"thoughtsTokenCount"`
+	ToolUsePromptTokenCount    wire.Num        `json:"toolUsePromptTokenCount"`
+	TotalTokenCount            wire.Num        `json:"totalTokenCount"`
 	PromptTokensDetails        []modalityCount `json:"promptTokensDetails"`
 	CandidatesTokensDetails    []modalityCount `json:"candidatesTokensDetails"`
 	ToolUsePromptTokensDetails []modalityCount `json:"toolUsePromptTokensDetails"`
@@ -65,16 +45,16 @@ type usageMetadata struct {
 // Subsets are capped at their parent so that a malformed report can never
 // make an uncached or text remainder negative.
 func (u usageMetadata) normalise() (t usage.Tokens, tier string) {
-	t.Prompt = add(u.PromptTokenCount.v, u.ToolUsePromptTokenCount.v)
-	t.Completion = add(u.CandidatesTokenCount.v, u.ThoughtsTokenCount.v)
-	t.Total = add(t.Prompt, t.Completion)
-	t.Reasoning = u.ThoughtsTokenCount.v
-	t.CacheRead = min(u.CachedContentTokenCount.v, t.Prompt)
-	t.PromptAudio = min(add(modality(u.PromptTokensDetails, "AUDIO"), modality(u.ToolUsePromptTokensDetails, "AUDIO")), t.Prompt)
-	t.PromptImage = min(add(add(modality(u.PromptTokensDetails, "IMAGE"), modality(u.PromptTokensDetails, "DOCUMENT")),
-		add(modality(u.ToolUsePromptTokensDetails, "IMAGE"), modality(u.ToolUsePromptTokensDetails, "DOCUMENT"))), t.Prompt)
+	t.Prompt = wire.Add(u.PromptTokenCount.V, u.ToolUsePromptTokenCount.V)
+	t.Completion = wire.Add(u.CandidatesTokenCount.V, u.ThoughtsTokenCount.V)
+	t.Total = wire.Add(t.Prompt, t.Completion)
+	t.Reasoning = u.ThoughtsTokenCount.V
+	t.CacheRead = min(u.CachedContentTokenCount.V, t.Prompt)
+	t.PromptAudio = min(wire.Add(modality(u.PromptTokensDetails, "AUDIO"), modality(u.ToolUsePromptTokensDetails, "AUDIO")), t.Prompt)
+	t.PromptImage = min(wire.Add(wire.Add(modality(u.PromptTokensDetails, "IMAGE"), modality(u.PromptTokensDetails, "DOCUMENT")),
+		wire.Add(modality(u.ToolUsePromptTokensDetails, "IMAGE"), modality(u.ToolUsePromptTokensDetails, "DOCUMENT"))), t.Prompt)
 	t.CompletionAudio = min(modality(u.CandidatesTokensDetails, "AUDIO"), t.Completion)
-	t.CompletionImage = min(add(modality(u.CandidatesTokensDetails, "IMAGE"), modality(u.CandidatesTokensDetails, "DOCUMENT")), t.Completion)
+	t.CompletionImage = min(wire.Add(modality(u.CandidatesTokensDetails, "IMAGE"), modality(u.CandidatesTokensDetails, "DOCUMENT")), t.Completion)
 	return t, u.ServiceTier
 }
 
@@ -83,40 +63,8 @@ func (u usageMetadata) normalise() (t usage.Tokens, tier string) {
 func modality(details []modalityCount, m string) int64 {
 	for _, d := range details {
 		if d.Modality == m {
-			return d.TokenCount.v
+			return d.TokenCount.V
 		}
 	}
 	return 0
-}
-
-// add saturates instead of wrapping.
-func add(a, b int64) int64 {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
-}
-
-// decode unmarshals b into v, tolerating wrongly typed members (they are
-// left zero) but not malformed JSON.
-func decode(b []byte, v any) bool {
-	err := json.Unmarshal(b, v)
-	if err == nil {
-		return true
-	}
-	_, typeErr := err.(*json.UnmarshalTypeError)
-	return typeErr
-}
-
-func isObject(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }

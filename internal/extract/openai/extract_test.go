@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
 	"github.com/spendops/spendops/internal/usage"
 )
 
@@ -262,15 +263,9 @@ func FuzzExtractor(f *testing.F) {
 		if sse {
 			req.ContentType = "text/event-stream"
 		}
-		whole := compact(extract(req, body))
-		n := int(step%32) + 1
-		var pieces [][]byte
-		for rest := body; len(rest) > 0; {
-			k := min(n, len(rest))
-			pieces = append(pieces, rest[:k])
-			rest = rest[k:]
-		}
-		if got := compact(extract(req, pieces...)); got != whole {
+		whole := extracttest.Compact(extract(req, body))
+		pieces := extracttest.FixedChunks(body, int(step%32)+1)
+		if got := extracttest.Compact(extract(req, pieces...)); got != whole {
 			t.Fatalf("chunking changed the report:\n%s\n%s", got, whole)
 		}
 		r := extract(req, body)

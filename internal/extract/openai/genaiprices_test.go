@@ -1,34 +1,17 @@
 package openai
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
+	"github.com/spendops/spendops/internal/extract/internal/wire"
 	"github.com/spendops/spendops/internal/usage"
 )
-
-// sharedDir finds /work/shared: ../shared beside the repository root, or
-// SPENDOPS_SHARED_DIR.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("SPENDOPS_SHARED_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "..", "shared")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared dir %s missing: %v", dir, err)
-		}
-		t.Skipf("shared dir %s missing", dir)
-	}
-	return dir
-}
 
 // flavour maps a genai-prices extractor (provider_id, api_flavor) of the
 // OpenAI dialect to the SpendOps provider and upstream path it stands for.
@@ -146,50 +129,12 @@ func num(u map[string]json.RawMessage, path ...string) int64 {
 	return int64(c)
 }
 
-// buckets are the genai-prices usage keys we compare, and ours for each.
-var buckets = []struct {
-	key string
-	get func(r usage.Report) int64
-}{
-	{"input_tokens", func(r usage.Report) int64 { return r.Tokens.Prompt }},
-	{"cache_read_tokens", func(r usage.Report) int64 { return r.Tokens.CacheRead }},
-	{"cache_write_tokens", func(r usage.Report) int64 { return r.Tokens.CacheWrite }},
-	{"input_audio_tokens", func(r usage.Report) int64 { return r.Tokens.PromptAudio }},
-	{"input_image_tokens", func(r usage.Report) int64 { return r.Tokens.PromptImage }},
-	{"output_tokens", func(r usage.Report) int64 { return r.Tokens.Completion }},
-	{"output_reasoning_tokens", func(r usage.Report) int64 { return r.Tokens.Reasoning }},
-	{"output_audio_tokens", func(r usage.Report) int64 { return r.Tokens.CompletionAudio }},
-	{"output_image_tokens", func(r usage.Report) int64 { return r.Tokens.CompletionImage }},
-	{"web_searches", func(r usage.Report) int64 { return r.WebSearchRequests }},
-}
-
 // TestGenAIPricesDataset runs every usage block of genai-prices' dataset
 // (1,577 blocks from recorded pydantic-ai cassettes) that an OpenAI-dialect
 // extractor of theirs accepted through New, wrapped in a response body of
 // the flavour's endpoint, and compares our normalised buckets with theirs.
 func TestGenAIPricesDataset(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "pricing-reference", "genai-prices", "tests", "dataset", "usages.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []struct {
-		Body struct {
-			File  string          `json:"file"`
-			Model string          `json:"model"`
-			Usage json.RawMessage `json:"usage"`
-		} `json:"body"`
-		Extracted []struct {
-			Extractors []struct {
-				Provider string `json:"provider_id"`
-				Flavor   string `json:"api_flavor"`
-			} `json:"extractors"`
-			Usage map[string]int64 `json:"usage"`
-		} `json:"extracted"`
-	}
-	if err := json.Unmarshal(data, &blocks); err != nil {
-		t.Fatal(err)
-	}
+	blocks := extracttest.GenaiUsages(t)
 	pairs, agree := 0, 0
 	perFlavour := map[string][2]int{}
 	classes := map[string]int{}
@@ -204,7 +149,7 @@ func TestGenAIPricesDataset(t *testing.T) {
 		}
 		for _, ex := range b.Extracted {
 			for _, x := range ex.Extractors {
-				fl := x.Provider + "/" + x.Flavor
+				fl := x.ProviderID + "/" + x.APIFlavor
 				target, ok := flavours[fl]
 				if !ok {
 					continue
@@ -218,22 +163,23 @@ func TestGenAIPricesDataset(t *testing.T) {
 					ok = false
 					unexpected = append(unexpected, fmt.Sprintf("%s %s: usage not found", fl, b.Body.File))
 				}
-				for _, bk := range buckets {
-					ours, theirs := bk.get(r), ex.Usage[bk.key]
+				got := extracttest.Buckets(r)
+				for _, key := range extracttest.BucketKeys {
+					ours, theirs := got[key], ex.Usage[key]
 					if ours == theirs {
 						continue
 					}
 					ok = false
 					class := ""
 					for _, d := range expectedDiffs {
-						if d.match(fl, bk.key, u, ours, theirs) {
+						if d.match(fl, key, u, ours, theirs) {
 							class = d.name
 							break
 						}
 					}
 					if class == "" {
 						unexpected = append(unexpected, fmt.Sprintf("%s %s %s: ours %d theirs %d usage %s",
-							fl, filepath.Base(b.Body.File), bk.key, ours, theirs, compactJSON(b.Body.Usage)))
+							fl, filepath.Base(b.Body.File), key, ours, theirs, wire.CompactJSON(b.Body.Usage)))
 						continue
 					}
 					classes[class]++
@@ -282,10 +228,4 @@ func wrapUsage(path, model string, u json.RawMessage) []byte {
 		return []byte(`{"object":"list","data":[],"model":` + string(m) + `,"usage":` + string(u) + `}`)
 	}
 	return []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":` + string(m) + `,"choices":[],"usage":` + string(u) + `}`)
-}
-
-func compactJSON(raw json.RawMessage) string {
-	var b bytes.Buffer
-	_ = json.Compact(&b, raw)
-	return b.String()
 }

@@ -3,11 +3,12 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/spendops/spendops/internal/extract/extracttest"
 )
 
 // A real loopback round trip, as the proxy will do it: the upstream flushes
@@ -15,31 +16,20 @@ import (
 // client through the stripper while a tee feeds the extractor.
 func TestLoopbackStream(t *testing.T) {
 	req, body := fixtureByName(t, "openai_chat_stream_usage.sse")
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in, _ := io.ReadAll(r.Body)
-		if !ClientAskedUsage(in) {
-			http.Error(w, "include_usage missing", http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		for rest := body; len(rest) > 0; {
-			n := min(37, len(rest))
-			_, _ = w.Write(rest[:n])
-			w.(http.Flusher).Flush()
-			rest = rest[n:]
-		}
-	}))
-	defer upstream.Close()
+	upstream := extracttest.Upstream{ContentType: "text/event-stream", Chunks: extracttest.FixedChunks(body, 37),
+		Check: func(in []byte) error {
+			if !ClientAskedUsage(in) {
+				return errors.New("include_usage missing")
+			}
+			return nil
+		}}
 
 	clientBody := []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
 	sent, injected, err := InjectIncludeUsage(clientBody)
 	if err != nil || !injected {
 		t.Fatalf("inject: %v %v", injected, err)
 	}
-	resp, err := http.Post(upstream.URL+"/v1/chat/completions", "application/json", bytes.NewReader(sent))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := upstream.Post(t, "/v1/chat/completions", sent)
 	defer resp.Body.Close()
 	req.ContentType = resp.Header.Get("Content-Type")
 	ex := New(req)

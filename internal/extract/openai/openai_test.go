@@ -2,18 +2,13 @@ package openai
 
 import (
 	"bytes"
-	"encoding/json"
-	"flag"
-	"math/rand"
-	"os"
+	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/spendops/spendops/internal/extract/extracttest"
 	"github.com/spendops/spendops/internal/usage"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden *.usage.json files")
 
 // fixture is one recorded-shape response in testdata/ and the request that
 // produced it. The golden report lives in testdata/<file minus ext>.usage.json.
@@ -103,57 +98,19 @@ func (f fixture) request() usage.Request {
 
 func (f fixture) read(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", f.file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return extracttest.ReadTestdata(t, f.file)
 }
 
 // extract feeds body to a fresh extractor in the given pieces.
 func extract(req usage.Request, pieces ...[]byte) usage.Report {
-	e := New(req)
-	for _, p := range pieces {
-		if n, err := e.Write(p); n != len(p) || err != nil {
-			panic("Write must return len(p), nil")
-		}
-	}
-	return e.Report()
-}
-
-func reportJSON(t testing.TB, r usage.Report) []byte {
-	t.Helper()
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
-}
-
-// compact is the report as compared in the many-splits tests.
-func compact(r usage.Report) string {
-	b, _ := json.Marshal(r)
-	return string(b)
+	return extracttest.Run(New, req, pieces...)
 }
 
 func TestGolden(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.file, func(t *testing.T) {
-			got := reportJSON(t, extract(f.request(), f.read(t)))
-			golden := filepath.Join("testdata", strings.TrimSuffix(f.file, filepath.Ext(f.file))+".usage.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("report differs from %s:\n got: %s\nwant: %s", golden, got, want)
-			}
+			got := extracttest.Canon(t, extract(f.request(), f.read(t)))
+			extracttest.Golden(t, f.file, []byte(got))
 		})
 	}
 }
@@ -165,7 +122,8 @@ func TestSplitAnywhere(t *testing.T) {
 	for _, f := range fixtures {
 		body := f.read(t)
 		req := f.request()
-		want := compact(extract(req, body))
+		report := func(pieces ...[]byte) string { return extracttest.Compact(extract(req, pieces...)) }
+		want := report(body)
 		// Every boundary of the SSE fixtures' framing-heavy part; big
 		// bodies (base64 images, embedding vectors) get 200 evenly spaced
 		// boundaries, since their bulk is one long token.
@@ -173,27 +131,8 @@ func TestSplitAnywhere(t *testing.T) {
 		if len(body) > 2500 {
 			step = len(body) / 200
 		}
-		for i := 0; i <= len(body); i += step {
-			got := compact(extract(req, body[:i], body[i:]))
-			if got != want {
-				t.Fatalf("%s split at %d:\n got: %s\nwant: %s", f.file, i, got, want)
-			}
-		}
-		for seed := int64(0); seed < 10; seed++ {
-			rng := rand.New(rand.NewSource(seed))
-			var pieces [][]byte
-			for rest := body; len(rest) > 0; {
-				n := 1 + rng.Intn(64)
-				if n > len(rest) {
-					n = len(rest)
-				}
-				pieces = append(pieces, rest[:n])
-				rest = rest[n:]
-			}
-			if got := compact(extract(req, pieces...)); got != want {
-				t.Fatalf("%s seed %d:\n got: %s\nwant: %s", f.file, seed, got, want)
-			}
-		}
+		extracttest.EverySplit(t, f.file, body, step, want, report)
+		extracttest.FeedChunked(t, f.file, body, 10, want, report)
 	}
 }
 
@@ -205,14 +144,11 @@ func TestLineEndings(t *testing.T) {
 		}
 		body := f.read(t)
 		req := f.request()
-		want := compact(extract(req, body))
+		report := func(pieces ...[]byte) string { return extracttest.Compact(extract(req, pieces...)) }
+		want := report(body)
 		for _, nl := range []string{"\r\n", "\r"} {
 			alt := bytes.ReplaceAll(body, []byte("\n"), []byte(nl))
-			for i := 0; i <= len(alt); i += 1 + len(alt)/200 {
-				if got := compact(extract(req, alt[:i], alt[i:])); got != want {
-					t.Fatalf("%s with %q split at %d:\n got: %s\nwant: %s", f.file, nl, i, got, want)
-				}
-			}
+			extracttest.EverySplit(t, fmt.Sprintf("%s with %q", f.file, nl), alt, 1+len(alt)/200, want, report)
 		}
 	}
 }

@@ -33,6 +33,21 @@ func NewUsageChunkStripper(dst io.Writer) io.WriteCloser {
 	return &stripper{dst: dst}
 }
 
+// NewUsageChunkStripperFor is NewUsageChunkStripper for one provider. For
+// OpenAI it also removes the "usage":null member that the include_usage
+// option adds to every other chunk (OpenAI's API reference: "All other
+// chunks will also include a usage field, but with a null value"), so each
+// chunk is byte for byte what OpenAI sends without the option. Other hosts
+// are not documented to add it only with the option (some send it always),
+// so their chunks are left as they are.
+func NewUsageChunkStripperFor(provider string, dst io.Writer) io.WriteCloser {
+	return &stripper{dst: dst, dropNull: nullUsageOnlyWithOption[provider]}
+}
+
+// nullUsageOnlyWithOption lists the providers that add "usage":null to
+// chunks only when include_usage is set.
+var nullUsageOnlyWithOption = map[string]bool{"openai": true}
+
 type crState int
 
 const (
@@ -51,6 +66,8 @@ type stripper struct {
 	// passing: the current event outgrew MaxHeldEvent and is forwarded as
 	// it arrives, until its blank line.
 	passing bool
+	// dropNull removes the top-level "usage":null member of other events.
+	dropNull bool
 }
 
 func (s *stripper) Write(p []byte) (int, error) {
@@ -85,7 +102,11 @@ func (s *stripper) Write(p []byte) (int, error) {
 				next = crDrop
 				s.ev = s.ev[:0]
 			} else {
-				s.out = append(s.out, s.ev...)
+				if s.dropNull {
+					s.out = append(s.out, dropNullUsage(s.ev)...)
+				} else {
+					s.out = append(s.out, s.ev...)
+				}
 				s.ev = s.ev[:0]
 			}
 		}
@@ -184,4 +205,110 @@ func usageOnly(ev []byte) bool {
 	}
 	u := bytes.TrimSpace(chunk.Usage)
 	return chunk.Choices != nil && len(*chunk.Choices) == 0 && len(u) > 0 && u[0] == '{'
+}
+
+// dropNullUsage returns the event without the top-level "usage":null member
+// of its data JSON (single data line only), or the event unchanged. The JSON
+// must be valid and the member at depth 1, so text inside strings is never
+// touched.
+func dropNullUsage(ev []byte) []byte {
+	if !bytes.Contains(ev, []byte(`"usage"`)) {
+		return ev
+	}
+	start, end, ok := dataLine(ev)
+	if !ok {
+		return ev
+	}
+	from, to, ok := nullUsageMember(ev[start:end])
+	if !ok {
+		return ev
+	}
+	out := make([]byte, 0, len(ev)-(to-from))
+	out = append(out, ev[:start+from]...)
+	return append(out, ev[start+to:]...)
+}
+
+// dataLine finds the value of the event's only data line.
+func dataLine(ev []byte) (start, end int, ok bool) {
+	found := false
+	for pos := 0; pos < len(ev); {
+		i := bytes.IndexAny(ev[pos:], "\r\n")
+		lineEnd := len(ev)
+		if i >= 0 {
+			lineEnd = pos + i
+		}
+		line := ev[pos:lineEnd]
+		if bytes.HasPrefix(line, []byte("data:")) {
+			if found {
+				return 0, 0, false
+			}
+			found = true
+			start, end = pos+5, lineEnd
+			if start < end && ev[start] == ' ' {
+				start++
+			}
+		}
+		pos = lineEnd + 1
+	}
+	return start, end, found
+}
+
+// nullUsageMember locates `"usage":null` at depth 1 of a JSON object,
+// with the comma that separates it from its neighbour, as a byte range to
+// cut.
+func nullUsageMember(data []byte) (from, to int, ok bool) {
+	if !json.Valid(data) {
+		return 0, 0, false
+	}
+	// Fast path: OpenAI writes compact JSON with usage last.
+	const tail = `,"usage":null}`
+	trimmed := bytes.TrimRight(data, " \t")
+	if bytes.HasSuffix(trimmed, []byte(tail)) {
+		n := len(trimmed)
+		return n - len(tail), n - 1, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, 0, false
+	}
+	prevEnd := -1 // end offset of the previous member's value
+	for dec.More() {
+		keyStart := skipSpaceAndComma(data, int(dec.InputOffset()))
+		t, err := dec.Token()
+		if err != nil {
+			return 0, 0, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return 0, 0, false
+		}
+		valEnd := int(dec.InputOffset())
+		if k, _ := t.(string); k == "usage" && string(bytes.TrimSpace(v)) == "null" {
+			if prevEnd >= 0 { // cut from the end of the previous value: its comma goes too
+				return prevEnd, valEnd, true
+			}
+			// First member: cut through the comma that follows, if any.
+			next := skipSpace(data, valEnd)
+			if next < len(data) && data[next] == ',' {
+				return keyStart, skipSpace(data, next+1), true
+			}
+			return keyStart, valEnd, true
+		}
+		prevEnd = valEnd
+	}
+	return 0, 0, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func skipSpaceAndComma(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r' || b[i] == ',') {
+		i++
+	}
+	return i
 }

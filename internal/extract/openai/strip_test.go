@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spendops/spendops/internal/extract/extracttest"
 )
 
 const usageChunk = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}`
@@ -158,13 +160,7 @@ func TestStripperFixtures(t *testing.T) {
 			}
 		}
 		rng := rand.New(rand.NewSource(1))
-		var pieces [][]byte
-		for rest := in; len(rest) > 0; {
-			n := min(1+rng.Intn(40), len(rest))
-			pieces = append(pieces, rest[:n])
-			rest = rest[n:]
-		}
-		got := strip(t, pieces...)
+		got := strip(t, extracttest.RandomChunks(rng, in)...)
 		if got != want.String() {
 			t.Errorf("%s: stripped stream differs", f.file)
 		}
@@ -196,14 +192,7 @@ func FuzzStripper(f *testing.F) {
 	}
 	f.Add([]byte(usageChunk+"\r\n\r\n: c\r"), uint8(3))
 	f.Fuzz(func(t *testing.T, in []byte, step uint8) {
-		n := int(step%64) + 1
-		var pieces [][]byte
-		for rest := in; len(rest) > 0; {
-			k := min(n, len(rest))
-			pieces = append(pieces, rest[:k])
-			rest = rest[k:]
-		}
-		got := strip(t, pieces...)
+		got := strip(t, extracttest.FixedChunks(in, int(step%64)+1)...)
 		whole := strip(t, in)
 		if got != whole {
 			t.Fatalf("chunking changed the output:\n%q\n%q", got, whole)
