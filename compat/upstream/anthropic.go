@@ -127,12 +127,16 @@ func (s *server) anthropicMessages(w http.ResponseWriter, r *http.Request) {
 	for _, word := range replyWords {
 		send("content_block_delta", map[string]any{"index": 0, "delta": map[string]any{"type": "text_delta", "text": word}})
 	}
+	if tool == "" {
+		sw.trailer()
+	}
 	send("content_block_stop", map[string]any{"index": 0})
 	if tool != "" {
 		send("content_block_start", map[string]any{"index": 1, "content_block": map[string]any{"type": "tool_use", "id": toolID, "name": tool, "input": map[string]any{}}})
 		for _, part := range []string{"", `{"city": `, `"Paris"}`} {
 			send("content_block_delta", map[string]any{"index": 1, "delta": map[string]any{"type": "input_json_delta", "partial_json": part}})
 		}
+		sw.trailer()
 		send("content_block_stop", map[string]any{"index": 1})
 	}
 	send("message_delta", map[string]any{

@@ -246,6 +246,7 @@ type streamWriter struct {
 	rc    *http.ResponseController
 	gap   time.Duration
 	first bool
+	burst bool
 }
 
 func (s *server) startStream(w http.ResponseWriter, contentType string) *streamWriter {
@@ -257,9 +258,14 @@ func (s *server) startStream(w http.ResponseWriter, contentType string) *streamW
 	return &streamWriter{w: w, rc: rc, gap: s.gap, first: true}
 }
 
+// trailer marks the end of generation: providers send the closing events
+// (finish chunk, usage, [DONE]; message_delta, message_stop; response.*.done,
+// response.completed) back to back, so the rest is written without pauses.
+func (sw *streamWriter) trailer() { sw.burst = true }
+
 // write sends one framed event and flushes it.
 func (sw *streamWriter) write(frame string) {
-	if !sw.first {
+	if !sw.first && !sw.burst {
 		time.Sleep(sw.gap)
 	}
 	sw.first = false

@@ -248,6 +248,7 @@ func (s *server) openaiChat(w http.ResponseWriter, r *http.Request) {
 			send([]chatChoice{{Delta: map[string]any{"content": word}}}, nil)
 		}
 	}
+	sw.trailer()
 	send([]chatChoice{{Delta: map[string]any{}, FinishReason: &finish}}, nil)
 	if includeUsage {
 		send([]chatChoice{}, json.RawMessage(mustJSON(usage)))
@@ -378,6 +379,7 @@ func (s *server) openaiResponses(w http.ResponseWriter, r *http.Request) {
 			for _, part := range []string{`{"`, `city`, `":"`, `Paris`, `"}`} {
 				send("response.function_call_arguments.delta", map[string]any{"item_id": it["id"], "output_index": i, "delta": part})
 			}
+			sw.trailer()
 			send("response.function_call_arguments.done", map[string]any{"item_id": it["id"], "output_index": i, "arguments": toolArgs})
 			send("response.output_item.done", map[string]any{"output_index": i, "item": it})
 		case "message":
@@ -389,6 +391,7 @@ func (s *server) openaiResponses(w http.ResponseWriter, r *http.Request) {
 				send("response.output_text.delta", map[string]any{"item_id": msgID, "output_index": i, "content_index": 0,
 					"delta": word, "logprobs": []any{}, "obfuscation": alnumID(sd, fmt.Sprint("robf", k), 4+k%6)})
 			}
+			sw.trailer()
 			send("response.output_text.done", map[string]any{"item_id": msgID, "output_index": i, "content_index": 0, "text": replyText(), "logprobs": []any{}})
 			send("response.content_part.done", map[string]any{"item_id": msgID, "output_index": i, "content_index": 0, "part": text})
 			send("response.output_item.done", map[string]any{"output_index": i, "item": message})
