@@ -193,6 +193,10 @@ def main():
     for r in results:
         if not r["pass"] and (r["sdk"], r["step"]) in known:
             r["known"] = known[(r["sdk"], r["step"])]
+    # Drivers run side by side; order the report by the expected SDK list so
+    # that RESULTS.md only changes when results do.
+    order = {sdk: i for i, sdk in enumerate(filter(None, a.expect_sdks.split(",")))}
+    results.sort(key=lambda r: order.get(r["sdk"], len(order)))
     seen = {r["sdk"] for r in results}
     for sdk in filter(None, a.expect_sdks.split(",")):
         if sdk not in seen:

@@ -74,6 +74,7 @@ func handler(target *url.URL, mode string) http.Handler {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = target.Host
+			bufferBody(pr.Out)
 			if mode == "drop-dims" {
 				pr.Out.Header.Del("X-ASO-Dims")
 			}
@@ -105,10 +106,13 @@ func handler(target *url.URL, mode string) http.Handler {
 	return rp
 }
 
-// leakUsage adds stream_options.include_usage to a streaming JSON request
-// that lacks stream_options, as if SpendOps forgot that it injected it.
-func leakUsage(r *http.Request) {
-	if r.Body == nil || !strings.Contains(r.URL.Path, "/chat/completions") {
+// bufferBody reads the request body before forwarding it. Streamed through,
+// an HTTP/1 request body races with the response: once the handler starts
+// writing, the server consumes and closes the unread body under the
+// transport's writer, which then drops the upstream connection mid-response
+// (seen with httpx clients as "incomplete chunked read").
+func bufferBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
 		return
 	}
 	body, err := io.ReadAll(r.Body)
@@ -116,6 +120,20 @@ func leakUsage(r *http.Request) {
 	if err != nil {
 		return
 	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	r.Header.Del("Transfer-Encoding")
+	r.TransferEncoding = nil
+}
+
+// leakUsage adds stream_options.include_usage to a streaming JSON request
+// that lacks stream_options, as if SpendOps forgot that it injected it.
+func leakUsage(r *http.Request) {
+	if r.Body == nil || !strings.Contains(r.URL.Path, "/chat/completions") {
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
 	var m map[string]any
 	if json.Unmarshal(body, &m) == nil && m["stream"] == true && m["stream_options"] == nil {
 		m["stream_options"] = map[string]any{"include_usage": true}
