@@ -1,6 +1,7 @@
 """LiteLLM's Python SDK used as a client (api_base pointed at SpendOps):
-OpenAI chat (plain, streamed), Anthropic and Gemini chat, embeddings, a 429."""
+OpenAI chat (plain, streamed, tools), Anthropic and Gemini chat, embeddings, a 429."""
 
+import json
 import os
 import sys
 import time
@@ -13,7 +14,7 @@ from importlib.metadata import version  # noqa: E402
 
 import litellm  # noqa: E402
 
-from common import DIRECT, KEY, PROMPT, PROXY, REPLY, RUN, Driver, check, check_spread, dims_header, dims_object  # noqa: E402
+from common import DIRECT, KEY, PROMPT, PROXY, REPLY, RUN, WEATHER_PARAMS, Driver, check, check_spread, dims_header, dims_object  # noqa: E402
 
 litellm.suppress_debug_info = True
 d = Driver("litellm-python", version("litellm"), "litellm-python")
@@ -56,6 +57,15 @@ def _(ctx):
         text += chunk.choices[0].delta.content or ""
     check(text == REPLY, f"streamed text {text!r}")
     check_spread(times, "litellm stream")
+
+
+@d.step("openai.tools", "completion(tools=[...]) on openai/: tool_calls parsed")
+def _(ctx):
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": WEATHER_PARAMS}}]
+    r = litellm.completion(model="openai/gpt-4.1", messages=MSGS, tools=tools, extra_headers=hdrs(ctx.trace()), **OPENAI)
+    ctx.call(rid(r))
+    tc = (r.choices[0].message.tool_calls or [None])[0]
+    check(tc is not None and tc.function.name == "get_weather" and json.loads(tc.function.arguments) == {"city": "Paris"}, f"tool_calls {r.choices[0].message.tool_calls}")
 
 
 @d.step("openai.embedding", "embedding(model='openai/text-embedding-3-small')")
