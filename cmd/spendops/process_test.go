@@ -169,25 +169,36 @@ func createKeyCLI(t *testing.T, dir string) string {
 	return k.Key
 }
 
-// SIGTERM under load: the process exits 0 and every request that got a
-// complete response has its event.
-func TestProcessSIGTERMDrains(t *testing.T) {
-	up := okUpstream()
-	defer up.Close()
-	dir := t.TempDir()
+// underLoad starts a server process on a new data dir and puts it under
+// load for d; finish stops the load and returns the completed responses.
+func underLoad(t *testing.T, d time.Duration) (dir string, p *proc, up *httptest.Server, finish func() []completion) {
+	t.Helper()
+	up = okUpstream()
+	dir = t.TempDir()
 	key := createKeyCLI(t, dir)
-	p := serveProc(t, dir, up.URL)
+	p = serveProc(t, dir, up.URL)
 	stop := make(chan struct{})
 	var done []completion
 	finished := make(chan struct{})
 	go func() { done = load(p, key, stop); close(finished) }()
-	time.Sleep(time.Second)
+	time.Sleep(d)
+	return dir, p, up, func() []completion {
+		close(stop)
+		<-finished
+		return done
+	}
+}
+
+// SIGTERM under load: the process exits 0 and every request that got a
+// complete response has its event.
+func TestProcessSIGTERMDrains(t *testing.T) {
+	dir, p, up, finish := underLoad(t, time.Second)
+	defer up.Close()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	err := p.cmd.Wait()
-	close(stop)
-	<-finished
+	done := finish()
 	if err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
@@ -203,21 +214,12 @@ func TestProcessSIGTERMDrains(t *testing.T) {
 // events are lost than responses completed in the last second before the
 // kill.
 func TestProcessKill9LossBounded(t *testing.T) {
-	up := okUpstream()
+	dir, p, up, finish := underLoad(t, 1500*time.Millisecond)
 	defer up.Close()
-	dir := t.TempDir()
-	key := createKeyCLI(t, dir)
-	p := serveProc(t, dir, up.URL)
-	stop := make(chan struct{})
-	var done []completion
-	finished := make(chan struct{})
-	go func() { done = load(p, key, stop); close(finished) }()
-	time.Sleep(1500 * time.Millisecond)
 	killedAt := time.Now()
 	_ = p.cmd.Process.Kill()
 	_, _ = p.cmd.Process.Wait()
-	close(stop)
-	<-finished
+	done := finish()
 	p2 := serveProc(t, dir, up.URL) // replays the spool, if any
 	time.Sleep(300 * time.Millisecond)
 	_ = p2.cmd.Process.Signal(syscall.SIGTERM)

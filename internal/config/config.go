@@ -67,6 +67,9 @@ type Proxy struct {
 	DialTimeout           Duration `yaml:"dial_timeout"`
 	TLSHandshakeTimeout   Duration `yaml:"tls_handshake_timeout"`
 	ResponseHeaderTimeout Duration `yaml:"response_header_timeout"`
+	// CAFile adds PEM CA certificates to the system pool for upstream TLS
+	// (corporate egress proxies, private gateways) [none].
+	CAFile string `yaml:"ca_file"`
 	// DrainTimeout is how long SIGTERM waits for in-flight requests and
 	// streams before closing them [30s].
 	DrainTimeout Duration `yaml:"drain_timeout"`

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"runtime"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/spendops/spendops/internal/keys"
+	"github.com/spendops/spendops/internal/provider"
 	"github.com/spendops/spendops/internal/usage"
 )
 
@@ -696,5 +698,45 @@ func TestCloseAfterLastByteIsCompleted(t *testing.T) {
 		if e.Outcome != usage.OutcomeCompleted {
 			t.Fatalf("outcome %s for a fully delivered stream", e.Outcome)
 		}
+	}
+}
+
+// Upstream connections use HTTP/2 where the provider offers it, and are
+// pooled: many sequential requests share one connection.
+func TestUpstreamHTTP2Pooled(t *testing.T) {
+	var conns sync.Map
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conns.Store(r.RemoteAddr, r.Proto)
+		_, _ = io.WriteString(w, "{}")
+	}))
+	up.EnableHTTP2 = true
+	up.StartTLS()
+	defer up.Close()
+	h := newHarness(t, http.NotFoundHandler(), func(c *Config) {
+		c.Transport = NewTransport(TransportConfig{TLSClientConfig: up.Client().Transport.(*http.Transport).TLSClientConfig})
+		reg, err := provider.New(nil, map[string]string{"openai": up.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Registry = reg
+	})
+	for i := 0; i < 20; i++ {
+		res, err := http.DefaultClient.Do(h.request(t, "GET", "/v1/openai/v1/models", nil, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	n := 0
+	conns.Range(func(k, v any) bool {
+		n++
+		if v != "HTTP/2.0" {
+			t.Errorf("upstream saw %v", v)
+		}
+		return true
+	})
+	if n != 1 {
+		t.Fatalf("%d upstream connections for 20 sequential requests", n)
 	}
 }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"time"
@@ -14,6 +15,9 @@ type TransportConfig struct {
 	ResponseHeaderTimeout time.Duration // [10m]: reasoning models can think for minutes before the first byte
 	IdleConnTimeout       time.Duration // [90s]
 	MaxIdleConnsPerHost   int           // [1024]
+	// TLSClientConfig, when set, replaces the system defaults (e.g. a
+	// corporate CA for an egress proxy). HTTP/2 is still negotiated.
+	TLSClientConfig *tls.Config
 }
 
 // NewTransport returns the pooled upstream transport: HTTP/2 where the
@@ -46,6 +50,7 @@ func NewTransport(c TransportConfig) *http.Transport {
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+		TLSClientConfig:       c.TLSClientConfig,
 		// Read/write buffers stay at the 4 KiB default: every open stream
 		// holds its own upstream connection, and memory per stream matters
 		// more than the last percent of bulk throughput.

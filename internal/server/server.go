@@ -5,6 +5,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -94,13 +97,17 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	s.ready = wiring.ready
 	s.background = wiring.background
 
+	tlsCfg, err := upstreamTLS(cfg.Proxy.CAFile)
+	if err != nil {
+		return nil, err
+	}
 	ph, err := proxy.New(proxy.Config{
 		Registry: reg, Auth: s.cache, Policy: wiring.policy, Sink: wiring.sink,
 		Extractors: wiring.extractors, Decoder: wiring.decoder, InjectUsage: wiring.inject, StripUsage: wiring.strip,
 		Estimator: wiring.estimator,
 		Transport: proxy.NewTransport(proxy.TransportConfig{
 			DialTimeout: cfg.Proxy.DialTimeout.Duration, TLSHandshakeTimeout: cfg.Proxy.TLSHandshakeTimeout.Duration,
-			ResponseHeaderTimeout: cfg.Proxy.ResponseHeaderTimeout.Duration,
+			ResponseHeaderTimeout: cfg.Proxy.ResponseHeaderTimeout.Duration, TLSClientConfig: tlsCfg,
 		}),
 		MaxJSONBody: cfg.Proxy.MaxJSONBody, Env: cfg.Env, Logger: logger.With("component", "proxy"),
 		AccessLog: access, Metrics: proxy.NewMetrics(promReg),
@@ -228,4 +235,24 @@ func (s *Server) shutdownRest(ctx context.Context) {
 	}
 	s.bg.Wait()
 	_ = s.db.Close()
+}
+
+// upstreamTLS returns nil (system defaults) or a config whose roots are the
+// system pool plus the PEM certificates in caFile.
+func upstreamTLS(caFile string) (*tls.Config, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("proxy.ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("proxy.ca_file: %s holds no PEM certificate", caFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
