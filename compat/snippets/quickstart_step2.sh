@@ -1,0 +1,8 @@
+curl https://proxy.aispendops.com/v1/openai/v1/chat/completions \
+-H "Authorization: Bearer sk-your-openai-key" \
+-H "X-ASO-API-Key: aso_k_yourkey.secret" \
+-H "Content-Type: application/json" \
+-d '{
+"model": "gpt-4.1",
+"messages": [{"role": "user", "content": "Hello, world!"}]
+}'
