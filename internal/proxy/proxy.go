@@ -415,17 +415,18 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		n, rerr := res.Body.Read(buf)
 		if n > 0 {
 			x.respBytes += int64(n)
-			if _, werr := client.Write(buf[:n]); werr != nil {
+			_, werr := client.Write(buf[:n])
+			if werr == nil && stream {
+				werr = rc.Flush()
+			}
+			// Observed even when the client is gone: these bytes were read
+			// from the provider (and billed), e.g. a final message_delta
+			// whose client hung up as it arrived.
+			obs.write(buf[:n])
+			if werr != nil {
 				clientGone = true
 				break
 			}
-			if stream {
-				if err := rc.Flush(); err != nil {
-					clientGone = true
-					break
-				}
-			}
-			obs.write(buf[:n])
 		}
 		if rerr == io.EOF {
 			break
