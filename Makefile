@@ -42,5 +42,10 @@ bench-micro:
 	$(GO) test -run '^$$' -bench 'Evaluate' -benchmem ./internal/policy/
 	$(GO) test -run '^$$' -bench 'Ingest' -benchtime=20000x ./internal/pipeline/
 
+# Real SDKs (Python and Node, pinned) through SpendOps to a scripted upstream;
+# installs its own dependencies into compat/.venv and compat/node/node_modules.
+compat: build
+	bash compat/run.sh
+
 clean:
 	rm -rf bin

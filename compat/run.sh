@@ -128,5 +128,8 @@ set +e
 "$C/.venv/bin/python" "$C/verify.py" "${VERIFY_ARGS[@]}" | tee "$OUT/verify.log"
 status=${PIPESTATUS[0]}
 set -e
+if [ -z "$BROKEN" ]; then
+  "$C/.venv/bin/python" "$C/readme_table.py"
+fi
 log "finished in $(( $(date +%s) - START )) s${BROKEN:+ (broken mode $BROKEN)}"
 exit "$status"
