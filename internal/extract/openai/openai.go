@@ -53,6 +53,8 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
+
+	gojson "github.com/goccy/go-json"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -313,7 +315,9 @@ func (e *extractor) event(ev sse.Event) {
 		return // [DONE], keep-alives
 	}
 	var se streamEvent
-	if json.Unmarshal(data, &se) != nil {
+	// goccy/go-json decodes a chunk about twice as fast as encoding/json
+	// (BenchmarkStreamChunks), and this runs once per streamed chunk.
+	if gojson.Unmarshal(data, &se) != nil {
 		return
 	}
 	typ := se.Type
@@ -409,8 +413,16 @@ func contentText(raw json.RawMessage) string {
 }
 
 func jsonString(raw json.RawMessage) string {
+	if len(raw) < 2 || raw[0] != '"' {
+		return ""
+	}
+	// Most deltas hold no escapes: their text is the bytes between the
+	// quotes (invalid UTF-8 counts one rune per byte either way).
+	if inner := raw[1 : len(raw)-1]; raw[len(raw)-1] == '"' && bytes.IndexAny(inner, "\\\"") < 0 {
+		return string(inner)
+	}
 	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+	if gojson.Unmarshal(raw, &s) != nil {
 		return ""
 	}
 	return s
