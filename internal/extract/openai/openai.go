@@ -418,7 +418,7 @@ func jsonString(raw json.RawMessage) string {
 	}
 	// Most deltas hold no escapes: their text is the bytes between the
 	// quotes (invalid UTF-8 counts one rune per byte either way).
-	if inner := raw[1 : len(raw)-1]; raw[len(raw)-1] == '"' && bytes.IndexAny(inner, "\\\"") < 0 {
+	if inner := raw[1 : len(raw)-1]; raw[len(raw)-1] == '"' && !bytes.ContainsAny(inner, "\\\"") {
 		return string(inner)
 	}
 	var s string
