@@ -155,10 +155,14 @@ type Pipeline struct {
 	mu     sync.RWMutex
 	closed bool
 
-	ctx       context.Context // parent of store calls; cancelled when Close's ctx ends
-	cancel    context.CancelFunc
-	stop      chan struct{}
-	kill      chan struct{}
+	ctx    context.Context // parent of store calls; cancelled when Close's ctx ends
+	cancel context.CancelFunc
+	stop   chan struct{}
+	kill   chan struct{}
+	// wake tells the writer that a request goroutine spilled records: the
+	// writer may be idle in select with replay off (the spool was empty
+	// when it looked), and nothing else would make it look again.
+	wake      chan struct{}
 	done      chan struct{}
 	syncStop  chan struct{}
 	syncDone  chan struct{}
@@ -197,6 +201,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg:        cfg,
 		log:        cfg.Logger.With("component", "pipeline"),
 		usageCh:    make(chan queued[usage.Event], cfg.QueueSize),
+		wake:       make(chan struct{}, 1),
 		denialCh:   make(chan queued[usage.Denial], cfg.QueueSize),
 		spool:      sp,
 		ctx:        ctx,
@@ -297,6 +302,10 @@ func (p *Pipeline) spill(lines []byte, n int64, encErr error, sync bool, reason 
 	}
 	p.spoolFailing.Store(false)
 	p.m.spilled.WithLabelValues(reason).Add(float64(n))
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Collectors returns the pipeline's Prometheus metrics, for registering:
@@ -434,6 +443,8 @@ func (p *Pipeline) run() {
 			p.replayStep()
 		case <-retryC:
 			p.replayStep()
+		case <-p.wake:
+			// Spilled records: look at the spool again.
 		}
 	}
 }

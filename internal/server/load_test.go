@@ -53,7 +53,8 @@ func TestThousandMixedRequestsWithStoreOutage(t *testing.T) {
 		{"/v1/mistral/v1/chat/completions", `{"model":"some-unpriced-model"}`},
 	}
 	const n = 1000
-	ids := make(chan string, n)
+	type sent struct{ id, kind string }
+	ids := make(chan sent, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 100)
 	for i := 0; i < n; i++ {
@@ -73,7 +74,7 @@ func TestThousandMixedRequestsWithStoreOutage(t *testing.T) {
 			}
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
-			ids <- res.Header.Get("X-ASO-Request-Id")
+			ids <- sent{res.Header.Get("X-ASO-Request-Id"), fmt.Sprintf("%s %s -> %d", b.path, b.body, res.StatusCode)}
 		}(i)
 	}
 	wg.Wait()
@@ -82,8 +83,10 @@ func TestThousandMixedRequestsWithStoreOutage(t *testing.T) {
 		t.Error("no event spilled to the spool although the store was locked and the queue is 16")
 	}
 	want := map[string]bool{}
-	for id := range ids {
-		want[id] = true
+	kinds := map[string]string{}
+	for s := range ids {
+		want[s.id] = true
+		kinds[s.id] = s.kind
 	}
 	if len(want) != n {
 		t.Fatalf("%d distinct request ids for %d requests", len(want), n)
@@ -105,7 +108,16 @@ func TestThousandMixedRequestsWithStoreOutage(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if count != n || distinct != n {
-		t.Fatalf("%d events (%d distinct) for %d requests", count, distinct, n)
+		for id := range want {
+			var k int
+			_ = db.QueryRow(`SELECT count(*) FROM usage_events WHERE request_id = ?`, id).Scan(&k)
+			if k != 1 {
+				t.Errorf("request %s (%s) has %d events", id, kinds[id], k)
+			}
+		}
+		t.Fatalf("%d events (%d distinct) for %d requests; spilled %v, replayed %v, dropped %v", count, distinct, n,
+			metric(t, e.base, "spendops_pipeline_spilled_total"), metric(t, e.base, "spendops_pipeline_replayed_total"),
+			metric(t, e.base, "spendops_pipeline_dropped_total"))
 	}
 	rows, err := db.Query(`SELECT request_id FROM usage_events`)
 	if err != nil {
