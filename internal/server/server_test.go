@@ -53,6 +53,14 @@ func mockProvider() http.Handler {
 		case strings.HasSuffix(r.URL.Path, "/count_tokens"):
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"input_tokens":42}`)
+		case req.Model == "cut-stream":
+			// Dies after two content chunks, before any usage.
+			w.Header().Set("Content-Type", "text/event-stream")
+			for _, tok := range []string{"The answer", " is forty-two, as everyone knows."} {
+				fmt.Fprintf(w, "data: {\"id\":\"chatcmpl-c\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":null}]}\n\n", tok)
+				w.(http.Flusher).Flush()
+			}
+			panic(http.ErrAbortHandler)
 		case req.Model == "rate-limited":
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(429)
@@ -350,6 +358,42 @@ func TestEndToEndPolicyDenials(t *testing.T) {
 	res, _ := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4.1"}`, "X-ASO-Dims", "team=a")
 	if res.StatusCode != 200 {
 		t.Fatalf("allowed request: %d", res.StatusCode)
+	}
+	id := res.Header.Get("X-ASO-Request-Id")
+	if ev := e.event(t, id); ev["dims"].(map[string]any)["team"] != "a" {
+		t.Fatalf("allowed request event = %v", ev)
+	}
+	if _, out := e.admin(t, "GET", "/api/v1/denials?request_id="+id, nil); len(out["denials"].([]any)) != 0 {
+		t.Fatalf("allowed request has a denial: %v", out)
+	}
+}
+
+// A stream cut before its usage chunk is estimated and priced, never $0
+// (peers.md section 5: streamed requests recorded at $0).
+func TestCutStreamEstimatedNotZero(t *testing.T) {
+	up := httptest.NewServer(mockProvider())
+	defer up.Close()
+	e := start(t, t.TempDir(), up)
+	key := e.createKey(t, nil)
+	req, _ := http.NewRequest("POST", e.base+"/v1/openai/v1/chat/completions",
+		strings.NewReader(`{"model":"cut-stream","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"What is the answer to everything?"}]}`))
+	req.Header.Set("X-ASO-API-Key", key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(res.Body); err == nil {
+		t.Fatal("cut stream ended cleanly for the client")
+	}
+	res.Body.Close()
+	ev := e.event(t, res.Header.Get("X-ASO-Request-Id"))
+	if ev["outcome"] != "error" || ev["usage_source"] != "estimate" || ev["completion_tokens"].(float64) < 5 || ev["prompt_tokens"].(float64) < 5 {
+		t.Fatalf("cut stream event = %v", ev)
+	}
+	// Priced with the response model's price: estimated tokens, real money.
+	if c, err := decimal.NewFromString(fmt.Sprint(ev["total_cost_usd"])); err != nil || !c.IsPositive() || ev["cost_source"] != "standard" {
+		t.Fatalf("cut stream cost = %v (%v)", ev["total_cost_usd"], ev["cost_source"])
 	}
 }
 
