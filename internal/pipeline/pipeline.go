@@ -229,38 +229,28 @@ var _ usage.Sink = (*Pipeline)(nil)
 // full, or after Close, the event is appended to the spool instead. The
 // caller must not modify e's Dims or RawUsage afterwards.
 func (p *Pipeline) Usage(e usage.Event) {
-	now := time.Now()
 	if e.RequestID == "" {
 		e.RequestID = p.missingID("usage")
 	}
-	p.mu.RLock()
-	if !p.closed {
-		select {
-		case p.usageCh <- queued[usage.Event]{e, now}:
-			p.mu.RUnlock()
-			return
-		default:
-		}
-	}
-	reason := spillQueueFull
-	if p.closed {
-		reason = spillClosed
-	}
-	p.mu.RUnlock()
-	buf, err := encodeEvent(nil, e, false, now.UnixNano())
-	p.spill(buf, 1, err, false, reason)
+	enqueue(p, p.usageCh, e, func(at int64) ([]byte, error) { return encodeEvent(nil, e, false, at) })
 }
 
 // Denial queues a denial, like [Pipeline.Usage].
 func (p *Pipeline) Denial(d usage.Denial) {
-	now := time.Now()
 	if d.RequestID == "" {
 		d.RequestID = p.missingID("denial")
 	}
+	enqueue(p, p.denialCh, d, func(at int64) ([]byte, error) { return encodeDenial(nil, d, at) })
+}
+
+// enqueue puts v on its queue, or spills it (encoded at the enqueue time)
+// when the queue is full or the pipeline closed.
+func enqueue[T any](p *Pipeline, ch chan queued[T], v T, encode func(at int64) ([]byte, error)) {
+	now := time.Now()
 	p.mu.RLock()
 	if !p.closed {
 		select {
-		case p.denialCh <- queued[usage.Denial]{d, now}:
+		case ch <- queued[T]{v, now}:
 			p.mu.RUnlock()
 			return
 		default:
@@ -271,7 +261,7 @@ func (p *Pipeline) Denial(d usage.Denial) {
 		reason = spillClosed
 	}
 	p.mu.RUnlock()
-	buf, err := encodeDenial(nil, d, now.UnixNano())
+	buf, err := encode(now.UnixNano())
 	p.spill(buf, 1, err, false, reason)
 }
 
