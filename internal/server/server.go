@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -133,6 +134,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	mux.Handle("/api/v1/", ah)
 	if wiring.ui != nil {
 		mux.Handle("/", wiring.ui)
+	} else {
+		mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+			admin.WriteError(w, http.StatusNotFound, "Not found (the proxy is at /v1/{provider}/..., the admin API at /api/v1/)")
+		})
 	}
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The proxy sees raw paths: ServeMux would clean or redirect "..",
@@ -141,6 +146,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 			ph.ServeHTTP(w, r)
 			return
 		}
+		// Every response carries a request id, as the proxy's do.
+		w.Header().Set("X-ASO-Request-Id", uuid.NewString())
 		mux.ServeHTTP(w, r)
 	})
 	ok = true

@@ -500,3 +500,25 @@ func TestPolicyChangeWithinOneSecond(t *testing.T) {
 		t.Fatalf("audit = %v", out)
 	}
 }
+
+// Responses outside the proxy carry a request id too, and unknown paths get
+// a JSON error, not a redirect or plain text.
+func TestNonProxyResponses(t *testing.T) {
+	up := httptest.NewServer(mockProvider())
+	defer up.Close()
+	e := start(t, t.TempDir(), up)
+	for path, status := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/nope": 404, "/api/v1/keys": 401} {
+		res, err := http.Get(e.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != status || res.Header.Get("X-ASO-Request-Id") == "" {
+			t.Errorf("%s: %d, request id %q", path, res.StatusCode, res.Header.Get("X-ASO-Request-Id"))
+		}
+		if status >= 400 && !strings.HasPrefix(string(b), `{"error":"AISpendOps: `) {
+			t.Errorf("%s: body %s", path, b)
+		}
+	}
+}
