@@ -1,15 +1,12 @@
 package proxy
 
 import (
-	"net"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/spendops/spendops/internal/provider"
 )
-
-func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
 
 // FuzzUpstreamURL: whatever path a client sends, an accepted path keeps the
 // provider's scheme and host and stays under its base path.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"github.com/spendops/spendops/internal/store"
 	"github.com/spendops/spendops/internal/usage"
 )
+
+func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
 
 // memSink records events for assertions.
 type memSink struct {

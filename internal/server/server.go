@@ -216,7 +216,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.logger.Info("shutting down: draining in-flight requests", "drain_timeout", s.cfg.Proxy.DrainTimeout.Duration)
+	s.logger.Info("shutting down: draining in-flight requests", "drain_timeout", s.cfg.Proxy.DrainTimeout.Duration.String())
 	dctx, dcancel := context.WithTimeout(context.Background(), s.cfg.Proxy.DrainTimeout.Duration)
 	defer dcancel()
 	if err := s.http.Shutdown(dctx); err != nil {
