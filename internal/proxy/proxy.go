@@ -154,7 +154,7 @@ func New(cfg Config) (*Handler, error) {
 // larger one for throughput.
 var (
 	bodyBufPool   = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-	streamBufPool = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
+	streamBufPool = sync.Pool{New: func() any { b := make([]byte, 2<<10); return &b }}
 )
 
 // exchange carries one request's state from arrival to its event.
