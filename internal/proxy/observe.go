@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spendops/spendops/internal/usage"
@@ -159,7 +160,7 @@ func (h *Handler) finish(r *http.Request, x *exchange, clientStatus int) {
 	}
 	h.pending.Add(1)
 	go func() {
-		defer h.pending.Done()
+		defer h.pending.Add(-1)
 		h.settleUsage(&e, x)
 		h.emit(e)
 	}()
@@ -172,9 +173,19 @@ func (h *Handler) emit(e usage.Event) {
 }
 
 // Wait blocks until every event whose usage is being estimated has been
-// handed to the sink. Call it after the HTTP server drained and before the
-// pipeline closes.
-func (h *Handler) Wait() { h.pending.Wait() }
+// handed to the sink, or ctx ends. Call it after the HTTP server drained and
+// before the pipeline closes. (A counter, not a WaitGroup: after a drain
+// timeout, handlers that are still running may start estimates while Wait
+// runs; their events then reach the closed pipeline, which spools them.)
+func (h *Handler) Wait(ctx context.Context) {
+	for h.pending.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
 
 // settleUsage decides usage_source and fills estimates where the provider
 // reported nothing: a stream cut before its usage chunk, a client that left,

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -125,7 +126,7 @@ const maxObservedJSON = 256 << 20
 type Handler struct {
 	cfg     Config
 	now     func() time.Time
-	pending sync.WaitGroup // events being estimated
+	pending atomic.Int64 // events being estimated
 }
 
 // New returns a proxy handler.

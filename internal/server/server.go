@@ -223,7 +223,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.logger.Warn("drain timeout: closing remaining connections", "err", err)
 		_ = s.http.Close()
 	}
-	s.proxy.Wait() // events still being estimated reach the pipeline before it closes
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	s.proxy.Wait(wctx) // events still being estimated reach the pipeline before it closes
+	wcancel()
 	s.shutdownRest(context.Background())
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
