@@ -280,14 +280,14 @@ func TestLargeBodiesFlatMemory(t *testing.T) {
 // the client before the next one is sent.
 func TestStreamingFlushesEachEvent(t *testing.T) {
 	const n = 5
-	var sent [n]time.Time
+	var sent [n]atomic.Int64 // send time, unix ns; written by the upstream goroutine
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		for i := 0; i < n; i++ {
 			if i > 0 {
 				time.Sleep(200 * time.Millisecond)
 			}
-			sent[i] = time.Now()
+			sent[i].Store(time.Now().UnixNano())
 			fmt.Fprintf(w, "data: {\"i\":%d}\n\n", i)
 			w.(http.Flusher).Flush()
 		}
@@ -308,10 +308,10 @@ func TestStreamingFlushesEachEvent(t *testing.T) {
 			t.Fatalf("line %d = %q, want %q", i, line, want)
 		}
 		_, _ = br.ReadString('\n')
-		if i+1 < n && !sent[i+1].IsZero() {
+		if i+1 < n && sent[i+1].Load() != 0 {
 			t.Fatalf("event %d arrived at %v, after event %d was sent", i, got, i+1)
 		}
-		if lag := got.Sub(sent[i]); lag > 100*time.Millisecond {
+		if lag := got.Sub(time.Unix(0, sent[i].Load())); lag > 100*time.Millisecond {
 			t.Fatalf("event %d arrived %v after it was sent", i, lag)
 		}
 	}
