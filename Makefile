@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/spendops/spendops/internal/buildinfo.Version=$(
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: build run test lint unit bench bench-quick bench-micro compat clean
+.PHONY: build run test lint unit race bench bench-quick bench-micro compat clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/spendops
@@ -16,7 +16,7 @@ run: build
 
 # test = linters + every unit/integration test (fuzz seeds included: go test
 # runs each Fuzz target's seed corpus as ordinary tests).
-test: lint unit
+test: lint unit race
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -27,6 +27,10 @@ lint:
 
 unit:
 	$(GO) test -count=1 -timeout 15m ./...
+
+# The concurrent parts again under the race detector.
+race:
+	$(GO) test -race -count=1 -timeout 15m ./internal/proxy/ ./internal/keys/ ./internal/server/ ./internal/pipeline/ ./internal/ledger/ ./internal/sse/ ./cmd/spendops/
 
 # Loopback benchmark: direct vs a bare Go reverse proxy vs SpendOps vs the
 # Portkey gateway, with ratios, noise and PASS/MISS per goal (bench/README.md).

@@ -53,25 +53,34 @@ func NewCache(ctx context.Context, s *Store, logger *slog.Logger) (*Cache, error
 // first request instead of after the next poll, while a flood of bad keys
 // costs at most one small query per refreshGap.
 func (c *Cache) Authenticate(key string) (*Key, error) {
-	k, err := c.authenticate(key)
-	if errors.Is(err, ErrUnknown) && c.refreshOnMiss() {
-		k, err = c.authenticate(key)
+	snap := c.snap.Load()
+	k, err := c.authenticate(snap, key)
+	if errors.Is(err, ErrUnknown) && c.refreshOnMiss(snap) {
+		k, err = c.authenticate(c.snap.Load(), key)
 	}
 	return k, err
 }
 
 const refreshGap = 100 * time.Millisecond
 
-func (c *Cache) refreshOnMiss() bool {
-	now := time.Now().UnixNano()
-	last := c.lastMiss.Load()
-	if now-last < int64(refreshGap) || !c.lastMiss.CompareAndSwap(last, now) {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
+// refreshOnMiss reports whether a newer snapshot than seen is now in place:
+// one installed while this call waited for another refresh (so concurrent
+// first requests with a brand-new key all succeed), or one it loaded itself
+// after finding the keys version changed. The version is read at most once
+// per refreshGap, so a flood of unknown keys costs little.
+func (c *Cache) refreshOnMiss(seen *snapshot) bool {
 	c.reloadMu.Lock()
 	defer c.reloadMu.Unlock()
+	if c.snap.Load() != seen {
+		return true
+	}
+	now := time.Now().UnixNano()
+	if now-c.lastMiss.Load() < int64(refreshGap) {
+		return false
+	}
+	c.lastMiss.Store(now)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	v, err := c.store.Version(ctx)
 	if err != nil || v == c.version.Load() {
 		return false
@@ -79,12 +88,12 @@ func (c *Cache) refreshOnMiss() bool {
 	return c.reload(ctx) == nil
 }
 
-func (c *Cache) authenticate(key string) (*Key, error) {
+func (c *Cache) authenticate(snap *snapshot, key string) (*Key, error) {
 	id, err := Parse(key)
 	if err != nil {
 		return nil, ErrFormat
 	}
-	k := c.snap.Load().byID[id]
+	k := snap.byID[id]
 	if k == nil {
 		return nil, ErrUnknown
 	}

@@ -171,3 +171,32 @@ func TestRotationGrace(t *testing.T) {
 		t.Fatal("audit holds the key")
 	}
 }
+
+// Many concurrent first requests with a key created a moment ago all
+// succeed: the ones that miss wait for the single refresh, they do not fail.
+func TestConcurrentFirstUseOfNewKey(t *testing.T) {
+	s := newTestStore(t)
+	c, err := NewCache(t.Context(), s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, full, err := s.Create(t.Context(), CreateInput{Name: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 100)
+	start := make(chan struct{})
+	for i := 0; i < 100; i++ {
+		go func() {
+			<-start
+			_, err := c.Authenticate(full)
+			errs <- err
+		}()
+	}
+	close(start)
+	for i := 0; i < 100; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent first use: %v", err)
+		}
+	}
+}
