@@ -412,6 +412,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 	buf := *bp
 	var cutErr error
 	clientGone := false
+	leftWhileReading := false // the client left while we waited for more
 	for {
 		n, rerr := res.Body.Read(buf)
 		if n > 0 {
@@ -434,7 +435,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		}
 		if rerr != nil {
 			if ctx.Err() != nil {
-				clientGone = true
+				clientGone, leftWhileReading = true, true
 			} else {
 				cutErr = rerr
 			}
@@ -456,6 +457,10 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		m.bytes.WithLabelValues("response").Add(float64(x.respBytes))
 	}
 	switch {
+	case clientGone && leftWhileReading && x.report.Complete:
+		// The client had the stream's end marker and closed before the
+		// provider's end of body: nothing was cut short.
+		x.outcome = usage.OutcomeCompleted
 	case clientGone:
 		// Only a client that left before the upstream body ended cancelled
 		// anything; one that closes right after the last byte (SDKs close

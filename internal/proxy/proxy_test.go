@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spendops/spendops/internal/extract"
 	"github.com/spendops/spendops/internal/keys"
 	"github.com/spendops/spendops/internal/provider"
 	"github.com/spendops/spendops/internal/usage"
@@ -738,5 +739,39 @@ func TestUpstreamHTTP2Pooled(t *testing.T) {
 	})
 	if n != 1 {
 		t.Fatalf("%d upstream connections for 20 sequential requests", n)
+	}
+}
+
+// A client that leaves after "data: [DONE]" while the provider still holds
+// the connection open got the whole stream: completed, not cancelled.
+func TestLeaveAfterDoneWhileUpstreamLingers(t *testing.T) {
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\ndata: [DONE]\n\n")
+		w.(http.Flusher).Flush()
+		select { // linger before ending the body
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
+	}), func(c *Config) { c.Extractors = extract.New })
+	conn, err := netDial(strings.TrimPrefix(h.front.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(conn, "POST /v1/openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\nX-ASO-API-Key: "+h.key+"\r\n\r\n{\"stream\":true}")
+	br := bufio.NewReader(conn)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "data: [DONE]\n" {
+			break
+		}
+	}
+	conn.Close()
+	ev := h.sink.waitEvents(t, 1)
+	if ev[0].Outcome != usage.OutcomeCompleted || ev[0].UsageSource != usage.SourceProvider {
+		t.Fatalf("event %+v", ev[0])
 	}
 }

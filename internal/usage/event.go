@@ -80,6 +80,10 @@ type Report struct {
 	EndpointClass string
 	// NotBilled marks token-counting and read-only endpoints.
 	NotBilled bool
+	// Complete is true when the stream's end marker was seen ("data: [DONE]",
+	// Anthropic message_stop, a Responses final event): a client leaving
+	// after it got everything the provider meant to send.
+	Complete bool
 
 	WebSearchRequests int64
 	// Images generated, with the size and quality the response or request named.

@@ -93,9 +93,10 @@ func classify(path string) endpoint {
 
 // extractor implements usage.Extractor for one Anthropic response.
 type extractor struct {
-	ep   endpoint
-	read bool // GET or HEAD: reads never cost
-	mode wire.Mode
+	ep      endpoint
+	read    bool // GET or HEAD: reads never cost
+	mode    wire.Mode
+	stopped bool // message_stop seen
 
 	// JSON bodies.
 	body wire.CappedBody
@@ -151,7 +152,7 @@ func (e *extractor) Write(p []byte) (int, error) {
 
 // Report returns what was found. It is called once.
 func (e *extractor) Report() usage.Report {
-	r := usage.Report{EndpointClass: endpointClass(e.ep)}
+	r := usage.Report{EndpointClass: endpointClass(e.ep), Complete: e.stopped}
 	switch e.ep {
 	case epCountTokens, epBatch, epModels:
 		r.NotBilled = true
@@ -266,6 +267,9 @@ type streamEvent struct {
 func (e *extractor) onEvent(ev sse.Event) {
 	if ev.Truncated || !wire.IsObject(ev.Data) {
 		return
+	}
+	if ev.Name == "message_stop" {
+		e.stopped = true
 	}
 	switch ev.Name {
 	case "ping", "content_block_start", "content_block_stop", "message_stop":

@@ -197,6 +197,7 @@ type extractor struct {
 	webSearch      int64 // web_search_call items seen in stream events
 	finalWebSearch int64 // ...counted in the final Response object
 	finalSeen      bool
+	sawDone        bool // "data: [DONE]"
 	images         int64
 	duration       *decimal.Decimal
 	imageSize      string
@@ -312,6 +313,9 @@ func (e *extractor) event(ev sse.Event) {
 	}
 	data := bytes.TrimSpace(ev.Data)
 	if len(data) == 0 || data[0] != '{' {
+		if string(data) == "[DONE]" {
+			e.sawDone = true
+		}
 		return // [DONE], keep-alives
 	}
 	var se streamEvent
@@ -501,6 +505,7 @@ func (e *extractor) Report() usage.Report {
 		e.estimate = (e.chars + 3) / 4
 	}
 	r := usage.Report{
+		Complete:             e.sawDone || e.finalSeen,
 		EndpointClass:        e.class,
 		NotBilled:            e.notBilled,
 		ResponseModel:        e.model,
