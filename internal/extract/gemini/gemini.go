@@ -109,6 +109,7 @@ type extractor struct {
 	ep        endpoint
 	notBilled bool
 	mode      wire.Mode
+	finished  bool // a candidate with a finishReason was seen
 
 	js *memberScanner
 	sc *sse.Scanner
@@ -191,8 +192,9 @@ func (e *extractor) onEvent(ev sse.Event) {
 }
 
 type candidate struct {
-	Index   wire.Num `json:"index"`
-	Content *struct {
+	Index        wire.Num `json:"index"`
+	FinishReason string   `json:"finishReason"`
+	Content      *struct {
 		Parts []struct {
 			Text           string          `json:"text"`
 			FunctionCall   json.RawMessage `json:"functionCall"`
@@ -228,6 +230,9 @@ func (e *extractor) onMember(key, value []byte) {
 			return
 		}
 		for _, c := range cs {
+			if c.FinishReason != "" {
+				e.finished = true // the provider's last chunk
+			}
 			if c.Content != nil {
 				for _, p := range c.Content.Parts {
 					// Thought summaries are text parts too, and count.
@@ -269,7 +274,7 @@ func (e *extractor) addSearches(idx int64, queries []string) {
 
 // Report returns what was found. It is called once.
 func (e *extractor) Report() usage.Report {
-	r := usage.Report{EndpointClass: endpointClass(e.ep), NotBilled: e.notBilled}
+	r := usage.Report{EndpointClass: endpointClass(e.ep), NotBilled: e.notBilled, Complete: e.finished}
 	if e.sc != nil {
 		e.sc.Close()
 	}
