@@ -190,6 +190,7 @@ func (h *Handler) Wait(ctx context.Context) {
 // settleUsage decides usage_source and fills estimates where the provider
 // reported nothing: a stream cut before its usage chunk, a client that left,
 // a provider without stream usage. An estimate is never labelled provider.
+// (Complete provider usage never gets here: finish records it directly.)
 func (h *Handler) settleUsage(e *usage.Event, x *exchange) {
 	rep := x.report
 	switch {
@@ -203,9 +204,6 @@ func (h *Handler) settleUsage(e *usage.Event, x *exchange) {
 			e.Total = e.Prompt + e.Completion
 			e.UsageSource = usage.SourcePartial
 		}
-		return
-	case rep.Found:
-		e.UsageSource = usage.SourceProvider
 		return
 	case rep.NotBilled, x.status == 0 && x.respBytes == 0 && x.outcome == usage.OutcomeError:
 		// Nothing was generated (or nothing reached the provider).
