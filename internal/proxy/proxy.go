@@ -70,6 +70,11 @@ type Rejection struct {
 // request path: it must be fast and must not block.
 type PolicyFunc func(k *keys.Key, in PolicyInput) PolicyResult
 
+// InspectFunc reports whether the key's policy must look inside this
+// provider's request bodies whatever their type (a restrictive model list);
+// the proxy then reads such bodies into memory (capped) for the check.
+type InspectFunc func(k *keys.Key, provider string) bool
+
 // Estimator estimates tokens when a provider reports none.
 type Estimator interface {
 	CounterFor(provider, model string) usage.Counter
@@ -83,6 +88,8 @@ type Config struct {
 	// Policy checks provider, dimensions and model. Nil allows everything and
 	// records no dimensions.
 	Policy PolicyFunc
+	// InspectBody says when Policy needs non-JSON bodies too. Nil: never.
+	InspectBody InspectFunc
 	// Sink receives usage and denial events. Nil discards them.
 	Sink usage.Sink
 	// Extractors builds a usage extractor per response. Nil disables usage
@@ -238,7 +245,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// 3. Read the body when it is JSON (model, stream) or when the key's model
 	// list needs it inspected; everything else streams through unread.
-	if r.Body != nil && r.Body != http.NoBody && (isJSONType(r.Header.Get("Content-Type")) || restrictsModels(k)) {
+	if r.Body != nil && r.Body != http.NoBody && (isJSONType(r.Header.Get("Content-Type")) || h.inspects(k, p.Name)) {
 		b, err := readCapped(r.Body, h.cfg.MaxJSONBody)
 		if errors.Is(err, errTooLarge) {
 			h.deny(w, r, x, usage.DenialBodyTooLarge, "Request body too large (max "+strconv.FormatInt(h.cfg.MaxJSONBody, 10)+" bytes)", http.StatusRequestEntityTooLarge)
@@ -273,9 +280,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.forward(w, r, x)
 }
 
-func restrictsModels(k *keys.Key) bool {
-	ms := k.Policy.Models
-	return len(ms) > 0 && !(len(ms) == 1 && ms[0] == "*")
+func (h *Handler) inspects(k *keys.Key, provider string) bool {
+	return h.cfg.InspectBody != nil && h.cfg.InspectBody(k, provider)
 }
 
 var errTooLarge = errors.New("body too large")

@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return nil, err
 	}
 	ph, err := proxy.New(proxy.Config{
-		Registry: reg, Auth: s.cache, Policy: wiring.policy, Sink: wiring.sink,
+		Registry: reg, Auth: s.cache, Policy: wiring.policy, InspectBody: wiring.inspectBody, Sink: wiring.sink,
 		Extractors: wiring.extractors, Decoder: wiring.decoder, InjectUsage: wiring.inject, StripUsage: wiring.strip,
 		Estimator: wiring.estimator,
 		Transport: proxy.NewTransport(proxy.TransportConfig{

@@ -355,6 +355,10 @@ func TestEndToEndPolicyDenials(t *testing.T) {
 			t.Errorf("denied request has a usage event: %v", evs)
 		}
 	}
+	// A non-JSON Content-Type carrying JSON is still inspected end to end.
+	if res, body := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-5"}`, "X-ASO-Dims", "team=a", "Content-Type", "text/plain"); res.StatusCode != 403 {
+		t.Fatalf("model hidden behind text/plain: %d %s", res.StatusCode, body)
+	}
 	res, _ := e.proxy(t, key, "/v1/openai/v1/chat/completions", `{"model":"gpt-4.1"}`, "X-ASO-Dims", "team=a")
 	if res.StatusCode != 200 {
 		t.Fatalf("allowed request: %d", res.StatusCode)

@@ -36,6 +36,7 @@ type wireInput struct {
 // wiring holds the components plugged into the proxy and admin API.
 type wiring struct {
 	policy         proxy.PolicyFunc
+	inspectBody    proxy.InspectFunc
 	sink           usage.Sink
 	extractors     usage.ExtractorFactory
 	decoder        func(string, io.Writer, int64) (io.WriteCloser, error)
@@ -60,6 +61,9 @@ func wire(ctx context.Context, in wireInput) (*wiring, error) {
 		strip:          openai.NewUsageChunkStripperFor,
 		estimator:      estimator{},
 		validatePolicy: policy.ValidatePolicy,
+		inspectBody: func(k *keys.Key, prov string) bool {
+			return policy.ModelsRestricted(k.Policy.Models, prov)
+		},
 		policy: func(k *keys.Key, pi proxy.PolicyInput) proxy.PolicyResult {
 			d := policy.Evaluate(k.Policy, policy.Input{
 				Provider: pi.Provider, Dialect: pi.Dialect, Method: pi.Method, Path: pi.Path, RawQuery: pi.RawQuery,
