@@ -14,6 +14,8 @@ type Metrics struct {
 	inflight       prometheus.Gauge
 	inflightStream prometheus.Gauge
 	bytes          *prometheus.CounterVec
+	reqBytes       prometheus.Counter // bytes{direction="request"}, resolved once
+	respBytes      prometheus.Counter // bytes{direction="response"}
 	denials        *prometheus.CounterVec
 }
 
@@ -40,6 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "spendops_denials_total", Help: "Rejected requests by denial type.",
 		}, []string{"type"}),
 	}
+	m.reqBytes, m.respBytes = m.bytes.WithLabelValues("request"), m.bytes.WithLabelValues("response")
 	reg.MustRegister(m.requests, m.upstreamLat, m.overhead, m.inflight, m.inflightStream, m.bytes, m.denials)
 	return m
 }

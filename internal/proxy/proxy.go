@@ -344,7 +344,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 		out.Body = http.NoBody
 	}
 	if x.bodyRead && h.cfg.Metrics != nil {
-		h.cfg.Metrics.bytes.WithLabelValues("request").Add(float64(len(body)))
+		h.cfg.Metrics.reqBytes.Add(float64(len(body)))
 	}
 
 	x.upSent = h.now()
@@ -460,7 +460,7 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, x *exchange) {
 	x.end = h.now()
 	x.report = obs.finish()
 	if m := h.cfg.Metrics; m != nil {
-		m.bytes.WithLabelValues("response").Add(float64(x.respBytes))
+		m.respBytes.Add(float64(x.respBytes))
 	}
 	switch {
 	case clientGone && leftWhileReading && x.report.Complete:
@@ -526,7 +526,7 @@ type countingReader struct {
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if c.m != nil && n > 0 {
-		c.m.bytes.WithLabelValues("request").Add(float64(n))
+		c.m.reqBytes.Add(float64(n))
 	}
 	return n, err
 }
