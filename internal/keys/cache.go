@@ -25,7 +25,7 @@ type Cache struct {
 	used     map[string]time.Time
 	version  atomic.Int64
 	reloadMu sync.Mutex
-	lastMiss atomic.Int64
+	lastMiss time.Time // last synchronous version check; guarded by reloadMu
 }
 
 type snapshot struct {
@@ -74,11 +74,10 @@ func (c *Cache) refreshOnMiss(seen *snapshot) bool {
 	if c.snap.Load() != seen {
 		return true
 	}
-	now := time.Now().UnixNano()
-	if now-c.lastMiss.Load() < int64(refreshGap) {
+	if time.Since(c.lastMiss) < refreshGap {
 		return false
 	}
-	c.lastMiss.Store(now)
+	c.lastMiss = time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	v, err := c.store.Version(ctx)
