@@ -44,7 +44,7 @@ func openLedgerEvents(ctx context.Context, dataDir string) (pricing.EventStore, 
 	if err != nil {
 		return nil, nil, err
 	}
-	led, err := ledger.Open(ctx, db, newLogger(configDefaults(), io.Discard))
+	led, err := ledger.Open(ctx, db, nil) // nil: no logging from the CLI
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err

@@ -85,8 +85,6 @@ func loadConfig(fs *flag.FlagSet, args []string) (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func configDefaults() config.Config { return config.Default() }
-
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.Log.Level))

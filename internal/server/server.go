@@ -118,7 +118,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return nil, err
 	}
 	s.proxy = ph
-	wiring.mounts["/api/v1/debug/pprof/"] = http.StripPrefix("/api/v1", pprofMux())
 	ah, err := admin.New(admin.Config{Token: tok, Keys: ks, Logger: logger.With("component", "admin"),
 		ValidatePolicy: wiring.validatePolicy, Mounts: wiring.mounts})
 	if err != nil {

@@ -111,6 +111,7 @@ func wire(ctx context.Context, in wireInput) (*wiring, error) {
 	w.sink = pl
 	w.closers = append(w.closers, pl.Close)
 	w.ready = func(context.Context) error { return pl.Ready() }
+	w.mounts["/api/v1/debug/pprof/"] = http.StripPrefix("/api/v1", pprofMux())
 	lh := ledger.NewHandler(led)
 	w.mounts["/api/v1/events"] = lh
 	w.mounts["/api/v1/denials"] = lh
