@@ -1,0 +1,3 @@
+export * from './usage';
+export * from './keys';
+export * from './topics';

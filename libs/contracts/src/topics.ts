@@ -1,0 +1,28 @@
+// Routing keys of the one topic exchange: the message name and its version.
+export const Topics = {
+  usageCaptured: 'usage.captured.v1',
+  usageExtracted: 'usage.extracted.v1',
+  usagePriced: 'usage.priced.v1',
+  usageRecorded: 'usage.recorded.v1',
+  usageIngest: 'usage.ingest.v1',
+  requestDenied: 'request.denied.v1',
+  keyChanged: 'auth.key.changed.v1',
+} as const;
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+// Request/reply commands (RPC over the bus).
+export const Commands = {
+  keysCreate: 'auth.keys.create',
+  keysList: 'auth.keys.list',
+  keysGet: 'auth.keys.get',
+  keysRevoke: 'auth.keys.revoke',
+  keysActivate: 'auth.keys.activate',
+  keysRotate: 'auth.keys.rotate',
+  keysUpdatePolicy: 'auth.keys.update-policy',
+  keysSnapshot: 'auth.keys.snapshot',
+  keysResolve: 'auth.keys.resolve',
+} as const;
+export type Command = (typeof Commands)[keyof typeof Commands];
+
+/** Error text prefix of every proxy error body: `{"error":"AISpendOps: <message>"}`. */
+export const ERROR_PREFIX = 'AISpendOps: ';
