@@ -1,3 +1,4 @@
 export * from './usage';
 export * from './keys';
 export * from './topics';
+export * from './authorizer';

@@ -49,7 +49,12 @@ export interface MessageBus {
   /** Resolves once the message is durable (broker confirm, or accepted by the in-process transport). */
   publish<T>(topic: string, payload: T, options?: PublishOptions): Promise<void>;
   /** Consume `topics` through the named queue; ack only after the handler resolved. */
-  subscribe<T>(queue: string, topics: string[], handler: MessageHandler<T>, options?: SubscribeOptions): Promise<void>;
+  subscribe<T>(
+    queue: string,
+    topics: string[],
+    handler: MessageHandler<T>,
+    options?: SubscribeOptions,
+  ): Promise<void>;
   /** Serve a request/reply command. A thrown error travels back to the caller as a rejected request. */
   handle<Req, Res>(command: string, handler: CommandHandler<Req, Res>): Promise<void>;
   request<Req, Res>(command: string, request: Req, options?: { timeoutMs?: number }): Promise<Res>;
@@ -59,3 +64,16 @@ export interface MessageBus {
 
 /** Nest injection token of the process's MessageBus. */
 export const MESSAGE_BUS = Symbol('MESSAGE_BUS');
+
+/**
+ * Non-blocking publishing for the request path: a bounded in-memory queue, a disk spool when the queue is full
+ * or the bus is away, replay in order on recovery, and a drain on shutdown. `enqueue` never throws and never waits.
+ */
+export interface OutboundQueue {
+  enqueue<T>(topic: string, payload: T, messageId?: string): void;
+  /** Resolves when everything enqueued so far is published (or spooled to disk, if `timeoutMs` elapses). */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+/** Nest injection token of the process's OutboundQueue. */
+export const OUTBOUND_QUEUE = Symbol('OUTBOUND_QUEUE');
