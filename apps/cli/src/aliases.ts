@@ -1,6 +1,6 @@
 // Resolves the `@spendops/<lib>` path aliases of tsconfig.json in the compiled output (dist/), so the built
 // CLI runs with plain `node` and no bundler. Imported first by every entry point.
-import Module = require('node:module');
+import Module from 'node:module';
 import * as path from 'node:path';
 
 const distRoot = path.resolve(__dirname, '..', '..', '..');

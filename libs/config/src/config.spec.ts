@@ -1,0 +1,143 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  configFromEnv,
+  defaultConfig,
+  loadConfigFile,
+  mergeRaw,
+  parseDuration,
+  parseUpstreamFlags,
+  validateConfig,
+} from './config';
+
+const fixtures = join(__dirname, 'fixtures');
+const load = (name: string) => {
+  const c = loadConfigFile(defaultConfig(), join(fixtures, name));
+  validateConfig(c);
+  return c;
+};
+
+describe('config files', () => {
+  it('loads every good file', () => {
+    const good = readdirSync(fixtures).filter((f) => f.endsWith('.good.yaml'));
+    expect(good.length).toBeGreaterThanOrEqual(2);
+    for (const f of good) expect(() => load(f)).not.toThrow();
+  });
+
+  it('reads every field of the complete file', () => {
+    const c = load('complete.good.yaml');
+    expect(c.proxy.response_header_timeout_ms).toBe(15 * 60_000);
+    expect(c.proxy.connect_timeout_ms).toBe(5000);
+    expect(c.proxy.drain_timeout_ms).toBe(60_000);
+    expect(c.log).toEqual({ level: 'debug', access: false });
+    expect(c.providers).toHaveLength(3);
+    expect(c.providers[0]).toEqual({
+      name: 'azure-east',
+      base_url: 'https://myco.openai.azure.com/openai',
+      dialect: 'openai-compatible',
+      inject_stream_usage: true,
+    });
+    expect(c.upstreams['google-ai-studio']).toBe('https://europe-gemini.example');
+    expect(c.services).toEqual(['proxy', 'auth']);
+    expect(c.outbound).toEqual({ queue_size: 50000, batch_size: 1000, spool_dir: '/var/lib/spendops/spool' });
+  });
+
+  it('keeps the defaults for an empty file', () => {
+    expect(load('empty.good.yaml')).toEqual(defaultConfig());
+  });
+
+  // Each bad file fails with an error naming the field (provider files are checked by the provider registry).
+  const want: Record<string, string> = {
+    'unknown-field': 'adress',
+    addr: 'addr',
+    duration: 'soon',
+    'negative-drain': 'proxy.drain_timeout',
+    'log-level': 'log.level',
+    'admin-token': 'admin_token',
+    queue: 'outbound.queue_size',
+    syntax: 'yaml',
+    services: 'services',
+    'database-url': 'database_url',
+  };
+  it.each(Object.entries(want))('%s.bad.yaml names %s', (name, field) => {
+    let error: unknown;
+    try {
+      load(`${name}.bad.yaml`);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(field);
+  });
+
+  it('says which file is missing', () => {
+    expect(() => loadConfigFile(defaultConfig(), join(fixtures, 'missing.yaml'))).toThrow(/missing\.yaml/);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['10s', 10_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+    ['1.5s', 1500],
+  ])('%s = %d ms', (text, ms) => expect(parseDuration('f', text)).toBe(ms));
+  it.each(['soon', '10', '', 's', '10 s'])('%p is refused', (text) =>
+    expect(() => parseDuration('proxy.x', text)).toThrow(/proxy\.x/),
+  );
+});
+
+describe('environment and flags', () => {
+  it('maps SPENDOPS_* and DATABASE_URL onto fields', () => {
+    const raw = configFromEnv(
+      {
+        SPENDOPS_ADDR: '0.0.0.0:9000',
+        SPENDOPS_DATA_DIR: '/d',
+        DATABASE_URL: 'postgres://x/y',
+        SPENDOPS_AMQP_URL: 'amqp://r',
+        SPENDOPS_UPSTREAM_OPENAI: 'http://127.0.0.1:1',
+        SPENDOPS_UPSTREAM_GOOGLE_AI_STUDIO: 'http://127.0.0.1:2',
+        SPENDOPS_UPSTREAM_MY_VLLM: 'http://127.0.0.1:3',
+        SPENDOPS_LOG_LEVEL: 'warn',
+      },
+      ['openai', 'google-ai-studio'],
+    );
+    const c = mergeRaw(defaultConfig(), raw);
+    expect(c.addr).toBe('0.0.0.0:9000');
+    expect(c.data_dir).toBe('/d');
+    expect(c.database_url).toBe('postgres://x/y');
+    expect(c.amqp_url).toBe('amqp://r');
+    expect(c.log.level).toBe('warn');
+    expect(c.upstreams).toEqual({
+      openai: 'http://127.0.0.1:1',
+      'google-ai-studio': 'http://127.0.0.1:2',
+      'my-vllm': 'http://127.0.0.1:3',
+    });
+  });
+
+  it('parses --upstream NAME=URL and refuses other shapes', () => {
+    expect(parseUpstreamFlags(['openai=http://a', 'anthropic=http://b?x=1'])).toEqual({
+      openai: 'http://a',
+      anthropic: 'http://b?x=1',
+    });
+    for (const bad of ['openai', '=http://a', 'openai=']) {
+      expect(() => parseUpstreamFlags([bad])).toThrow(/--upstream/);
+    }
+  });
+
+  it('needs a broker and a shared database to run a subset of services', () => {
+    const subset = mergeRaw(defaultConfig(), { services: 'proxy' });
+    expect(() => validateConfig(subset)).toThrow(/SPENDOPS_AMQP_URL/);
+    const withBus = mergeRaw(subset, { amqp_url: 'amqp://x' });
+    expect(() => validateConfig(withBus)).toThrow(/DATABASE_URL/);
+    expect(() => validateConfig(mergeRaw(withBus, { database_url: 'postgres://x/y' }))).not.toThrow();
+  });
+
+  it('refuses a malformed server secret', () => {
+    expect(() => validateConfig(mergeRaw(defaultConfig(), { server_secret: 'abc' }))).toThrow(
+      /server_secret/,
+    );
+  });
+});
