@@ -118,8 +118,8 @@ export class SseScanner {
       return;
     }
     if (line[0] === COLON) return;
-    let field = line;
-    let value = Buffer.alloc(0);
+    let field: Buffer = line;
+    let value: Buffer = Buffer.alloc(0);
     const colon = line.indexOf(COLON);
     if (colon >= 0) {
       field = line.subarray(0, colon);
