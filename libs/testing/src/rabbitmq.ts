@@ -1,0 +1,203 @@
+// A private RabbitMQ broker for tests: its own node name, ports and data directory, started from the machine's
+// rabbitmq-server installation (scripts/ci/rabbitmq.sh installs it). The real start script is run directly (not
+// the /usr/sbin wrapper, which switches to the `rabbitmq` user and insists on /var/lib/rabbitmq), so it works
+// as root and as an ordinary user alike. stopBroker()/startBroker() restart the same node on the same data and
+// port, for outage tests.
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  openSync,
+  closeSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface RabbitMqInstance {
+  /** amqp://guest:guest@127.0.0.1:<port> */
+  url: string;
+  nodeName: string;
+  port: number;
+  /** Stops the broker and removes its data. */
+  stop(): Promise<void>;
+  /** Stops the broker, keeping its data (an outage). */
+  stopBroker(): Promise<void>;
+  /** Starts the stopped broker again on the same data and port. */
+  startBroker(): Promise<void>;
+}
+
+const SCRIPT_CANDIDATES = ['/usr/lib/rabbitmq/bin', '/usr/local/lib/rabbitmq/bin', '/opt/rabbitmq/sbin'];
+const START_TIMEOUT_MS = 60_000;
+
+/** Directory holding the real rabbitmq-server and rabbitmqctl scripts, or undefined when not installed. */
+export function rabbitMqScriptsDir(): string | undefined {
+  const fromEnv = process.env.SPENDOPS_RABBITMQ_SBIN;
+  const dirs = fromEnv ? [fromEnv, ...SCRIPT_CANDIDATES] : SCRIPT_CANDIDATES;
+  return dirs.find((dir) => existsSync(join(dir, 'rabbitmq-server')) && existsSync(join(dir, 'rabbitmqctl')));
+}
+
+export function rabbitMqAvailable(): boolean {
+  return rabbitMqScriptsDir() !== undefined;
+}
+
+export async function startRabbitMq(): Promise<RabbitMqInstance> {
+  const sbin = rabbitMqScriptsDir();
+  if (!sbin) throw new Error('rabbitmq-server is not installed (run scripts/ci/rabbitmq.sh)');
+  const base = mkdtempSync(join(tmpdir(), 'spendops-rabbitmq-'));
+  // World-traversable so a broker run as the `rabbitmq` user could use it too; nothing secret lives here.
+  chmodSync(base, 0o755);
+  const nodeName = `spendops-test-${randomBytes(4).toString('hex')}@localhost`;
+  const port = await freePort();
+  const distPort = await freePort();
+  for (const dir of ['mnesia', 'log']) mkdirSync(join(base, dir));
+  writeFileSync(join(base, 'enabled_plugins'), '[].\n');
+  writeFileSync(
+    join(base, 'rabbitmq.conf'),
+    ['loopback_users = none', 'disk_free_limit.absolute = 10MB', 'log.console = false', ''].join('\n'),
+  );
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: base, // the Erlang cookie lives here; rabbitmqctl must see the same one
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: join(base, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(base, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(base, 'enabled_plugins'),
+    RABBITMQ_FEATURE_FLAGS_FILE: join(base, 'feature_flags'),
+    RABBITMQ_CONFIG_FILE: join(base, 'rabbitmq.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(base, 'advanced.config'),
+    RABBITMQ_CONF_ENV_FILE: join(base, 'rabbitmq-env.conf'),
+    RABBITMQ_PID_FILE: join(base, 'rabbitmq.pid'),
+  };
+
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const killOnExit = (): void => {
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('exit', killOnExit);
+
+  const ctl = (...args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        join(sbin, 'rabbitmqctl'),
+        ['-n', nodeName, ...args],
+        { env, timeout: 60_000 },
+        (err, stdout, stderr) =>
+          err
+            ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${err.message} ${stderr}`))
+            : resolve(stdout),
+      );
+    });
+
+  const startBroker = async (): Promise<void> => {
+    if (child && child.exitCode === null) return;
+    const logPath = join(base, 'log', 'startup.log');
+    const logFd = openSync(logPath, 'a');
+    // Own process group, so a failed start can be killed whole (erl, beam, erl_child_setup).
+    const proc = spawn(join(sbin, 'rabbitmq-server'), [], {
+      env,
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
+    closeSync(logFd);
+    child = proc;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    try {
+      await waitForPort(port, proc, START_TIMEOUT_MS);
+      await ctl('await_startup');
+    } catch (err) {
+      killOnExit();
+      const tail = readTail(logPath);
+      throw new Error(`RabbitMQ ${nodeName} did not start: ${(err as Error).message}\n${tail}`);
+    }
+  };
+
+  const stopBroker = async (): Promise<void> => {
+    if (!child || child.exitCode !== null) return;
+    try {
+      await ctl('stop');
+    } catch {
+      killOnExit();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 30_000))),
+    ]);
+    clearTimeout(timer);
+    if (!done) {
+      killOnExit();
+      await exited;
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    await stopBroker();
+    process.off('exit', killOnExit);
+    rmSync(base, { recursive: true, force: true });
+  };
+
+  await startBroker();
+  return { url: `amqp://guest:guest@127.0.0.1:${port}`, nodeName, port, stop, stopBroker, startBroker };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`broker exited with code ${proc.exitCode}`);
+    if (await canConnect(port)) return;
+    await sleep(100);
+  }
+  throw new Error(`AMQP port ${port} did not open within ${timeoutMs} ms`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function readTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-2000);
+  } catch {
+    return '';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
