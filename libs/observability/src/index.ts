@@ -1,2 +1,4 @@
 export * from './metrics';
 export * from './logger';
+export * from './readiness';
+export * from './ops.module';

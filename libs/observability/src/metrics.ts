@@ -2,4 +2,4 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 export const metricsRegistry = new Registry();
-collectDefaultMetrics({ register: metricsRegistry, prefix: 'spendops_process_' });
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'spendops_' });

@@ -1,0 +1,65 @@
+// `spendops serve`: the services of `--services` (default all) in one process, on one port.
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { JsonLogger, ReadinessRegistry } from '@spendops/observability';
+import { SpendOpsConfig } from '@spendops/config';
+import { CommonFlags, loadConfig } from './load-config';
+import { RequestDispatcher, splitHostPort } from '../serve/http-server';
+import { ServeModule } from '../serve/serve.module';
+import { JsonErrorFilter } from '../serve/not-found.filter';
+import { knownProviderNames } from '../serve/providers';
+
+const log = new JsonLogger('serve');
+
+export async function runServe(flags: CommonFlags): Promise<void> {
+  const config = loadConfig(flags, process.env, knownProviderNames());
+  config.data_dir = resolve(config.data_dir);
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  JsonLogger.setLevel(config.log.level);
+  const app = await startServer(config);
+  installSignalHandlers(app, config);
+}
+
+export async function startServer(config: SpendOpsConfig): Promise<NestFastifyApplication> {
+  const dispatcher = new RequestDispatcher();
+  const adapter = new FastifyAdapter({ serverFactory: dispatcher.serverFactory, bodyLimit: 16 << 20 });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ServeModule.forRoot(config, dispatcher),
+    adapter,
+    {
+      logger: ['error', 'warn'],
+      abortOnError: false,
+    },
+  );
+  app.useGlobalFilters(new JsonErrorFilter());
+  const { host, port } = splitHostPort(config.addr);
+  await app.listen(port, host);
+  const address = app.getHttpServer().address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+  process.stdout.write(`SpendOps listening on ${url} (services: ${config.services.join(',')})\n`);
+  log.info('listening', { url, services: config.services, data_dir: config.data_dir });
+  return app;
+}
+
+function installSignalHandlers(app: NestFastifyApplication, config: SpendOpsConfig): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal, drain_timeout_ms: config.proxy.drain_timeout_ms });
+    app.get(ReadinessRegistry).markDraining();
+    try {
+      // Nest's shutdown hooks stop accepting, drain the proxy, flush the outbound queue, close bus and store.
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
