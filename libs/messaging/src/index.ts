@@ -1,1 +1,5 @@
 export * from './bus';
+export * from './errors';
+export * from './dead-letter';
+export * from './topic-pattern';
+export * from './in-process/in-process-bus';

@@ -1,0 +1,249 @@
+// The all-in-one transport, with RabbitMQ's semantics so that services behave the same on both: every queue name
+// bound to a topic gets its own copy, subscriptions sharing a queue name compete, delivery is asynchronous and
+// bounded by prefetch, failures retry with backoff and then dead-letter. Messages travel as JSON (as on the wire)
+// so handlers never share objects with the publisher. Nothing survives the process: that is what the distributed
+// mode is for.
+import { randomUUID } from 'node:crypto';
+import {
+  BusHealth,
+  CommandHandler,
+  Envelope,
+  MessageBus,
+  MessageHandler,
+  PoisonMessageError,
+  PublishOptions,
+  SubscribeOptions,
+} from '../bus';
+import { DeadLetter } from '../dead-letter';
+import {
+  BusUnavailableError,
+  NoCommandHandlerError,
+  RemoteCommandError,
+  RequestTimeoutError,
+} from '../errors';
+import { busMetrics } from '../metrics';
+import {
+  DEFAULT_PREFETCH,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRY,
+  RetryOptions,
+  failureReason,
+  retryDelayMs,
+} from '../retry-policy';
+import { topicMatches } from '../topic-pattern';
+
+export type InProcessBusOptions = Partial<RetryOptions>;
+
+interface Consumer {
+  handler: MessageHandler<unknown>;
+  prefetch: number;
+  maxAttempts: number;
+  inFlight: number;
+}
+
+interface QueueState {
+  name: string;
+  patterns: Set<string>;
+  consumers: Consumer[];
+  /** Serialized envelopes waiting for a free consumer. */
+  ready: string[];
+  nextConsumer: number;
+}
+
+const TRANSPORT = 'in-process';
+
+export class InProcessBus implements MessageBus {
+  private readonly retry: RetryOptions;
+  private readonly queues = new Map<string, QueueState>();
+  private readonly commands = new Map<
+    string,
+    { handlers: CommandHandler<unknown, unknown>[]; next: number }
+  >();
+  private readonly deadLetterList: DeadLetter[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(options: InProcessBusOptions = {}) {
+    this.retry = { ...DEFAULT_RETRY, ...options };
+  }
+
+  async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<void> {
+    if (this.closed) {
+      busMetrics.publishErrors.inc({ transport: TRANSPORT });
+      throw new BusUnavailableError('closed');
+    }
+    const envelope: Envelope<T> = {
+      id: options.messageId ?? randomUUID(),
+      topic,
+      payload,
+      published_at: new Date().toISOString(),
+      attempt: 1,
+    };
+    const wire = JSON.stringify(envelope);
+    for (const queue of this.queues.values()) {
+      if ([...queue.patterns].some((pattern) => topicMatches(pattern, topic))) {
+        queue.ready.push(wire);
+        this.scheduleDispatch(queue);
+      }
+    }
+    busMetrics.published.inc({ transport: TRANSPORT });
+  }
+
+  async subscribe<T>(
+    queue: string,
+    topics: string[],
+    handler: MessageHandler<T>,
+    options: SubscribeOptions = {},
+  ): Promise<void> {
+    if (this.closed) throw new BusUnavailableError('closed');
+    const name = options.broadcast ? `${queue}.broadcast.${randomUUID()}` : queue;
+    let state = this.queues.get(name);
+    if (!state) {
+      state = { name, patterns: new Set(), consumers: [], ready: [], nextConsumer: 0 };
+      this.queues.set(name, state);
+    }
+    for (const topic of topics) state.patterns.add(topic);
+    state.consumers.push({
+      handler: handler as MessageHandler<unknown>,
+      prefetch: Math.max(1, options.prefetch ?? DEFAULT_PREFETCH),
+      maxAttempts: Math.max(1, options.maxAttempts ?? this.retry.maxAttempts),
+      inFlight: 0,
+    });
+    this.scheduleDispatch(state);
+  }
+
+  async handle<Req, Res>(command: string, handler: CommandHandler<Req, Res>): Promise<void> {
+    if (this.closed) throw new BusUnavailableError('closed');
+    const entry = this.commands.get(command) ?? { handlers: [], next: 0 };
+    entry.handlers.push(handler as CommandHandler<unknown, unknown>);
+    this.commands.set(command, entry);
+  }
+
+  async request<Req, Res>(command: string, request: Req, options: { timeoutMs?: number } = {}): Promise<Res> {
+    if (this.closed) throw new BusUnavailableError('closed');
+    const entry = this.commands.get(command);
+    if (!entry || entry.handlers.length === 0) throw new NoCommandHandlerError(command);
+    const handler = entry.handlers[entry.next++ % entry.handlers.length];
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const wireRequest = JSON.stringify(request ?? null);
+    const reply = this.track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => handler(JSON.parse(wireRequest))),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RequestTimeoutError(command, timeoutMs)), timeoutMs);
+    });
+    try {
+      const result = await Promise.race([
+        reply.then(
+          (res) => (res === undefined ? undefined : JSON.parse(JSON.stringify(res))) as Res,
+          (err: unknown) => {
+            throw new RemoteCommandError(
+              err instanceof Error ? err.message : String(err),
+              err instanceof Error ? err.name : 'Error',
+            );
+          },
+        ),
+        timeout,
+      ]);
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  health(): BusHealth {
+    return this.closed
+      ? { ok: false, transport: 'in-process', detail: 'closed' }
+      : { ok: true, transport: 'in-process', detail: `${this.queues.size} queues` };
+  }
+
+  /** Dead-lettered messages, oldest first (optionally of one queue). */
+  deadLetters(queue?: string): DeadLetter[] {
+    return this.deadLetterList.filter((d) => queue === undefined || d.queue === queue);
+  }
+
+  /** Stops delivering, drops pending retries, and waits for handlers already running. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<R>(work: Promise<R>): Promise<R> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return work;
+  }
+
+  private scheduleDispatch(queue: QueueState): void {
+    // Never inside the publisher's call stack, as with a broker.
+    setImmediate(() => this.dispatch(queue));
+  }
+
+  private dispatch(queue: QueueState): void {
+    while (!this.closed && queue.ready.length > 0) {
+      const consumer = this.nextFreeConsumer(queue);
+      if (!consumer) return;
+      const wire = queue.ready.shift()!;
+      consumer.inFlight++;
+      void this.track(this.deliver(queue, consumer, wire)).finally(() => {
+        consumer.inFlight--;
+        this.dispatch(queue);
+      });
+    }
+  }
+
+  private nextFreeConsumer(queue: QueueState): Consumer | undefined {
+    const n = queue.consumers.length;
+    for (let i = 0; i < n; i++) {
+      const consumer = queue.consumers[(queue.nextConsumer + i) % n];
+      if (consumer.inFlight < consumer.prefetch) {
+        queue.nextConsumer = (queue.nextConsumer + i + 1) % n;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  private async deliver(queue: QueueState, consumer: Consumer, wire: string): Promise<void> {
+    const envelope = JSON.parse(wire) as Envelope;
+    try {
+      await consumer.handler(envelope.payload, envelope);
+      busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'ok' });
+    } catch (err) {
+      if (err instanceof PoisonMessageError || envelope.attempt >= consumer.maxAttempts) {
+        this.deadLetter(queue, envelope, err);
+        return;
+      }
+      busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'retry' });
+      const next = JSON.stringify({ ...envelope, attempt: envelope.attempt + 1 });
+      const timer = setTimeout(
+        () => {
+          this.retryTimers.delete(timer);
+          queue.ready.push(next);
+          this.dispatch(queue);
+        },
+        retryDelayMs(envelope.attempt + 1, this.retry),
+      );
+      this.retryTimers.add(timer);
+    }
+  }
+
+  private deadLetter(queue: QueueState, envelope: Envelope, err: unknown): void {
+    this.deadLetterList.push({
+      queue: queue.name,
+      envelope,
+      reason: failureReason(err),
+      deadLetteredAt: new Date().toISOString(),
+    });
+    busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'dead_letter' });
+    busMetrics.deadLettered.inc({ transport: TRANSPORT, queue: queue.name });
+  }
+}

@@ -1,0 +1,78 @@
+// Bus metrics in the process registry. Created once per process (several buses may live in one test process).
+import { Counter, Gauge, Registry } from 'prom-client';
+import { metricsRegistry } from '@spendops/observability';
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<string>;
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[]): Gauge<string> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Gauge<string>;
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+export const busMetrics = {
+  published: counter(metricsRegistry, 'spendops_bus_published_total', 'Messages published and confirmed.', [
+    'transport',
+  ]),
+  publishErrors: counter(metricsRegistry, 'spendops_bus_publish_errors_total', 'Publishes that failed.', [
+    'transport',
+  ]),
+  handled: counter(
+    metricsRegistry,
+    'spendops_bus_handled_total',
+    'Deliveries by outcome (ok, retry, dead_letter).',
+    ['transport', 'queue', 'outcome'],
+  ),
+  deadLettered: counter(
+    metricsRegistry,
+    'spendops_bus_dead_lettered_total',
+    'Messages moved to a dead-letter queue.',
+    ['transport', 'queue'],
+  ),
+  connected: gauge(metricsRegistry, 'spendops_bus_connected', '1 while the broker connection is up.', [
+    'transport',
+  ]),
+};
+
+export const outboundMetrics = {
+  queueDepth: gauge(
+    metricsRegistry,
+    'spendops_outbound_queue_depth',
+    'Messages waiting in memory to be published.',
+    [],
+  ),
+  spoolPending: gauge(
+    metricsRegistry,
+    'spendops_outbound_spool_pending',
+    'Messages waiting in the disk spool.',
+    [],
+  ),
+  spooled: counter(
+    metricsRegistry,
+    'spendops_outbound_spooled_total',
+    'Messages written to the disk spool.',
+    [],
+  ),
+  replayed: counter(
+    metricsRegistry,
+    'spendops_outbound_replayed_total',
+    'Spooled messages published on recovery.',
+    [],
+  ),
+  published: counter(
+    metricsRegistry,
+    'spendops_outbound_published_total',
+    'Messages published by the outbound queue.',
+    [],
+  ),
+  publishErrors: counter(
+    metricsRegistry,
+    'spendops_outbound_publish_errors_total',
+    'Failed publish batches (the messages were spooled or kept).',
+    [],
+  ),
+};
