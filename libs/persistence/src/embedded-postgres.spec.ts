@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { EmbeddedPostgres } from './embedded-postgres';
+
+async function query<T>(url: string, sql: string): Promise<T[]> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** A pid that certainly belongs to no process any more. */
+function deadPid(): number {
+  return spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim() as unknown as number;
+}
+
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('EmbeddedPostgres', () => {
+  jest.setTimeout(30_000);
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'spendops-embedded-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a cluster, keeps its data across restarts of the process, and stops with it', async () => {
+    const first = new EmbeddedPostgres({ dataDir });
+    const url = await first.start();
+    expect(first.isOwner).toBe(true);
+    expect(url).toMatch(/^postgres:\/\/spendops:[^@]+@127\.0\.0\.1:\d+\/spendops$/);
+    await query(url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$yes$$)');
+    await first.stop();
+    await expect(query(url, 'SELECT 1')).rejects.toThrow();
+
+    const second = new EmbeddedPostgres({ dataDir });
+    const url2 = await second.start();
+    expect(await query(url2, 'SELECT v FROM kept')).toEqual([{ v: 'yes' }]);
+    await second.stop();
+  });
+
+  it('a second process on the same data dir joins the running server and leaves it running', async () => {
+    const owner = new EmbeddedPostgres({ dataDir });
+    const url = await owner.start();
+    const guest = new EmbeddedPostgres({ dataDir });
+    expect(await guest.start()).toBe(url);
+    expect(guest.isOwner).toBe(false);
+    await guest.stop();
+    expect(await query(url, 'SELECT v FROM kept')).toEqual([{ v: 'yes' }]);
+    await owner.stop();
+  });
+
+  it('adopts the server a killed owner left running, and stops it', async () => {
+    const crashed = new EmbeddedPostgres({ dataDir });
+    const url = await crashed.start();
+    // The owner process "dies" without stopping its server (kill -9): only its pid in the owner file remains.
+    await writeFile(join(dataDir, 'postgres.owner'), `${deadPid()}\n`);
+    const next = new EmbeddedPostgres({ dataDir });
+    expect(await next.start()).toBe(url);
+    expect(next.isOwner).toBe(true);
+    await next.stop();
+    await expect(query(url, 'SELECT 1')).rejects.toThrow();
+  });
+
+  it('starts after the postmaster itself was killed with SIGKILL (stale postmaster.pid)', async () => {
+    const pg = new EmbeddedPostgres({ dataDir });
+    await pg.start();
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await waitGone(pid);
+    await new Promise((r) => setTimeout(r, 300)); // backends notice the dead postmaster and exit
+    const again = new EmbeddedPostgres({ dataDir });
+    const url = await again.start();
+    expect(again.isOwner).toBe(true);
+    expect(await query(url, 'SELECT v FROM kept')).toEqual([{ v: 'yes' }]);
+    await again.stop();
+  });
+
+  it('removes a postmaster.pid naming a pid that is not postgres', async () => {
+    await writeFile(
+      join(dataDir, 'postgres', 'postmaster.pid'),
+      `${process.pid}\n${dataDir}\n0\n5432\n\n\n\nready\n`,
+    );
+    const pg = new EmbeddedPostgres({ dataDir });
+    const url = await pg.start();
+    expect(await query(url, 'SELECT v FROM kept')).toEqual([{ v: 'yes' }]);
+    await pg.stop();
+  });
+});
