@@ -1,0 +1,98 @@
+// Port of the reference's FuzzModelFromRequest property: the scanner agrees with a real JSON parser on validity
+// and on the top-level "model", over generated bodies.
+import { InvalidJsonBodyError, scanJsonBody } from './body-models';
+
+const pieces = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"model"',
+  '"Model"',
+  '"x"',
+  '"gpt-5"',
+  '1',
+  '-0.5e3',
+  'null',
+  'true',
+  ' ',
+  '"\\u006d"',
+  '"a\\"b"',
+  '01',
+  'NaN',
+];
+
+function topLevelModel(v: unknown): { dup: boolean; model: string } {
+  let n = 0;
+  let model = '';
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, val] of Object.entries(v)) {
+      if (k.toLowerCase() === 'model') {
+        n++;
+        model = typeof val === 'string' ? val : '';
+      }
+    }
+  }
+  return { dup: n > 1, model };
+}
+
+describe('JSON scanner vs JSON.parse', () => {
+  it('agrees on generated bodies', () => {
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let checked = 0;
+    const value = (depth: number): unknown => {
+      const r = rnd(depth > 2 ? 4 : 7);
+      if (r === 0) return rnd(2) ? 'gpt-5' : 'a"\\é\u0001';
+      if (r === 1) return rnd(1000) - 500 + rnd(10) / 10;
+      if (r === 2) return null;
+      if (r === 3) return rnd(2) === 1;
+      if (r === 4) return Array.from({ length: rnd(3) }, () => value(depth + 1));
+      return object(depth + 1);
+    };
+    const object = (depth: number): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      const keys = ['model', 'x', 'messages', 'Model', 'modelx', 'mOdel'];
+      for (let j = rnd(4); j > 0; j--) o[keys[rnd(keys.length)]] = value(depth);
+      return o;
+    };
+    for (let i = 0; i < 20000; i++) {
+      let s = JSON.stringify(object(0), null, rnd(2) ? 1 : undefined);
+      // Mutate half of them with a random piece at a random place.
+      if (rnd(2)) {
+        const at = rnd(s.length);
+        s = s.slice(0, at) + pieces[rnd(pieces.length)] + s.slice(at + rnd(3));
+      }
+      if (!s.trimStart().startsWith('{')) continue; // callers scan only bodies that start like an object
+      let parsed: unknown;
+      let valid = true;
+      try {
+        parsed = JSON.parse(s);
+      } catch {
+        valid = false;
+      }
+      let scanned: string | undefined;
+      let err: unknown;
+      try {
+        scanned = scanJsonBody(Buffer.from(s)).primary;
+      } catch (e) {
+        err = e;
+      }
+      if (err && !(err instanceof InvalidJsonBodyError)) continue; // a policy error stops the scan early
+      expect([s, !err]).toEqual([s, valid]);
+      if (valid) {
+        const want = topLevelModel(parsed);
+        // JSON.parse keeps the last duplicate; the scanner refuses duplicates, so those never reach here.
+        expect(want.dup).toBe(false);
+        expect([s, scanned]).toEqual([s, want.model]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+});

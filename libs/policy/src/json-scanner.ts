@@ -1,0 +1,303 @@
+// A JSON scanner that walks text without building values: the policy only needs a few top-level keys, and a
+// full JSON.parse of every request body would cost more than the rest of the proxy's work. It validates what it
+// skips, so "parses as JSON" means what it says. Callers pass valid UTF-8 (bodies are checked once up front).
+import { foldEqualsAscii } from './text';
+
+/** Python's json (most provider front ends) fails near 1000 levels; deeper bodies are treated as invalid. */
+const MAX_JSON_DEPTH = 1000;
+
+/** A syntax error; policy errors (duplicates, non-strings) are other Error subclasses. */
+export class JsonSyntaxError extends Error {
+  constructor() {
+    super('invalid JSON');
+  }
+}
+
+const SYNTAX = new JsonSyntaxError();
+
+/** A scanned string: its raw bytes are b[start, end) and `esc` says whether they hold escapes. */
+export interface RawString {
+  start: number;
+  end: number;
+  esc: boolean;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+export class JsonScanner {
+  i = 0;
+  constructor(readonly b: Uint8Array) {}
+
+  ws(): void {
+    const b = this.b;
+    let i = this.i;
+    while (i < b.length) {
+      const c = b[i];
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      i++;
+    }
+    this.i = i;
+  }
+
+  /** The next non-whitespace byte, or 0 at the end. */
+  peek(): number {
+    this.ws();
+    return this.i < this.b.length ? this.b[this.i] : 0;
+  }
+
+  /** Scans a string starting at its opening quote. */
+  str(): RawString {
+    const b = this.b;
+    if (this.i >= b.length || b[this.i] !== 0x22) throw SYNTAX;
+    const start = this.i + 1;
+    let esc = false;
+    let j = start;
+    while (j < b.length) {
+      const c = b[j];
+      if (c === 0x22) {
+        this.i = j + 1;
+        return { start, end: j, esc };
+      }
+      if (c === 0x5c) {
+        esc = true;
+        const n = b[j + 1];
+        if (
+          n === 0x22 ||
+          n === 0x5c ||
+          n === 0x2f ||
+          n === 0x62 ||
+          n === 0x66 ||
+          n === 0x6e ||
+          n === 0x72 ||
+          n === 0x74
+        ) {
+          j += 2;
+        } else if (n === 0x75) {
+          if (
+            j + 6 > b.length ||
+            !isHex(b[j + 2]) ||
+            !isHex(b[j + 3]) ||
+            !isHex(b[j + 4]) ||
+            !isHex(b[j + 5])
+          ) {
+            throw SYNTAX;
+          }
+          j += 6;
+        } else {
+          throw SYNTAX;
+        }
+      } else if (c < 0x20) {
+        throw SYNTAX;
+      } else {
+        j++;
+      }
+    }
+    throw SYNTAX;
+  }
+
+  /** Decodes a scanned string. Lone surrogates become U+FFFD, as in Go's encoding/json. */
+  text(s: RawString): string {
+    const b = this.b;
+    if (!s.esc) return Buffer.from(b.buffer, b.byteOffset + s.start, s.end - s.start).toString('utf8');
+    let out = '';
+    let run = s.start;
+    const flush = (to: number) => {
+      if (to > run) out += Buffer.from(b.buffer, b.byteOffset + run, to - run).toString('utf8');
+    };
+    let i = s.start;
+    while (i < s.end) {
+      if (b[i] !== 0x5c) {
+        i++;
+        continue;
+      }
+      flush(i);
+      const n = b[i + 1];
+      if (n === 0x75) {
+        let r = hex4(b, i + 2);
+        i += 6;
+        if (r >= 0xd800 && r <= 0xdfff) {
+          if (r <= 0xdbff && i + 6 <= s.end && b[i] === 0x5c && b[i + 1] === 0x75) {
+            const r2 = hex4(b, i + 2);
+            if (r2 >= 0xdc00 && r2 <= 0xdfff) {
+              out += String.fromCharCode(r, r2);
+              i += 6;
+              run = i;
+              continue;
+            }
+          }
+          r = 0xfffd;
+        }
+        out += String.fromCharCode(r);
+      } else {
+        out +=
+          n === 0x62
+            ? '\b'
+            : n === 0x66
+              ? '\f'
+              : n === 0x6e
+                ? '\n'
+                : n === 0x72
+                  ? '\r'
+                  : n === 0x74
+                    ? '\t'
+                    : String.fromCharCode(n);
+        i += 2;
+      }
+      run = i;
+    }
+    flush(s.end);
+    return out;
+  }
+
+  /** Whether a scanned key equals `name` (ASCII lower-case) under Unicode case folding, after unescaping. */
+  keyIs(s: RawString, name: string): boolean {
+    const b = this.b;
+    if (!s.esc && s.end - s.start === name.length) {
+      let same = true;
+      for (let k = 0; k < name.length; k++) {
+        const c = b[s.start + k];
+        if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name.charCodeAt(k)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    if (!s.esc && s.end - s.start < name.length) return false; // folding never shortens below the ASCII length
+    if (!s.esc) {
+      let ascii = true;
+      for (let k = s.start; k < s.end; k++) if (b[k] >= 0x80) ascii = false;
+      if (ascii) return false;
+    }
+    return foldEqualsAscii(this.text(s), name);
+  }
+
+  /** Scans over one value of any type. */
+  skip(depth: number): void {
+    if (depth > MAX_JSON_DEPTH) throw SYNTAX;
+    const c = this.peek();
+    if (c === 0x22) {
+      this.str();
+    } else if (c === 0x7b) {
+      this.i++;
+      if (this.peek() === 0x7d) {
+        this.i++;
+        return;
+      }
+      for (;;) {
+        if (this.peek() !== 0x22) throw SYNTAX;
+        this.str();
+        if (this.peek() !== 0x3a) throw SYNTAX;
+        this.i++;
+        this.skip(depth + 1);
+        const d = this.peek();
+        this.i++;
+        if (d === 0x7d) return;
+        if (d !== 0x2c) throw SYNTAX;
+      }
+    } else if (c === 0x5b) {
+      this.i++;
+      if (this.peek() === 0x5d) {
+        this.i++;
+        return;
+      }
+      for (;;) {
+        this.skip(depth + 1);
+        const d = this.peek();
+        this.i++;
+        if (d === 0x5d) return;
+        if (d !== 0x2c) throw SYNTAX;
+      }
+    } else if (c === 0x74) this.lit('true');
+    else if (c === 0x66) this.lit('false');
+    else if (c === 0x6e) this.lit('null');
+    else this.num();
+  }
+
+  lit(w: string): void {
+    const b = this.b;
+    if (b.length - this.i < w.length) throw SYNTAX;
+    for (let k = 0; k < w.length; k++) if (b[this.i + k] !== w.charCodeAt(k)) throw SYNTAX;
+    this.i += w.length;
+  }
+
+  /** -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+  num(): void {
+    const b = this.b;
+    let i = this.i;
+    const digit = (k: number) => k < b.length && b[k] >= 0x30 && b[k] <= 0x39;
+    if (b[i] === 0x2d) i++;
+    if (i < b.length && b[i] === 0x30) i++;
+    else if (i < b.length && b[i] >= 0x31 && b[i] <= 0x39) while (digit(i)) i++;
+    else throw SYNTAX;
+    if (b[i] === 0x2e) {
+      i++;
+      if (!digit(i)) throw SYNTAX;
+      while (digit(i)) i++;
+    }
+    if (b[i] === 0x65 || b[i] === 0x45) {
+      i++;
+      if (b[i] === 0x2b || b[i] === 0x2d) i++;
+      if (!digit(i)) throw SYNTAX;
+      while (digit(i)) i++;
+    }
+    this.i = i;
+  }
+
+  /** Scans an object, calling `fn` for each key with the scanner at the value; `fn` must consume the value. */
+  object(fn: (key: RawString) => void): void {
+    if (this.peek() !== 0x7b) throw SYNTAX;
+    this.i++;
+    if (this.peek() === 0x7d) {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      if (this.peek() !== 0x22) throw SYNTAX;
+      const key = this.str();
+      if (this.peek() !== 0x3a) throw SYNTAX;
+      this.i++;
+      this.ws();
+      fn(key);
+      const d = this.peek();
+      this.i++;
+      if (d === 0x7d) return;
+      if (d !== 0x2c) throw SYNTAX;
+    }
+  }
+
+  /** Scans an array, calling `fn` with the scanner at each element; `fn` must consume it. */
+  array(fn: () => void): void {
+    if (this.peek() !== 0x5b) throw SYNTAX;
+    this.i++;
+    if (this.peek() === 0x5d) {
+      this.i++;
+      return;
+    }
+    for (;;) {
+      this.ws();
+      fn();
+      const d = this.peek();
+      this.i++;
+      if (d === 0x5d) return;
+      if (d !== 0x2c) throw SYNTAX;
+    }
+  }
+
+  /** Whether only whitespace is left. */
+  end(): boolean {
+    this.ws();
+    return this.i === this.b.length;
+  }
+}
+
+function hex4(b: Uint8Array, at: number): number {
+  let v = 0;
+  for (let k = at; k < at + 4; k++) {
+    const c = b[k];
+    v = v * 16 + (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+  }
+  return v;
+}
