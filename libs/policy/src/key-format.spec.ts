@@ -66,11 +66,11 @@ describe('generateKey', () => {
 
 describe('hashing', () => {
   const secret = serverSecretFromHex('6b'.repeat(32));
-  it('is HMAC-SHA-256 under the server secret', () => {
-    // Known answer: HMAC-SHA-256(key = 32 × "k", message).
-    expect(hashKeyHex(secret, 'aso_k_A.aaaaaaaaaaaaaaaa')).toBe(
-      createHmac('sha256', Buffer.alloc(32, 'k')).update('aso_k_A.aaaaaaaaaaaaaaaa').digest('hex'),
+  it('is HMAC-SHA-256 under the server secret (RFC 4231 test case 1)', () => {
+    expect(hashKey(Buffer.alloc(20, 0x0b), 'Hi There').toString('hex')).toBe(
+      'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
     );
+    expect(hashKeyHex(secret, 'a')).toBe(hashKey(secret, 'a').toString('hex'));
     expect(hashKeyHex(secret, 'a')).not.toBe(hashKeyHex(serverSecretFromHex('6c'.repeat(32)), 'a'));
   });
   it('compares in constant time and tolerates length mismatch', () => {
