@@ -1,0 +1,114 @@
+// The append-only store: idempotent appends and the xmin-safe reader.
+//
+// Why the reader filters on xmin: global_position comes from a sequence taken at insert, but transactions
+// commit in another order. A reader that trusted "position > checkpoint" would skip an event whose transaction
+// took position 101 and committed after 102 was read. Reading only rows whose transaction is older than the
+// oldest transaction still running (pg_snapshot_xmin), ordered by (transaction_id, global_position), never
+// skips: everything below that horizon has committed or rolled back, so nothing can appear there later.
+import { Injectable } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Checkpoint, NewEvent, StoredEvent } from './event.types';
+
+const COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id, event_id::text AS event_id,
+  stream_id, type, version, data, metadata, recorded_at`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class EventStore {
+  /** Emits 'appended' after a commit that added events through this instance (an in-process wake-up). */
+  readonly appended = new EventEmitter();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Append events in one statement. Events whose event_id is already stored (or repeated in the batch) are
+   * skipped; returns the event_ids that were new. With `manager`, runs inside the caller's transaction.
+   */
+  async append(events: NewEvent[], manager?: EntityManager): Promise<string[]> {
+    if (events.length === 0) return [];
+    for (const e of events) {
+      if (!UUID.test(e.event_id))
+        throw new Error(`append: event_id ${JSON.stringify(e.event_id)} is not a UUID`);
+      if (!e.stream_id) throw new Error(`append: event ${e.event_id} has no stream_id`);
+      if (!e.type) throw new Error(`append: event ${e.event_id} has no type`);
+    }
+    const rows = events.map((e) => ({
+      event_id: e.event_id.toLowerCase(),
+      stream_id: e.stream_id,
+      type: e.type,
+      version: e.version ?? 1,
+      data: e.data,
+      metadata: e.metadata ?? {},
+    }));
+    const inserted: { event_id: string }[] = await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO events (event_id, stream_id, type, version, data, metadata)
+       SELECT r.event_id, r.stream_id, r.type, r.version, r.data, r.metadata
+       FROM jsonb_to_recordset($1::jsonb)
+         AS r(event_id uuid, stream_id text, type text, version int, data jsonb, metadata jsonb)
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id::text AS event_id`,
+      [JSON.stringify(rows)],
+    );
+    if (inserted.length > 0) {
+      if (manager?.queryRunner?.isTransactionActive) {
+        // The caller commits later; wake readers only then (a poll picks it up otherwise).
+        setImmediate(() => this.appended.emit('appended'));
+      } else {
+        this.appended.emit('appended');
+      }
+    }
+    return inserted.map((r) => r.event_id);
+  }
+
+  /**
+   * Up to `limit` events after `after` in (transaction_id, global_position) order, only from transactions
+   * older than every transaction still in flight. Run it inside the projection's transaction.
+   */
+  async readAfter(
+    after: Checkpoint,
+    limit: number,
+    manager?: EntityManager,
+    types?: string[],
+  ): Promise<StoredEvent[]> {
+    const params: unknown[] = [after.transaction_id, after.global_position, limit];
+    let typeFilter = '';
+    if (types && types.length > 0) {
+      params.push(types);
+      typeFilter = 'AND type = ANY($4::text[])';
+    }
+    return (manager ?? this.dataSource.manager).query(
+      `SELECT ${COLUMNS} FROM events
+       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
+         ${typeFilter}
+       ORDER BY transaction_id, global_position
+       LIMIT $3`,
+      params,
+    );
+  }
+
+  /** Every event of a stream, in append order. */
+  async readStream(streamId: string, manager?: EntityManager): Promise<StoredEvent[]> {
+    return (manager ?? this.dataSource.manager).query(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY global_position`,
+      [streamId],
+    );
+  }
+
+  /** Events after `after` that a reader has not handled yet (projection lag), including in-flight-safe ones. */
+  async countAfter(after: Checkpoint, types?: string[]): Promise<number> {
+    const params: unknown[] = [after.transaction_id, after.global_position];
+    let typeFilter = '';
+    if (types && types.length > 0) {
+      params.push(types);
+      typeFilter = 'AND type = ANY($3::text[])';
+    }
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${typeFilter}`,
+      params,
+    );
+    return row.n as number;
+  }
+}
