@@ -3,7 +3,9 @@
 //   node scripts/pricing/run-ts.js scripts/pricing/generate-catalog.ts [--ref DIR] [--out FILE] [--manual FILE]
 //
 // Then run `npx jest apps/pricing`, review `git diff apps/pricing/catalog`, and commit.
-import { writeCatalog } from '../../apps/pricing/src/catalog/generate';
+import { execFileSync } from 'node:child_process';
+// eslint-disable-next-line no-restricted-imports -- a repository script, not a lib: it runs the app's generator
+import { CATALOG_PATH, writeCatalog } from '../../apps/pricing/src/catalog/generate';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -11,7 +13,10 @@ function arg(name: string): string | undefined {
 }
 
 try {
-  const message = writeCatalog({ refDir: arg('--ref'), out: arg('--out'), manualPath: arg('--manual') });
+  const out = arg('--out') ?? CATALOG_PATH();
+  const message = writeCatalog({ refDir: arg('--ref'), out, manualPath: arg('--manual') });
+  // The repository's formatter has the last word on layout; the test compares content, not bytes.
+  execFileSync(process.execPath, [require.resolve('prettier/bin/prettier.cjs'), '--write', out], { stdio: 'ignore' });
   process.stdout.write(message + '\n');
 } catch (err) {
   process.stderr.write(`generate-catalog: ${err instanceof Error ? err.message : String(err)}\n`);

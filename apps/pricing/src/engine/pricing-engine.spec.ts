@@ -2,7 +2,7 @@
 // committed catalog, precedence, overrides and catalog swaps.
 import type { CostSource, ExtractedUsage, TokenCounts, UsageExtractedV1 } from '@spendops/contracts';
 import { loadBuiltinCatalog } from '../catalog/load';
-import { AUG_2026, extractedEvent } from '../testing/usage-builder';
+import { extractedEvent } from '../testing/usage-builder';
 import { OverrideSet } from './overrides';
 import { PricingEngine } from './pricing-engine';
 
