@@ -78,7 +78,7 @@ function decodeLayer(coding: Coding, input: Buffer, maxOut: number): DecodeResul
   // by bisection; each attempt is bounded by the cap.
   let lo = 0;
   let hi = input.length - 1;
-  let best = Buffer.alloc(0);
+  let best: Buffer = Buffer.alloc(0);
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const r = runZlib(coding, input.subarray(0, mid), maxOut, true);
