@@ -172,7 +172,7 @@ function priceRates(pm: JsonObject): { rates: Rates; tiers: Tier[]; ignored: str
       const start = asDecimal(tm?.start);
       const price = asDecimal(tm?.price);
       if (!start || !price) continue;
-      const s = start.trunc().toNumber();
+      const s = Number(start.trunc().toString()); // a token count: an integer
       const tr = tiers.get(s) ?? {};
       tr[spec.field] = shifted(price, spec.shift);
       tiers.set(s, tr);
