@@ -2,3 +2,4 @@ export * from './usage';
 export * from './keys';
 export * from './topics';
 export * from './authorizer';
+export * from './pricing';

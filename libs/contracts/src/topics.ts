@@ -21,6 +21,12 @@ export const Commands = {
   keysUpdatePolicy: 'auth.keys.update-policy',
   keysSnapshot: 'auth.keys.snapshot',
   keysResolve: 'auth.keys.resolve',
+  pricingModelsList: 'pricing.models.list',
+  pricingModelGet: 'pricing.model.get',
+  pricingUnpricedList: 'pricing.unpriced.list',
+  pricingOverridesList: 'pricing.overrides.list',
+  pricingOverridesAdd: 'pricing.overrides.add',
+  pricingOverridesDelete: 'pricing.overrides.delete',
 } as const;
 export type Command = (typeof Commands)[keyof typeof Commands];
 

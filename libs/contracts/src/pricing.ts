@@ -1,0 +1,96 @@
+// Request/reply shapes of the pricing service's bus commands (Commands.pricing*), used by the admin API.
+// Prices are decimal strings; token rates are USD per 1,000,000 tokens (docs/pricing.md §2).
+
+/** Rates by field: input, cache_read, cache_write, cache_write_1h, output, reasoning, input_audio, output_audio,
+ * input_image, output_image (USD/1M tokens), web_search, request (USD each), audio_second, input_mchars. */
+export type PriceRates = Partial<Record<string, string>>;
+
+export interface PricePeriodView {
+  effective_from?: string;
+  rates: PriceRates;
+  tiers?: { above_input_tokens: number; rates: PriceRates }[];
+  time_windows?: { start: string; end: string; rates: PriceRates }[];
+  service_tiers?: Record<
+    string,
+    { multiplier?: string; rates?: PriceRates; tiers?: { above_input_tokens: number; rates: PriceRates }[] }
+  >;
+  images?: { size?: string; quality?: string; price: string }[];
+}
+
+export interface PriceExpenseView {
+  /** max(input, output) USD per 1M tokens. */
+  cost_score: string;
+  tier: '$' | '$$' | '$$$';
+  warn: boolean;
+}
+
+export interface PricedModelView {
+  provider: string;
+  model: string;
+  kind?: string;
+  source: string;
+  /** The period in force now. */
+  current: PricePeriodView;
+  expense?: PriceExpenseView;
+  /** Only in `pricing.model.get`. */
+  provenance?: string;
+  aliases?: string[];
+  prices?: PricePeriodView[];
+}
+
+/** `pricing.models.list` request. */
+export interface PricingModelsListRequest {
+  provider?: string;
+}
+
+export interface PricingModelsListResponse {
+  version: string;
+  overrides_version: number;
+  expense_bounds: { budget_max: string; premium_min: string; warn_from: string; warn_factor: string };
+  models: PricedModelView[];
+}
+
+/** `pricing.model.get` request: a model name as a request would send it. */
+export interface PricingModelGetRequest {
+  model: string;
+  provider?: string;
+}
+
+/** `models` empty = no price for that name. */
+export interface PricingModelGetResponse {
+  version: string;
+  models: PricedModelView[];
+}
+
+export interface UnpricedModelView {
+  provider: string;
+  model: string;
+  events: number;
+  /** Of those events, how many still had a cost (provider-reported). */
+  cost_known: number;
+}
+
+/** `pricing.unpriced.list`: models seen without a price since the pricing service started, busiest first. */
+export interface PricingUnpricedListResponse {
+  models: UnpricedModelView[];
+}
+
+export interface PriceOverrideView {
+  id: number;
+  tenant_id: string;
+  provider?: string;
+  model: string;
+  rates?: PriceRates;
+  markup_pct?: string;
+  note?: string;
+  created_at: string;
+}
+
+/** `pricing.overrides.add` request (id and created_at are assigned). */
+export type PricingOverrideAddRequest = Omit<PriceOverrideView, 'id' | 'created_at'>;
+
+/** Reply of `pricing.overrides.list`, `.add` and `.delete` (`{ id }`): the override set after the command. */
+export interface PricingOverridesResponse {
+  version: number;
+  overrides: PriceOverrideView[];
+}
