@@ -96,6 +96,17 @@ describe('EventStore.append', () => {
     expect(await store.readStream('s-tx')).toEqual([]);
   });
 
+  it('reads in numeric (transaction_id, global_position) order, not text order', async () => {
+    await store.append(Array.from({ length: 12 }, () => ev('s-order')));
+    const read = await store.readAfter({ transaction_id: '0', global_position: '0' }, 100_000);
+    const keys = read.map((e) => [BigInt(e.transaction_id), BigInt(e.global_position)] as const);
+    for (let i = 1; i < keys.length; i++) {
+      const [[t0, p0], [t1, p1]] = [keys[i - 1], keys[i]];
+      expect(t0 < t1 || (t0 === t1 && p0 < p1)).toBe(true);
+    }
+    expect(keys.length).toBeGreaterThanOrEqual(12);
+  });
+
   it('rejects events without a UUID id, a stream or a type', async () => {
     await expect(store.append([{ ...ev(), event_id: 'nope' }])).rejects.toThrow(/UUID/);
     await expect(store.append([{ ...ev(), stream_id: '' }])).rejects.toThrow(/stream_id/);

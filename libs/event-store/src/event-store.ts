@@ -10,6 +10,8 @@ import { EventEmitter } from 'node:events';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Checkpoint, NewEvent, StoredEvent } from './event.types';
 
+// Output columns are text (bigint and xid8 exceed JS numbers); ORDER BY must name the table's columns (e.*),
+// or it would sort by these text aliases ('11' < '2').
 const COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id, event_id::text AS event_id,
   stream_id, type, version, data, metadata, recorded_at`;
 
@@ -79,11 +81,11 @@ export class EventStore {
       typeFilter = 'AND type = ANY($4::text[])';
     }
     return (manager ?? this.dataSource.manager).query(
-      `SELECT ${COLUMNS} FROM events
-       WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         AND (transaction_id, global_position) > ($1::xid8, $2::bigint)
+      `SELECT ${COLUMNS} FROM events e
+       WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
          ${typeFilter}
-       ORDER BY transaction_id, global_position
+       ORDER BY e.transaction_id, e.global_position
        LIMIT $3`,
       params,
     );
@@ -92,7 +94,7 @@ export class EventStore {
   /** Every event of a stream, in append order. */
   async readStream(streamId: string, manager?: EntityManager): Promise<StoredEvent[]> {
     return (manager ?? this.dataSource.manager).query(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY global_position`,
+      `SELECT ${COLUMNS} FROM events e WHERE e.stream_id = $1 ORDER BY e.global_position`,
       [streamId],
     );
   }
