@@ -1,0 +1,3 @@
+export * from './mock-provider';
+export * from './postgres';
+export * from './rabbitmq';
