@@ -12,9 +12,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../../apps/*', '../../../apps/*', 'apps/*'], message: 'libs never import apps' }] },
+        { patterns: [{ group: ['**/apps/**'], message: 'libs never import apps' }] },
       ],
     },
   },

@@ -8,6 +8,7 @@ import {
   parseUpstreamFlags,
   validateConfig,
 } from '@spendops/config';
+import { ProviderRegistry } from '@spendops/providers';
 
 export interface CommonFlags {
   addr?: string;
@@ -33,5 +34,7 @@ export function loadConfig(
   if (flags.upstream && flags.upstream.length > 0) fromFlags.upstreams = parseUpstreamFlags(flags.upstream);
   config = mergeRaw(config, fromFlags);
   validateConfig(config);
+  // Provider definitions and overrides are checked by the registry itself; its errors name the field.
+  new ProviderRegistry({ upstreams: config.upstreams, custom: config.providers });
   return config;
 }
