@@ -53,3 +53,65 @@ export interface KeyView {
   updated_at: string;
   last_used_at: string | null;
 }
+
+// Request/reply shapes of the key commands (Commands.keys*), served by the auth service. Added by the auth helper.
+/** Who made a change (recorded in the key audit log); `unknown` when absent. */
+export interface KeyActor {
+  actor?: string;
+}
+/** `auth.keys.create` → KeyCreatedReply. Missing policy fields take the documented defaults. */
+export interface KeysCreateRequest extends KeyActor {
+  name: string;
+  tenant?: string;
+  policy?: Partial<KeyPolicy>;
+}
+/** The full key is returned once, here, and never again. */
+export interface KeyCreatedReply {
+  key: string;
+  view: KeyView;
+}
+/** `auth.keys.list` → KeysListReply (oldest first). */
+export interface KeysListRequest {
+  tenant?: string;
+}
+export interface KeysListReply {
+  keys: KeyView[];
+}
+/** `auth.keys.get`, `auth.keys.revoke`, `auth.keys.activate` → KeyReply. */
+export interface KeyIdRequest extends KeyActor {
+  id: string;
+}
+export interface KeyReply {
+  key: KeyView;
+}
+/** `auth.keys.rotate` → KeyRotatedReply: the previous secret verifies for `grace_seconds` (0: stops at once). */
+export interface KeysRotateRequest extends KeyActor {
+  id: string;
+  grace_seconds?: number;
+}
+export interface KeyRotatedReply {
+  key: string;
+  view: KeyView;
+  previous_valid_until: string | null;
+}
+/** `auth.keys.update-policy` → KeyReply. The given fields replace the stored ones. */
+export interface KeysUpdatePolicyRequest extends KeyActor {
+  id: string;
+  policy: Partial<KeyPolicy>;
+}
+/** `auth.keys.snapshot` (request `{}`) → every key as the proxy's replica holds it. */
+export interface KeysSnapshotReply {
+  keys: KeyRecord[];
+}
+/** `auth.keys.resolve` → one key for a replica's miss (`null` when unknown). */
+export interface KeysResolveRequest {
+  id: string;
+}
+export interface KeysResolveReply {
+  key: KeyRecord | null;
+}
+/** Error names a key command can reject with (RemoteCommandError.remoteName). */
+export const KeyErrors = {
+  notFound: 'KeyNotFoundError',
+  invalid: 'KeyValidationError',
+} as const;

@@ -25,6 +25,8 @@ export interface BodyModels {
 }
 
 const FIELDS = ['model', 'models', 'fallbacks', 'requests', 'session', 'data_source'] as const;
+type Field = (typeof FIELDS)[number];
+const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 
 /**
  * Throws DuplicateModelError, ModelNotStringError or InvalidJsonBodyError; `out` then keeps what was found
@@ -40,7 +42,16 @@ export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: []
   };
   try {
     s.object((key) => {
-      const field = FIELDS.find((f) => s.keyIs(key, f));
+      const len = key.end - key.start;
+      const ascii = len <= 11 ? s.asciiKeyLower(key) : null;
+      const field =
+        ascii !== null
+          ? FIELD_SET.has(ascii)
+            ? (ascii as Field)
+            : undefined
+          : !key.esc && len < 5
+            ? undefined
+            : FIELDS.find((f) => s.keyIs(key, f));
       switch (field) {
         case 'model': {
           mark(field);

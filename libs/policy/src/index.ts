@@ -7,3 +7,7 @@ export * from './validate-policy';
 export * from './evaluate';
 export { type ModelRequest, type FoundModels, requestModels } from './request-models';
 export { DEFAULT_MAX_DECODED_BYTES } from './body-decode';
+export * from './key-replica';
+export * from './policy-authorizer';
+export * from './proxy-keys.module';
+export { issueKey, type IssuedKey } from './testing/key-records';

@@ -14,6 +14,7 @@ export class JsonSyntaxError extends Error {
 }
 
 const SYNTAX = new JsonSyntaxError();
+const STRING_STOP = /["\\\x00-\x1f]/g;
 
 /** A scanned string: its raw bytes are b[start, end) and `esc` says whether they hold escapes. */
 export interface RawString {
@@ -53,48 +54,65 @@ export class JsonScanner {
     if (this.i >= b.length || b[this.i] !== 0x22) throw SYNTAX;
     const start = this.i + 1;
     let esc = false;
+    // A regex over the latin1 view finds the next quote, backslash or control byte far faster than a JS loop.
+    const text = this.latin1();
+    const stop = STRING_STOP;
     let j = start;
-    while (j < b.length) {
+    for (;;) {
+      stop.lastIndex = j;
+      if (!stop.test(text)) throw SYNTAX;
+      j = stop.lastIndex - 1;
       const c = b[j];
       if (c === 0x22) {
         this.i = j + 1;
         return { start, end: j, esc };
       }
-      if (c === 0x5c) {
-        esc = true;
-        const n = b[j + 1];
+      if (c !== 0x5c) throw SYNTAX; // a control character
+      esc = true;
+      const n = b[j + 1];
+      if (
+        n === 0x22 ||
+        n === 0x5c ||
+        n === 0x2f ||
+        n === 0x62 ||
+        n === 0x66 ||
+        n === 0x6e ||
+        n === 0x72 ||
+        n === 0x74
+      ) {
+        j += 2;
+      } else if (n === 0x75) {
         if (
-          n === 0x22 ||
-          n === 0x5c ||
-          n === 0x2f ||
-          n === 0x62 ||
-          n === 0x66 ||
-          n === 0x6e ||
-          n === 0x72 ||
-          n === 0x74
+          j + 6 > b.length ||
+          !isHex(b[j + 2]) ||
+          !isHex(b[j + 3]) ||
+          !isHex(b[j + 4]) ||
+          !isHex(b[j + 5])
         ) {
-          j += 2;
-        } else if (n === 0x75) {
-          if (
-            j + 6 > b.length ||
-            !isHex(b[j + 2]) ||
-            !isHex(b[j + 3]) ||
-            !isHex(b[j + 4]) ||
-            !isHex(b[j + 5])
-          ) {
-            throw SYNTAX;
-          }
-          j += 6;
-        } else {
           throw SYNTAX;
         }
-      } else if (c < 0x20) {
-        throw SYNTAX;
+        j += 6;
       } else {
-        j++;
+        throw SYNTAX;
       }
     }
-    throw SYNTAX;
+  }
+
+  private latin1View: string | null = null;
+  private latin1(): string {
+    if (this.latin1View === null) {
+      const b = this.b;
+      this.latin1View = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+    }
+    return this.latin1View;
+  }
+
+  /** The key lower-cased when it is plain ASCII without escapes (the common case), else null. */
+  asciiKeyLower(s: RawString): string | null {
+    if (s.esc) return null;
+    const b = this.b;
+    for (let k = s.start; k < s.end; k++) if (b[k] >= 0x80) return null;
+    return this.latin1().slice(s.start, s.end).toLowerCase();
   }
 
   /** Decodes a scanned string. Lone surrogates become U+FFFD, as in Go's encoding/json. */

@@ -8,6 +8,10 @@ const PRINTABLE = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
 
 /** Trims Unicode White_Space (space, tab, no-break space, NEL, …) from both ends. */
 export function trimSpace(s: string): string {
+  if (s.length === 0) return s;
+  const a = s.charCodeAt(0);
+  const z = s.charCodeAt(s.length - 1);
+  if (a > 0x20 && a < 0x7f && z > 0x20 && z < 0x7f) return s; // the common case: no regex
   return s.replace(EDGE_SPACE, '');
 }
 
