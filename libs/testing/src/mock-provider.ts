@@ -16,6 +16,8 @@ export interface RecordedRequest {
   /** Names and values as sent, in order. */
   rawHeaders: string[];
   body: Buffer;
+  /** The client port of the connection it came on (same port = same pooled connection). */
+  remotePort: number;
   /** Times (ms since epoch) at which each body chunk was handed to the socket. */
   chunkSentAt: number[];
   /** Resolves when the exchange ends: 'finished' (the mock ended the body), or 'aborted' (the peer left first). */
@@ -90,6 +92,7 @@ export async function startMockProvider(
       headers: req.headers,
       rawHeaders: req.rawHeaders,
       body: Buffer.concat(parts),
+      remotePort: req.socket.remotePort ?? 0,
       chunkSentAt: [],
       closed,
     };

@@ -1,0 +1,96 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { metricsRegistry } from '@spendops/observability';
+
+/** The proxy's Prometheus metrics, registered once per registry. */
+export class ProxyMetrics {
+  readonly requests: Counter<'provider' | 'status'>;
+  readonly upstreamLatency: Histogram<'provider'>;
+  readonly overhead: Histogram;
+  readonly inflight: Gauge;
+  readonly inflightStreams: Gauge;
+  readonly bytes: Counter<'direction'>;
+  readonly denials: Counter<'type'>;
+
+  constructor(registry: Registry = metricsRegistry) {
+    this.requests = reuse(
+      registry,
+      'spendops_requests_total',
+      () =>
+        new Counter({
+          name: 'spendops_requests_total',
+          help: 'Proxied or rejected requests by provider and HTTP status returned to the client.',
+          labelNames: ['provider', 'status'],
+          registers: [registry],
+        }),
+    );
+    this.upstreamLatency = reuse(
+      registry,
+      'spendops_upstream_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'spendops_upstream_latency_seconds',
+          help: 'Time from sending the request upstream to receiving response headers.',
+          labelNames: ['provider'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+          registers: [registry],
+        }),
+    );
+    this.overhead = reuse(
+      registry,
+      'spendops_proxy_overhead_seconds',
+      () =>
+        new Histogram({
+          name: 'spendops_proxy_overhead_seconds',
+          help: 'Time the proxy itself adds before the upstream call (routing, key check, policy, body read).',
+          buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+          registers: [registry],
+        }),
+    );
+    this.inflight = reuse(
+      registry,
+      'spendops_inflight_requests',
+      () =>
+        new Gauge({
+          name: 'spendops_inflight_requests',
+          help: 'Requests being proxied now.',
+          registers: [registry],
+        }),
+    );
+    this.inflightStreams = reuse(
+      registry,
+      'spendops_inflight_streams',
+      () =>
+        new Gauge({
+          name: 'spendops_inflight_streams',
+          help: 'Streaming responses being relayed now.',
+          registers: [registry],
+        }),
+    );
+    this.bytes = reuse(
+      registry,
+      'spendops_bytes_total',
+      () =>
+        new Counter({
+          name: 'spendops_bytes_total',
+          help: 'Body bytes relayed, by direction (request = to upstream, response = to client).',
+          labelNames: ['direction'],
+          registers: [registry],
+        }),
+    );
+    this.denials = reuse(
+      registry,
+      'spendops_denials_total',
+      () =>
+        new Counter({
+          name: 'spendops_denials_total',
+          help: 'Rejected requests by denial type.',
+          labelNames: ['type'],
+          registers: [registry],
+        }),
+    );
+  }
+}
+
+function reuse<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}

@@ -1,0 +1,210 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { startHarness, Harness, UUID_RE, b64 } from './testing/harness';
+
+describe('ProxyHandler relay', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('reaches the upstream with the exact path and query for every route', async () => {
+    h = await startHarness({ status: 204 });
+    const table: Array<[string, string]> = [
+      ['/v1/openai/v1/chat/completions', '/v1/chat/completions'],
+      ['/v1/anthropic/v1/messages', '/v1/messages'],
+      [
+        '/v1/google/v1beta/models/gemini-2.0-flash:generateContent?alt=sse',
+        '/v1beta/models/gemini-2.0-flash:generateContent?alt=sse',
+      ],
+      ['/v1/google-ai-studio/v1beta/openai/chat/completions', '/v1beta/openai/chat/completions'],
+      ['/v1/groq/v1/chat/completions', '/openai/v1/chat/completions'],
+      ['/v1/deepinfra/v1/chat/completions', '/v1/openai/chat/completions'],
+      ['/v1/novita/v1/chat/completions', '/v3/openai/chat/completions'],
+      ['/v1/fireworks/v1/chat/completions', '/inference/v1/chat/completions'],
+      ['/v1/openrouter/v1/chat/completions', '/api/v1/chat/completions'],
+      ['/v1/zai/chat/completions', '/api/paas/v4/chat/completions'],
+      ['/v1/openai/v1/files/a%20b?x=%2F&y=1', '/v1/files/a%20b?x=%2F&y=1'],
+      ['/v1/openai', '/'],
+    ];
+    for (const [path, want] of table) {
+      const res = await h.send('POST', path, { body: '{}', headers: { 'content-type': 'application/json' } });
+      await res.body.dump();
+      expect(res.statusCode).toBe(204);
+      expect(h.mock.requests.at(-1)?.url).toBe(want);
+    }
+    await h.queue.waitForCaptures(table.length);
+    expect(h.queue.captures.map((c) => c.endpoint)[0]).toBe('/v1/chat/completions');
+  });
+
+  it('applies the header rules both ways and never adds Accept-Encoding or User-Agent', async () => {
+    h = await startHarness({
+      status: 200,
+      body: 'ok',
+      headers: {
+        'X-Provider-Thing': 'p',
+        'X-Repeated': ['a', 'b'],
+        'Openai-Processing-Ms': '12',
+        Connection: 'X-Hop-Resp',
+        'X-Hop-Resp': 'must-go',
+        'Set-Cookie': ['c=1', 'd=2'],
+      },
+    });
+    // Raw request: full control of what the client sends (repeated headers, hop-by-hop, no User-Agent).
+    const net = await import('node:net');
+    const body = '{"model":"m"}';
+    const raw =
+      `POST /v1/openai/v1/chat/completions HTTP/1.1\r\nHost: proxy.local\r\n` +
+      [
+        'Authorization: Bearer sk-secret',
+        'x-api-key: sk-ant',
+        'x-goog-api-key: g',
+        'anthropic-version: 2023-06-01',
+        'X-Custom-Thing: c',
+        'Content-Type: application/json',
+        `Content-Length: ${body.length}`,
+        'X-ASO-API-Key: aso_k_valid.secretsecretsecret',
+        'X-ASO-Dims: team=a',
+        'X-Aso-Other: x',
+        'CF-Connecting-IP: 1.2.3.4',
+        'CF-Ray: r',
+        'CDN-Loop: l',
+        'True-Client-IP: 1.1.1.1',
+        'X-Forwarded-For: 9.9.9.9',
+        'X-Forwarded-Proto: https',
+        'X-Real-IP: 8.8.8.8',
+        'Keep-Alive: timeout=5',
+        'Proxy-Authorization: Basic x',
+        'Connection: X-Hop-Req',
+        'X-Hop-Req: must-go',
+        'Te: trailers',
+        'X-Repeated-Req: 1',
+        'X-Repeated-Req: 2',
+      ].join('\r\n') +
+      `\r\n\r\n${body}`;
+    const response = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(h.port, '127.0.0.1', () => sock.write(raw));
+      let got = '';
+      sock.on('data', (d) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n\r\nok')) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+    });
+    const up = h.mock.requests[0];
+    for (const k of [
+      'x-aso-api-key',
+      'x-aso-dims',
+      'x-aso-other',
+      'cf-connecting-ip',
+      'cf-ray',
+      'cdn-loop',
+      'true-client-ip',
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-real-ip',
+      'keep-alive',
+      'proxy-authorization',
+      'x-hop-req',
+      'te',
+      'accept-encoding',
+      'user-agent',
+    ]) {
+      expect([k, up.headers[k]]).toEqual([k, undefined]);
+    }
+    expect(up.headers).toMatchObject({
+      authorization: 'Bearer sk-secret',
+      'x-api-key': 'sk-ant',
+      'x-goog-api-key': 'g',
+      'anthropic-version': '2023-06-01',
+      'x-custom-thing': 'c',
+      'content-type': 'application/json',
+      'x-repeated-req': '1, 2',
+      host: h.mock.url.replace('http://', ''),
+    });
+    expect(up.body.toString()).toBe(body);
+    const head = response.split('\r\n\r\n')[0].toLowerCase();
+    expect(head).toMatch(/^http\/1.1 200/);
+    expect(head).toContain('\r\nx-provider-thing: p');
+    expect(head).toContain('\r\nx-repeated: a\r\nx-repeated: b');
+    expect(head).toContain('\r\nset-cookie: c=1\r\nset-cookie: d=2');
+    expect(head).toContain('\r\nopenai-processing-ms: 12');
+    expect(head).not.toContain('x-hop-resp');
+    expect(head).toMatch(/\r\nx-aso-request-id: [0-9a-f-]{36}/);
+  });
+
+  it('passes binary and JSON bodies byte-identical both ways, and gzip responses untouched', async () => {
+    const bin = randomBytes(1 << 20);
+    const gz = gzipSync(Buffer.from('{"usage":{"prompt_tokens":1}}'.repeat(1000)));
+    h = await startHarness((req) =>
+      req.url.endsWith('/gz')
+        ? { body: gz, headers: { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' } }
+        : { body: bin, headers: { 'Content-Type': 'application/octet-stream' } },
+    );
+    for (const ct of ['application/octet-stream', 'application/json']) {
+      const res = await h.send('POST', '/v1/openai/v1/bin', { body: bin, headers: { 'content-type': ct } });
+      const got = Buffer.from(await res.body.arrayBuffer());
+      expect(got.equals(bin)).toBe(true);
+      expect(h.mock.requests.at(-1)?.body.equals(bin)).toBe(true);
+    }
+    const res = await h.send('GET', '/v1/openai/v1/gz', { headers: { 'accept-encoding': 'gzip' } });
+    const got = Buffer.from(await res.body.arrayBuffer());
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(got.equals(gz)).toBe(true);
+    expect(h.mock.requests.at(-1)?.headers['accept-encoding']).toBe('gzip');
+    const [, , gzCapture] = await h.queue.waitForCaptures(3);
+    expect(gzCapture.content_encoding).toBe('gzip');
+    expect(b64(gzCapture.response_body.head).equals(gz)).toBe(true); // still compressed
+  });
+
+  it('streams a large upload and a large download through, with head and tail captured past the cap', async () => {
+    const size = 8 << 20;
+    const big = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) big[i] = i % 251;
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    h = await startHarness(
+      (req) => (req.method === 'POST' ? { status: 200, body: sha(req.body) } : { body: big }),
+      {
+        captureRequestBytes: 1024,
+        captureResponseBytes: 2048,
+      },
+    );
+    const up = await h.send('POST', '/v1/openai/v1/audio/transcriptions', {
+      body: big,
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    });
+    expect(await up.body.text()).toBe(sha(big));
+    const down = await h.send('GET', '/v1/openai/v1/files/big/content');
+    expect(sha(Buffer.from(await down.body.arrayBuffer()))).toBe(sha(big));
+    const [upload, download] = await h.queue.waitForCaptures(2);
+    expect(upload.request_body).toMatchObject({ total_bytes: size, truncated: true });
+    expect(b64(upload.request_body.head).equals(big.subarray(0, 512))).toBe(true);
+    expect(b64(upload.request_body.tail).equals(big.subarray(size - 512))).toBe(true);
+    expect(download.response_body).toMatchObject({ total_bytes: size, truncated: true });
+    expect(b64(download.response_body.head).equals(big.subarray(0, 1024))).toBe(true);
+    expect(b64(download.response_body.tail).equals(big.subarray(size - 1024))).toBe(true);
+  });
+
+  it('puts a request id on every response and records one capture per request', async () => {
+    h = await startHarness({ body: {} });
+    const ids = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const res = await h.send('POST', '/v1/openai/v1/chat/completions', {
+          body: '{"model":"m"}',
+          headers: { 'content-type': 'application/json' },
+        });
+        await res.body.dump();
+        expect(res.headers['x-aso-request-id']).toMatch(UUID_RE);
+        return res.headers['x-aso-request-id'] as string;
+      }),
+    );
+    const captures = await h.queue.waitForCaptures(100);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.queue.captures).toHaveLength(100);
+    expect(new Set(captures.map((c) => c.request_id))).toEqual(new Set(ids));
+    expect(new Set(h.queue.items.map((i) => i.messageId))).toEqual(new Set(ids));
+  });
+});
