@@ -14,6 +14,7 @@ export class JsonSyntaxError extends Error {
 }
 
 const SYNTAX = new JsonSyntaxError();
+// eslint-disable-next-line no-control-regex -- control bytes end a JSON string (they are invalid there)
 const STRING_STOP = /["\\\x00-\x1f]/g;
 
 /** A scanned string: its raw bytes are b[start, end) and `esc` says whether they hold escapes. */
