@@ -146,7 +146,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  reply: MockReply = { body: {} },
+  reply: MockReply | MockHandler = { body: {} },
   options: ProxyOptions = {},
 ): Promise<Harness> {
   const mock = await startMockProvider(reply);
