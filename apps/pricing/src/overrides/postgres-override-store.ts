@@ -50,7 +50,8 @@ export class PostgresOverrideStore implements OverrideStore {
   async remove(id: number): Promise<StoredOverrides | null> {
     const removed = await this.db.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
-        'UPDATE pricing_overrides SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id',
+        // a SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count], not rows
+        'WITH d AS (UPDATE pricing_overrides SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id) SELECT id FROM d',
         [id],
       );
       if (rows.length === 0) return false;
