@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import type { MockReply } from '../../../libs/testing/src/mock-provider';
 import { startHarness, Harness, UUID_RE, b64 } from './testing/harness';
 
 describe('ProxyHandler relay', () => {
@@ -139,7 +140,7 @@ describe('ProxyHandler relay', () => {
   it('passes binary and JSON bodies byte-identical both ways, and gzip responses untouched', async () => {
     const bin = randomBytes(1 << 20);
     const gz = gzipSync(Buffer.from('{"usage":{"prompt_tokens":1}}'.repeat(1000)));
-    h = await startHarness((req) =>
+    h = await startHarness((req): MockReply =>
       req.url.endsWith('/gz')
         ? { body: gz, headers: { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' } }
         : { body: bin, headers: { 'Content-Type': 'application/octet-stream' } },
