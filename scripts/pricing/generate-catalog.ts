@@ -16,7 +16,9 @@ try {
   const out = arg('--out') ?? CATALOG_PATH();
   const message = writeCatalog({ refDir: arg('--ref'), out, manualPath: arg('--manual') });
   // The repository's formatter has the last word on layout; the test compares content, not bytes.
-  execFileSync(process.execPath, [require.resolve('prettier/bin/prettier.cjs'), '--write', out], { stdio: 'ignore' });
+  execFileSync(process.execPath, [require.resolve('prettier/bin/prettier.cjs'), '--write', out], {
+    stdio: 'ignore',
+  });
   process.stdout.write(message + '\n');
 } catch (err) {
   process.stderr.write(`generate-catalog: ${err instanceof Error ? err.message : String(err)}\n`);
