@@ -3,9 +3,7 @@
 //   node scripts/pricing/run-ts.js scripts/pricing/bench-engine.ts [--seconds 3]
 //
 // A script, not a test: timings depend on the machine.
-// eslint-disable-next-line no-restricted-imports -- a repository script, not a lib
 import { loadBuiltinCatalog, PricingEngine } from '../../apps/pricing/src';
-// eslint-disable-next-line no-restricted-imports -- a repository script, not a lib
 import { extractedEvent } from '../../apps/pricing/src/testing/usage-builder';
 
 const i = process.argv.indexOf('--seconds');

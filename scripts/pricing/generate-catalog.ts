@@ -4,7 +4,6 @@
 //
 // Then run `npx jest apps/pricing`, review `git diff apps/pricing/catalog`, and commit.
 import { execFileSync } from 'node:child_process';
-// eslint-disable-next-line no-restricted-imports -- a repository script, not a lib: it runs the app's generator
 import { CATALOG_PATH, writeCatalog } from '../../apps/pricing/src/catalog/generate';
 
 function arg(name: string): string | undefined {
