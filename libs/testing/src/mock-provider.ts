@@ -58,7 +58,7 @@ export interface MockProvider {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export async function startMockProvider(
   handler: MockHandler | MockReply = { status: 200, body: {} },
