@@ -1,0 +1,19 @@
+// The ledger: consumes priced usage and denials, appends them to the event store, projects the read models,
+// publishes usage.recorded.v1. Needs (global) PersistenceModule.forRoot({ migrations: LEDGER_MIGRATIONS, ... }),
+// EventStoreModule.forRoot() and a MESSAGE_BUS provider.
+import { Module } from '@nestjs/common';
+import { EVENT_STORE_MIGRATIONS } from '@spendops/event-store';
+import { LedgerConsumer } from './ledger.consumer';
+import { LedgerReadModels1733000000100 } from './ledger.migration';
+import { LedgerProjections } from './ledger-projections';
+import { LedgerQueries } from './ledger.queries';
+import { LedgerService } from './ledger.service';
+
+/** The ledger's migrations (the event store's included), for PersistenceModule.forRoot({ migrations }). */
+export const LEDGER_MIGRATIONS = [...EVENT_STORE_MIGRATIONS, LedgerReadModels1733000000100];
+
+@Module({
+  providers: [LedgerService, LedgerQueries, LedgerConsumer, LedgerProjections],
+  exports: [LedgerService, LedgerQueries],
+})
+export class LedgerModule {}

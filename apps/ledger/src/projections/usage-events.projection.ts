@@ -1,0 +1,71 @@
+// usage_events_view (one row per request, current cost) and the aggregates, in one projection so the
+// aggregates always agree with the rows they sum (same transaction, same checkpoint).
+import type { EntityManager } from 'typeorm';
+import type { Projection, StoredEvent } from '@spendops/event-store';
+import { LedgerEventTypes, type UsageRecordedData, type UsageRepricedData } from '../ledger.events';
+import { viewFromPriced } from '../usage-view.mapper';
+import { contribute } from './usage-aggregates.sql';
+
+export class UsageEventsProjection implements Projection {
+  readonly name = 'usage_events_view';
+  readonly types = [LedgerEventTypes.usageRecorded, LedgerEventTypes.usageRepriced];
+  readonly batchSize = 500;
+
+  async handle(events: StoredEvent[], manager: EntityManager): Promise<void> {
+    // Consecutive recordings are inserted together; a re-pricing is applied in its place in the order.
+    let recorded: UsageRecordedData[] = [];
+    const flush = async () => {
+      if (recorded.length === 0) return;
+      const rows = recorded.map(viewFromPriced);
+      recorded = [];
+      const inserted: { request_id: string }[] = await manager.query(
+        `INSERT INTO usage_events_view
+         SELECT r.* FROM jsonb_populate_recordset(null::usage_events_view, $1::jsonb) AS r
+         ON CONFLICT (request_id) DO NOTHING
+         RETURNING request_id`,
+        [JSON.stringify(rows)],
+      );
+      await contribute(
+        manager,
+        inserted.map((r) => r.request_id),
+        1,
+      );
+    };
+    for (const event of events) {
+      if (event.type === LedgerEventTypes.usageRecorded) {
+        recorded.push(event.data as UsageRecordedData);
+        continue;
+      }
+      await flush();
+      await this.reprice(event.data as UsageRepricedData, event.recorded_at, manager);
+    }
+    await flush();
+  }
+
+  async reset(manager: EntityManager): Promise<void> {
+    await manager.query('TRUNCATE usage_events_view, usage_aggregates, usage_dim_aggregates');
+  }
+
+  private async reprice(data: UsageRepricedData, at: Date, manager: EntityManager): Promise<void> {
+    const ids = [data.request_id];
+    await contribute(manager, ids, -1);
+    const c = data.cost;
+    await manager.query(
+      `UPDATE usage_events_view SET provider_cost = $2, calculated_cost = $3, total_cost_usd = $4, cost_source = $5,
+         pricing_matched = $6, pricing_model = $7, pricing_version = $8, repriced_at = $9
+       WHERE request_id = $1`,
+      [
+        data.request_id,
+        c.provider_cost,
+        c.calculated_cost,
+        c.total_cost_usd,
+        c.cost_source,
+        c.pricing_matched,
+        c.pricing_model,
+        c.pricing_version,
+        at,
+      ],
+    );
+    await contribute(manager, ids, 1);
+  }
+}

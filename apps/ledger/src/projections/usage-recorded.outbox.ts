@@ -1,0 +1,47 @@
+// The outbox: every stored or re-priced usage event is published as `usage.recorded.v1` (body = EVENT). The
+// checkpoint advances in the transaction that commits after bus.publish resolved, so a crash or a bus outage
+// republishes (at least once, message id = the event id, so consumers deduplicate) and never loses one.
+import type { EntityManager } from 'typeorm';
+import { Topics, type UsageEventView } from '@spendops/contracts';
+import type { MessageBus } from '@spendops/messaging';
+import type { EventStore, Projection, StoredEvent } from '@spendops/event-store';
+import { LedgerEventTypes, type UsageRecordedData, type UsageRepricedData } from '../ledger.events';
+import { viewFromPriced, withCosts } from '../usage-view.mapper';
+
+export class UsageRecordedOutbox implements Projection {
+  readonly name = 'usage_recorded_outbox';
+  readonly types = [LedgerEventTypes.usageRecorded, LedgerEventTypes.usageRepriced];
+  readonly batchSize = 200;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly store: EventStore,
+  ) {}
+
+  async handle(events: StoredEvent[], manager: EntityManager): Promise<void> {
+    const messages: { id: string; body: UsageEventView }[] = [];
+    for (const event of events) {
+      const body =
+        event.type === LedgerEventTypes.usageRecorded
+          ? viewFromPriced(event.data as UsageRecordedData)
+          : await this.viewAt(event, manager);
+      if (body) messages.push({ id: event.event_id, body });
+    }
+    await Promise.all(
+      messages.map((m) => this.bus.publish(Topics.usageRecorded, m.body, { messageId: m.id })),
+    );
+  }
+
+  /** The EVENT as of a re-pricing: the recording with this and earlier re-pricings of its stream applied. */
+  private async viewAt(event: StoredEvent, manager: EntityManager): Promise<UsageEventView | null> {
+    let view: UsageEventView | null = null;
+    for (const e of await this.store.readStream(event.stream_id, manager)) {
+      if (e.type === LedgerEventTypes.usageRecorded && !view)
+        view = viewFromPriced(e.data as UsageRecordedData);
+      if (e.type === LedgerEventTypes.usageRepriced && view)
+        view = { ...view, ...withCosts((e.data as UsageRepricedData).cost) };
+      if (e.event_id === event.event_id) break;
+    }
+    return view;
+  }
+}
