@@ -1,3 +1,4 @@
+import type { AuthorizationResult } from '@spendops/contracts';
 import { connect } from 'node:net';
 import { metricsRegistry } from '@spendops/observability';
 import { b64, Harness, INACTIVE_KEY, logLines, startHarness, UUID_RE, VALID_KEY } from './testing/harness';
@@ -33,7 +34,7 @@ describe('ProxyHandler rejections', () => {
 
   it('answers every row of the error table exactly, forwards nothing and publishes one denial each', async () => {
     h = await startHarness({ status: 200 });
-    h.authorizer.verdict = (_key, input) => {
+    h.authorizer.verdict = (_key, input): AuthorizationResult => {
       switch (input.dims_header) {
         case 'deny=provider':
           return {
