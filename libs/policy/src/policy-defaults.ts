@@ -29,9 +29,14 @@ export function defaultPolicy(): KeyPolicy {
   };
 }
 
-/** A complete policy from a partial one: missing fields take the defaults. */
+/** A complete policy from a partial one: missing (or undefined) fields take the defaults. */
 export function withDefaults(p: Partial<KeyPolicy> | undefined): KeyPolicy {
-  return { ...defaultPolicy(), ...(p ?? {}) };
+  return { ...defaultPolicy(), ...definedFields(p ?? {}) };
+}
+
+/** The fields of `p` that are not undefined (a DTO instance declares every optional field). */
+export function definedFields<T extends object>(p: T): Partial<T> {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The dimension limits of a policy with its defaults resolved. */

@@ -10,7 +10,7 @@ export interface IssuedKey {
 
 export function issueKey(
   serverSecret: Buffer,
-  overrides: Partial<KeyRecord> & { policy?: Partial<KeyPolicy> } = {},
+  overrides: Partial<Omit<KeyRecord, 'policy'>> & { policy?: Partial<KeyPolicy> } = {},
 ): IssuedKey {
   const { id, key } = generateKey(overrides.id);
   const now = new Date().toISOString();
