@@ -209,3 +209,47 @@ describe('ProxyHandler relay', () => {
     expect(new Set(h.queue.items.map((i) => i.messageId))).toEqual(new Set(ids));
   });
 });
+
+describe('ProxyHandler upstream connections', () => {
+  it('reuses one pooled keep-alive connection for sequential requests', async () => {
+    const h = await startHarness({ body: {} });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const res = await h.send('GET', '/v1/openai/v1/models');
+        await res.body.dump();
+      }
+      expect(new Set(h.mock.requests.map((r) => r.remotePort)).size).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('relays HEAD and 204 answers without a body, and provider errors untouched', async () => {
+    const h = await startHarness((req): MockReply =>
+      req.method === 'HEAD'
+        ? { status: 200, headers: { 'Content-Length': '42', 'Content-Type': 'application/json' } }
+        : {
+            status: 429,
+            body: { error: { message: 'Rate limit', type: 'rate_limit' } },
+            headers: { 'Retry-After': '3' },
+          },
+    );
+    try {
+      const head = await h.send('HEAD', '/v1/openai/v1/models');
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['content-length']).toBe('42');
+      await head.body.dump();
+      const err = await h.send('POST', '/v1/openai/v1/chat/completions', {
+        body: '{"model":"m"}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(err.statusCode).toBe(429);
+      expect(err.headers['retry-after']).toBe('3');
+      expect(await err.body.text()).toBe('{"error":{"message":"Rate limit","type":"rate_limit"}}');
+      const [, c] = await h.queue.waitForCaptures(2);
+      expect(c).toMatchObject({ outcome: 'error', http_status: 429 });
+    } finally {
+      await h.close();
+    }
+  });
+});
