@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { KeyCommandsHandler } from './key-commands.handler';
 import { KeyRepository } from './key.repository';
 import { KeyService } from './key.service';
+import { KeyChangeRelay } from './key-change.relay';
 
 export interface AuthModuleOptions {
   /** The server secret keys are hashed under (hex, at least 32 bytes); the proxy must use the same. */
@@ -34,6 +35,7 @@ export class AuthModule {
             new KeyService(repo, bus, { serverSecret: secret }),
         },
         KeyCommandsHandler,
+        KeyChangeRelay,
       ],
       exports: [KeyService],
     };

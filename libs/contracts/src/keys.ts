@@ -115,3 +115,9 @@ export const KeyErrors = {
   notFound: 'KeyNotFoundError',
   invalid: 'KeyValidationError',
 } as const;
+
+/**
+ * PostgreSQL NOTIFY channel for key changes written outside the auth service (the CLI on the same database):
+ * payload `{"id": "...", "change": "..."}`. The auth service relays each as `auth.key.changed.v1`.
+ */
+export const KEY_CHANGED_PG_CHANNEL = 'spendops_key_changed';

@@ -1,5 +1,150 @@
-import { Command } from 'commander';
+// `spendops keys ...`: works with or without a server on the same data dir (or DATABASE_URL). The CLI writes
+// through the auth service's KeyService on the database directly; a running server learns of the change through
+// a PostgreSQL NOTIFY that its auth service relays as `auth.key.changed.v1` to every proxy.
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { AUTH_MIGRATIONS, KeyRepository, KeyService } from '../../../auth/src';
+import type { KeyPolicy, KeyView } from '@spendops/contracts';
+import { openDataSource } from '@spendops/persistence';
+import { loadConfig } from './load-config';
+import { knownProviderNames } from '../serve/providers';
+import { loadServerSecret } from '../serve/server-secret';
+import { NotifyingKeyBus } from '../serve/notifying-key-bus';
+import { serverSecretFromHex } from '@spendops/policy';
+
+interface KeysFlags {
+  dataDir?: string;
+  config?: string;
+  json?: boolean;
+}
+
+async function withKeyService<T>(flags: KeysFlags, fn: (keys: KeyService) => Promise<T>): Promise<T> {
+  // A subset of services is irrelevant here: the CLI only needs the database and the secret.
+  const config = loadConfig(
+    { dataDir: flags.dataDir, config: flags.config },
+    { ...process.env, SPENDOPS_SERVICES: '' },
+    knownProviderNames(),
+  );
+  config.data_dir = resolve(config.data_dir);
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  const secret = serverSecretFromHex(loadServerSecret(config));
+  const opened = await openDataSource({
+    databaseUrl: config.database_url || undefined,
+    dataDir: config.data_dir,
+    migrations: [...AUTH_MIGRATIONS],
+    poolSize: 2,
+  });
+  try {
+    const bus = new NotifyingKeyBus(opened.dataSource);
+    return await fn(new KeyService(new KeyRepository(opened.dataSource), bus, { serverSecret: secret }));
+  } finally {
+    await opened.close();
+  }
+}
+
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function print(flags: KeysFlags, json: unknown, text: string): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(json)}\n` : text);
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--data-dir <dir>', 'data directory (default ./spendops-data)'))
+    .addOption(new Option('--config <file>', 'YAML config file'))
+    .option('--json', 'print JSON');
+}
 
 export function registerKeysCommands(program: Command): void {
-  void program;
+  const keys = program.command('keys').description('Manage SpendOps API keys');
+
+  withCommonOptions(keys.command('create').description('Create a key (printed once)'))
+    .requiredOption('--name <name>', 'a name for the key')
+    .option('--tenant <tenant>', 'tenant id', 'default')
+    .option('--providers <list>', 'provider allow-list (default *)', list)
+    .option('--models <list>', 'model allow-list: *, provider:model, provider:prefix*', list)
+    .option('--dims-required', 'reject requests without X-ASO-Dims')
+    .option('--dims-allowed <list>', 'allowed dimension keys (default team,env,app)', list)
+    .action(
+      async (
+        flags: KeysFlags & {
+          name: string;
+          tenant: string;
+          providers?: string[];
+          models?: string[];
+          dimsRequired?: boolean;
+          dimsAllowed?: string[];
+        },
+      ) => {
+        const policy: Partial<KeyPolicy> = {};
+        if (flags.providers) policy.providers = flags.providers;
+        if (flags.models) policy.models = flags.models;
+        if (flags.dimsRequired) policy.dims_required = true;
+        if (flags.dimsAllowed) policy.dims_allowed = flags.dimsAllowed;
+        const created = await withKeyService(flags, (svc) =>
+          svc.create({ name: flags.name, tenant: flags.tenant, policy, actor: 'cli' }),
+        );
+        print(
+          flags,
+          { id: created.view.id, key: created.key, name: created.view.name, tenant: created.view.tenant },
+          `Created key ${created.view.id} (name "${created.view.name}", tenant "${created.view.tenant}"). It is shown once:\n${created.key}\n`,
+        );
+      },
+    );
+
+  withCommonOptions(keys.command('list').description('List keys (never their secrets)')).action(
+    async (flags: KeysFlags) => {
+      const views = await withKeyService(flags, (svc) => svc.list());
+      print(flags, { keys: views }, table(views));
+    },
+  );
+
+  for (const [verb, past] of [
+    ['revoke', 'revoked'],
+    ['activate', 'activated'],
+  ] as const) {
+    withCommonOptions(
+      keys.command(`${verb} <id>`).description(`${verb[0].toUpperCase()}${verb.slice(1)} a key`),
+    ).action(async (id: string, flags: KeysFlags) => {
+      const view = await withKeyService(flags, (svc) =>
+        verb === 'revoke' ? svc.revoke(id, 'cli') : svc.activate(id, 'cli'),
+      );
+      print(flags, view, `Key ${view.id} ${past}.\n`);
+    });
+  }
+
+  withCommonOptions(
+    keys.command('rotate <id>').description('New secret for a key; the old one works for --grace'),
+  )
+    .option('--grace <seconds>', 'seconds the old secret keeps working', '0')
+    .action(async (id: string, flags: KeysFlags & { grace: string }) => {
+      const grace = Number(flags.grace);
+      const rotated = await withKeyService(flags, (svc) => svc.rotate(id, grace, 'cli'));
+      print(
+        flags,
+        { id: rotated.view.id, key: rotated.key, previous_valid_until: rotated.previous_valid_until },
+        `Rotated key ${rotated.view.id}; the old secret works until ${rotated.previous_valid_until ?? 'now (no grace)'}. New key (shown once):\n${rotated.key}\n`,
+      );
+    });
+}
+
+function table(views: KeyView[]): string {
+  const rows = [['ID', 'NAME', 'TENANT', 'STATUS', 'CREATED', 'LAST USED']];
+  for (const v of views) rows.push([v.id, v.name, v.tenant, v.status, v.created_at, v.last_used_at ?? '-']);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
