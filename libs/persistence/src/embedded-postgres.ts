@@ -275,7 +275,7 @@ function isAlive(pid: number): boolean {
 
 async function isPostgres(pid: number): Promise<boolean> {
   try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes('postgres');
+    return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'postgres';
   } catch {
     return platform() !== 'linux'; // no /proc: trust the live pid
   }
