@@ -3,3 +3,4 @@ export * from './keys';
 export * from './topics';
 export * from './authorizer';
 export * from './pricing';
+export * from './read-model';
