@@ -144,8 +144,8 @@ function runExtractor(
     e.write(tail.subarray(firstEventStart(tail)));
   }
   const r = e.report();
-  if (!tail || sse || r.found) return r;
-  // A JSON body cut in the middle: its usage object sits near the end, in the tail.
+  if (!tail || sse) return r;
+  // A JSON body cut in the middle: its (last, cumulative) usage object sits near the end, in the tail.
   const t = tail.toString('utf8');
   const key = c.dialect === 'gemini' && !c.endpoint.includes('/openai/') ? 'usageMetadata' : 'usage';
   const obj = lastObjectAfterKey(t, key);

@@ -83,7 +83,12 @@ function bpe(enc: 'o200k_base' | 'cl100k_base'): CountFn {
   return fn;
 }
 
-const CHUNK = 32 << 10;
+/**
+ * Text is tokenized in pieces of at most this many characters: BPE cost grows with the square of a
+ * pre-token's length, and text without spaces (CJK, base64) is one pre-token (144 KB took 14 s whole, 30 ms
+ * in 2 K pieces). Cuts between ASCII words leave the count unchanged; others drift by at most a token.
+ */
+export const CHUNK = 2 << 10;
 
 /**
  * Where to cut long text for the tokenizer: the last space between ASCII letters in the second half of the

@@ -1,4 +1,4 @@
-import { charsToTokens, counterFor, counterForEncoding, encodingFor, splitPoint } from './encoding';
+import { CHUNK, charsToTokens, counterFor, counterForEncoding, encodingFor, splitPoint } from './encoding';
 import { MAX_DEPTH, jsonDepth, promptTokens } from './prompt';
 
 describe('encodingFor', () => {
@@ -82,6 +82,10 @@ describe('counters', () => {
     expect(counterFor('openai', 'gpt-4o').count('a <|endoftext|> b')).toBeGreaterThan(3);
   });
 
+  it('counts long text without spaces in pieces (one 144 KB pre-token would be quadratic)', () => {
+    expect(counterFor('openai', 'gpt-4o').count('日本語のテキスト'.repeat(6000))).toBe(36000);
+  });
+
   it('counts long text in chunks cut between words, matching the whole-text count', () => {
     const text = 'We know what we are, but know not what we may be. Supercalifragilistic\n'.repeat(2000);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -93,12 +97,12 @@ describe('counters', () => {
   });
 
   it('text without spaces drifts by at most a token or two per chunk', () => {
-    const text = '日本語のテキスト'.repeat(6000);
+    const text = '日本語のテキスト'.repeat(1500);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const o = require('gpt-tokenizer/encoding/o200k_base') as { countTokens: (t: string) => number };
     const want = o.countTokens(text);
     const got = counterFor('openai', 'gpt-4o').count(text);
-    const chunks = Math.floor(text.length / (32 << 10)) + 1;
+    const chunks = Math.floor(text.length / CHUNK) + 1;
     expect(got - want).toBeGreaterThanOrEqual(-chunks);
     expect(got - want).toBeLessThanOrEqual(2 * chunks);
   });
