@@ -216,6 +216,17 @@ describe('AuthModule (PostgreSQL)', () => {
       );
       expect(snap.keys.find((k) => k.id === created.view.id)?.version).toBe(3);
       expect(await bus.request(Commands.keysResolve, { id: 'NOSUCHKEY' })).toEqual({ key: null });
+      const audit = await bus.request<object, { audit: Array<{ key_id: string; action: string }> }>(
+        Commands.keysAuditList,
+        { key_id: created.view.id },
+      );
+      expect(audit.audit.map((a) => [a.key_id, a.action])).toEqual([
+        [created.view.id, 'create'],
+        [created.view.id, 'rotate'],
+        [created.view.id, 'policy_change'],
+      ]);
+      const all = await bus.request<object, { audit: unknown[] }>(Commands.keysAuditList, {});
+      expect(all.audit.length).toBeGreaterThan(3);
     });
 
     it.each([

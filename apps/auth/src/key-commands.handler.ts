@@ -5,12 +5,20 @@ import {
   type KeyCreatedReply,
   type KeyReply,
   type KeyRotatedReply,
+  type KeysAuditReply,
   type KeysListReply,
   type KeysResolveReply,
   type KeysSnapshotReply,
 } from '@spendops/contracts';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
-import { CreateKeyDto, KeyIdDto, ListKeysDto, RotateKeyDto, UpdatePolicyDto } from './dto/key-commands.dto';
+import {
+  AuditListDto,
+  CreateKeyDto,
+  KeyIdDto,
+  ListKeysDto,
+  RotateKeyDto,
+  UpdatePolicyDto,
+} from './dto/key-commands.dto';
 import { validated } from './dto/validate';
 import { KeyService } from './key.service';
 
@@ -49,6 +57,9 @@ export class KeyCommandsHandler implements OnModuleInit {
       const dto = validated(UpdatePolicyDto, req);
       return { key: await k.updatePolicy(dto.id, { ...dto.policy }, dto.actor) };
     });
+    await this.bus.handle(Commands.keysAuditList, async (req): Promise<KeysAuditReply> => ({
+      audit: await k.auditLog(validated(AuditListDto, req).key_id || undefined),
+    }));
     await this.bus.handle(Commands.keysSnapshot, async (): Promise<KeysSnapshotReply> => ({
       keys: await k.snapshot(),
     }));

@@ -110,6 +110,21 @@ export interface KeysResolveRequest {
 export interface KeysResolveReply {
   key: KeyRecord | null;
 }
+/** `auth.audit.list` → KeysAuditReply: the key audit log (oldest first), of one key when `key_id` is given. */
+export interface KeysAuditRequest {
+  key_id?: string;
+}
+export interface KeyAuditEntry {
+  seq: number;
+  ts: string;
+  key_id: string;
+  action: string;
+  actor: string;
+  detail: Record<string, unknown>;
+}
+export interface KeysAuditReply {
+  audit: KeyAuditEntry[];
+}
 /** Error names a key command can reject with (RemoteCommandError.remoteName). */
 export const KeyErrors = {
   notFound: 'KeyNotFoundError',

@@ -21,6 +21,7 @@ export const Commands = {
   keysUpdatePolicy: 'auth.keys.update-policy',
   keysSnapshot: 'auth.keys.snapshot',
   keysResolve: 'auth.keys.resolve',
+  keysAuditList: 'auth.audit.list',
   pricingModelsList: 'pricing.models.list',
   pricingModelGet: 'pricing.model.get',
   pricingUnpricedList: 'pricing.unpriced.list',

@@ -38,6 +38,10 @@ export class ListKeysDto {
   @IsOptional() @IsString() tenant?: string;
 }
 
+export class AuditListDto {
+  @IsOptional() @IsString() @Length(0, 64) key_id?: string;
+}
+
 export class KeyIdDto extends ActorDto {
   @IsString() @Length(1, 64) id!: string;
 }
