@@ -10,6 +10,7 @@ import { RequestDispatcher, splitHostPort } from '../serve/http-server';
 import { ServeModule } from '../serve/serve.module';
 import { JsonErrorFilter } from '../serve/not-found.filter';
 import { knownProviderNames } from '../serve/providers';
+import { loadServerSecret } from '../serve/server-secret';
 
 const log = new JsonLogger('serve');
 
@@ -25,14 +26,18 @@ export async function runServe(flags: CommonFlags): Promise<void> {
 export async function startServer(config: SpendOpsConfig): Promise<NestFastifyApplication> {
   const dispatcher = new RequestDispatcher();
   const adapter = new FastifyAdapter({ serverFactory: dispatcher.serverFactory, bodyLimit: 16 << 20 });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    ServeModule.forRoot(config, dispatcher),
-    adapter,
-    {
-      logger: ['error', 'warn'],
-      abortOnError: false,
-    },
-  );
+  const needsSecret = config.services.includes('auth') || config.services.includes('proxy');
+  let adminToken: string | null = null;
+  const module = ServeModule.forRoot({
+    config,
+    dispatcher,
+    serverSecret: needsSecret ? loadServerSecret(config) : '',
+    announceAdminToken: (token) => (adminToken = token),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
   app.useGlobalFilters(new JsonErrorFilter());
   const { host, port } = splitHostPort(config.addr);
   await app.listen(port, host);
@@ -40,6 +45,9 @@ export async function startServer(config: SpendOpsConfig): Promise<NestFastifyAp
   const actual = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
   process.stdout.write(`SpendOps listening on ${url} (services: ${config.services.join(',')})\n`);
+  if (adminToken) {
+    process.stdout.write(`Bootstrap admin token (shown once; only its hash is stored): ${adminToken}\n`);
+  }
   log.info('listening', { url, services: config.services, data_dir: config.data_dir });
   return app;
 }

@@ -1,14 +1,151 @@
 // Composes the apps' root modules into one process: all of them (all-in-one) or the subset `--services` names.
-import { DynamicModule, Module } from '@nestjs/common';
-import { OpsModule } from '@spendops/observability';
+// The launcher is the one place allowed to import apps; apps only meet through the bus and the database.
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Provider,
+  Type,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { JsonLogger, OpsModule, ReadinessRegistry } from '@spendops/observability';
 import { SpendOpsConfig } from '@spendops/config';
+import { USAGE_READ_MODEL } from '@spendops/contracts';
+import { EventStoreModule } from '@spendops/event-store';
+import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@spendops/messaging';
+import { MigrationClass, PersistenceModule } from '@spendops/persistence';
+import { ProxyKeysModule } from '@spendops/policy';
+import { DataSource } from 'typeorm';
+import { API_MIGRATIONS, ApiModule } from '../../../api/src';
+import { AUTH_MIGRATIONS, AuthModule } from '../../../auth/src';
+import { ExtractionModule } from '../../../extraction/src';
+import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries } from '../../../ledger/src';
+import { PRICING_MIGRATIONS, PricingModule } from '../../../pricing/src';
+import { ProxyHandler, ProxyModule } from '../../../proxy/src';
 import { RequestDispatcher } from './http-server';
+
+const log = new JsonLogger('serve');
+const SERVE_OPTIONS = Symbol('SERVE_OPTIONS');
+
+interface ServeOptions {
+  config: SpendOpsConfig;
+  dispatcher: RequestDispatcher;
+  serverSecret: string;
+  announceAdminToken: (token: string) => void;
+}
+
+/** Mounts the proxy's raw handler on the shared HTTP server, reports readiness, drains it on shutdown. */
+@Injectable()
+class ProxyMount implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(SERVE_OPTIONS) private readonly options: ServeOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const handler = this.moduleRef.get(ProxyHandler, { strict: false });
+    this.options.dispatcher.setProxy((req, res) => handler.handle(req, res));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const handler = this.moduleRef.get(ProxyHandler, { strict: false });
+    await handler.drain(this.options.config.proxy.drain_timeout_ms);
+  }
+}
+
+/** `/readyz` reflects the database and the bus of this process. */
+@Injectable()
+class ReadinessWiring implements OnApplicationBootstrap {
+  constructor(
+    private readonly readiness: ReadinessRegistry,
+    private readonly dataSource: DataSource,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.readiness.register('database', async () => {
+      await this.dataSource.query('SELECT 1');
+      return null;
+    });
+    this.readiness.register('bus', () => {
+      const health = this.bus.health();
+      return health.ok ? null : health.detail;
+    });
+  }
+}
+
+function migrationsFor(services: readonly string[]): MigrationClass[] {
+  const byService: Record<string, MigrationClass[]> = {
+    auth: AUTH_MIGRATIONS,
+    ledger: LEDGER_MIGRATIONS,
+    pricing: PRICING_MIGRATIONS,
+    // The api reads the ledger's read models and keeps its admin token table.
+    api: [...LEDGER_MIGRATIONS, ...API_MIGRATIONS],
+  };
+  return services.flatMap((s) => byService[s] ?? []);
+}
 
 @Module({})
 export class ServeModule {
-  static forRoot(config: SpendOpsConfig, dispatcher: RequestDispatcher): DynamicModule {
-    void dispatcher;
-    void config;
-    return { module: ServeModule, imports: [OpsModule] };
+  static forRoot(options: ServeOptions): DynamicModule {
+    const { config } = options;
+    const services = new Set(config.services);
+    const imports: Array<DynamicModule | Type> = [
+      OpsModule,
+      PersistenceModule.forRoot({
+        databaseUrl: config.database_url || undefined,
+        dataDir: config.data_dir,
+        migrations: migrationsFor(config.services),
+        log: (message) => log.info(message),
+      }),
+      MessagingModule.forRoot({
+        amqpUrl: config.amqp_url || undefined,
+        exchange: config.amqp_exchange,
+        spoolDir: config.outbound.spool_dir || `${config.data_dir}/spool`,
+        queueSize: config.outbound.queue_size,
+        batchSize: config.outbound.batch_size,
+      }),
+    ];
+    const providers: Provider[] = [{ provide: SERVE_OPTIONS, useValue: options }, ReadinessWiring];
+
+    if (services.has('auth')) imports.push(AuthModule.forRoot({ serverSecret: options.serverSecret }));
+    if (services.has('proxy')) {
+      imports.push(
+        ProxyKeysModule.forRoot({ serverSecret: options.serverSecret }),
+        ProxyModule.forRoot({
+          upstreams: config.upstreams,
+          customProviders: config.providers,
+          maxJsonBodyBytes: config.proxy.max_json_body,
+          captureRequestBytes: config.capture.max_body_bytes,
+          captureResponseBytes: config.capture.max_body_bytes,
+          connectTimeoutMs: config.proxy.connect_timeout_ms,
+          headersTimeoutMs: config.proxy.response_header_timeout_ms,
+          drainTimeoutMs: config.proxy.drain_timeout_ms,
+          accessLog: config.log.access,
+        }),
+      );
+      providers.push(ProxyMount);
+    }
+    if (services.has('extraction')) imports.push(ExtractionModule);
+    if (services.has('pricing')) imports.push(PricingModule.forRoot({ store: 'postgres' }));
+    if (services.has('ledger')) imports.push(EventStoreModule.forRoot(), LedgerModule);
+    if (services.has('api')) {
+      imports.push(ApiModule.forRoot({ adminToken: config.admin_token, announceToken: options.announceAdminToken }));
+      providers.push({
+        provide: USAGE_READ_MODEL,
+        inject: [DataSource],
+        useFactory: (dataSource: DataSource) => new LedgerQueries(dataSource),
+      });
+    }
+    return {
+      module: ServeModule,
+      global: true,
+      imports,
+      providers,
+      exports: services.has('api') ? [USAGE_READ_MODEL] : [],
+    };
   }
 }

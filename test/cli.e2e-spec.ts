@@ -1,0 +1,262 @@
+// The built CLI driven as a user would: create a key before the server exists, start the all-in-one server on
+// embedded PostgreSQL, create another key while it runs, call providers through it (JSON and a stream), read the
+// events and denials back from the admin API, revoke a key from the CLI, stop with SIGTERM.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import {
+  anthropicStream,
+  MockProvider,
+  openAiChatJson,
+  openAiChatStream,
+  SSE_HEADERS,
+  startMockProvider,
+} from '@spendops/testing';
+import { runCli, SpendOpsProcess, startSpendOps } from './support/spendops-process';
+
+jest.setTimeout(180_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface EventView {
+  request_id: string;
+  provider: string;
+  model: string;
+  outcome: string;
+  usage_source: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  total_cost_usd: string | null;
+  cost_source: string;
+  dims: Record<string, string>;
+  stream: boolean;
+  api_key_id: string;
+  tenant_id: string;
+  http_status: number;
+}
+
+describe('spendops CLI, all-in-one', () => {
+  let mock: MockProvider;
+  let server: SpendOpsProcess;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let earlyKey: { id: string; key: string };
+  let liveKey: { id: string; key: string };
+
+  const adminGet = async (path: string) => {
+    const res = await request(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+  };
+
+  /** Polls the admin API until the event of `requestId` is there (the ledger is asynchronous). */
+  const eventOf = async (requestId: string, withinMs = 5000): Promise<{ event: EventView; afterMs: number }> => {
+    const start = Date.now();
+    for (;;) {
+      const { body } = await adminGet(`/api/v1/events?request_id=${requestId}`);
+      const events = body.events as EventView[];
+      if (events.length > 0) return { event: events[0], afterMs: Date.now() - start };
+      if (Date.now() - start > withinMs) throw new Error(`no event for ${requestId} after ${withinMs} ms`);
+      await sleep(50);
+    }
+  };
+
+  beforeAll(async () => {
+    mock = await startMockProvider((req) => {
+      if (req.url.startsWith('/v1/messages')) {
+        return { headers: SSE_HEADERS, chunks: anthropicStream(['Hi', ' there']), delayMs: 20 };
+      }
+      if (req.body.includes('"stream":true')) {
+        // Answers with usage only when asked, like OpenAI.
+        const usage = req.body.includes('include_usage');
+        return { headers: SSE_HEADERS, chunks: openAiChatStream(['Hello', ' world'], { usage }), delayMs: 20 };
+      }
+      return { body: openAiChatJson('gpt-4o-mini', 'Hello!') };
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'spendops-e2e-'));
+    env = {
+      SPENDOPS_DATA_DIR: dataDir,
+      SPENDOPS_UPSTREAM_OPENAI: mock.url,
+      SPENDOPS_UPSTREAM_ANTHROPIC: mock.url,
+    };
+    const early = await runCli(['keys', 'create', '--name', 'early', '--tenant', 'acme', '--json'], env);
+    expect(early.stderr).toBe('');
+    expect(early.code).toBe(0);
+    earlyKey = JSON.parse(early.stdout) as { id: string; key: string };
+    server = await startSpendOps(['--addr', '127.0.0.1:0'], env);
+  });
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    await mock?.close();
+  });
+
+  it('prints the admin token once, on the first start', () => {
+    expect(server.adminToken).toMatch(/^aso_admin_/);
+  });
+
+  it('creates a key while the server runs; it works on its first request', async () => {
+    const created = await runCli(['keys', 'create', '--name', 'live', '--json'], env);
+    expect(created.code).toBe(0);
+    liveKey = JSON.parse(created.stdout) as { id: string; key: string };
+    expect(liveKey.key).toMatch(/^aso_k_[0-9A-Z]{16}\.[A-Za-z0-9_-]{43}$/);
+    const res = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-aso-api-key': liveKey.key },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }),
+    });
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+  });
+
+  it('forwards JSON byte for byte and records the usage with cost and dims', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] });
+    const res = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer sk-test-credential',
+        'x-aso-api-key': earlyKey.key,
+        'x-aso-dims': 'team=backend,app=chatbot',
+      },
+      body,
+    });
+    const text = await res.body.text();
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(text)).toEqual(openAiChatJson('gpt-4o-mini', 'Hello!'));
+    const requestId = res.headers['x-aso-request-id'] as string;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const upstream = mock.requests[mock.requests.length - 1];
+    expect(upstream.body.toString()).toBe(body);
+    expect(upstream.headers.authorization).toBe('Bearer sk-test-credential');
+    expect(upstream.headers['x-aso-api-key']).toBeUndefined();
+
+    const { event, afterMs } = await eventOf(requestId);
+    expect(afterMs).toBeLessThan(2000);
+    expect(event).toMatchObject({
+      request_id: requestId,
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      outcome: 'completed',
+      usage_source: 'provider',
+      http_status: 200,
+      dims: { team: 'backend', app: 'chatbot' },
+      api_key_id: earlyKey.id,
+      tenant_id: 'acme',
+      cost_source: 'standard',
+    });
+    expect(event.prompt_tokens).toBeGreaterThan(0);
+    expect(event.total_cost_usd).toMatch(/^\d+\.\d+$/);
+  });
+
+  it('relays a stream, hides the injected usage chunk, and records the usage', async () => {
+    const res = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-aso-api-key': earlyKey.key },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [] }),
+    });
+    const text = await res.body.text();
+    expect(res.statusCode).toBe(200);
+    expect(text).toContain('Hello');
+    expect(text).toContain('[DONE]');
+    expect(text).not.toContain('"usage"');
+    const upstream = mock.requests[mock.requests.length - 1];
+    expect(upstream.body.toString()).toContain('"include_usage":true');
+    const { event } = await eventOf(res.headers['x-aso-request-id'] as string);
+    expect(event).toMatchObject({ stream: true, outcome: 'completed', usage_source: 'provider' });
+    expect(event.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('records an Anthropic stream with its own usage', async () => {
+    const res = await request(`${server.url}/v1/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-aso-api-key': earlyKey.key, 'x-api-key': 'sk-ant' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', stream: true, max_tokens: 10, messages: [] }),
+    });
+    expect(await res.body.text()).toContain('message_stop');
+    const { event } = await eventOf(res.headers['x-aso-request-id'] as string);
+    expect(event).toMatchObject({ provider: 'anthropic', usage_source: 'provider', outcome: 'completed' });
+    expect(event.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it('rejects a request without a key with the documented error and records one denial', async () => {
+    const res = await request(`${server.url}/v1/openai/v1/chat/completions`, { method: 'POST', body: '{}' });
+    expect(res.statusCode).toBe(401);
+    expect(await res.body.json()).toEqual({ error: 'AISpendOps: Missing X-ASO-API-Key' });
+    const requestId = res.headers['x-aso-request-id'] as string;
+    const start = Date.now();
+    let denials: Array<{ type: string; http_status: number }> = [];
+    while (denials.length === 0 && Date.now() - start < 5000) {
+      denials = (await adminGet(`/api/v1/denials?request_id=${requestId}`)).body.denials as typeof denials;
+      if (denials.length === 0) await sleep(50);
+    }
+    expect(denials).toEqual([expect.objectContaining({ type: 'missing_key', http_status: 401 })]);
+  });
+
+  it('refuses the admin API without the token', async () => {
+    const res = await request(`${server.url}/api/v1/events`);
+    expect(res.statusCode).toBe(401);
+    await res.body.text();
+  });
+
+  it('stops a key revoked from the CLI within one second', async () => {
+    const revoked = await runCli(['keys', 'revoke', liveKey.id], env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain('revoked');
+    const start = Date.now();
+    let status = 200;
+    while (Date.now() - start < 3000) {
+      const res = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-aso-api-key': liveKey.key },
+        body: '{"model":"gpt-4o-mini"}',
+      });
+      status = res.statusCode;
+      const body = await res.body.text();
+      if (status === 403) {
+        expect(JSON.parse(body)).toEqual({ error: 'AISpendOps: API key is inactive' });
+        break;
+      }
+      await sleep(50);
+    }
+    expect(status).toBe(403);
+    expect(Date.now() - start).toBeLessThan(1000);
+    const listed = await runCli(['keys', 'list', '--json'], env);
+    const keys = (JSON.parse(listed.stdout) as { keys: Array<{ id: string; status: string }> }).keys;
+    expect(keys.find((k) => k.id === liveKey.id)?.status).toBe('revoked');
+  });
+
+  it('answers health, readiness and metrics', async () => {
+    expect((await request(`${server.url}/healthz`)).statusCode).toBe(200);
+    const ready = await request(`${server.url}/readyz`);
+    expect(ready.statusCode).toBe(200);
+    await ready.body.text();
+    const metrics = await (await request(`${server.url}/metrics`)).body.text();
+    expect(metrics).toMatch(/spendops_requests_total\{[^}]*provider="openai"/);
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    expect(await server.stop('SIGTERM')).toBe(0);
+  });
+});
+
+describe('spendops CLI errors', () => {
+  it('names the bad field and exits non-zero', async () => {
+    const res = await runCli(['serve', '--addr', 'nonsense']);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain('addr');
+  });
+
+  it('refuses an unknown upstream override', async () => {
+    const res = await runCli(['serve', '--upstream', 'nosuch=http://127.0.0.1:1']);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('nosuch');
+  });
+
+  it('prints the version', async () => {
+    const res = await runCli(['version']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^spendops \d+\.\d+\.\d+/);
+  });
+});
