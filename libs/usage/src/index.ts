@@ -6,3 +6,5 @@ export type { ExtractRequest, UsageExtractor, UsageReport, TokenCounter } from '
 export { counterFor, encodingFor, type Encoding, type EncodingCounter } from './estimate/encoding';
 export { promptTokens } from './estimate/prompt';
 export { isValidCapture, captureProblem } from './capture-shape';
+export { geminiModelFromPath } from './extract/gemini/path';
+export { classifyOpenAI } from './extract/openai/classify';
