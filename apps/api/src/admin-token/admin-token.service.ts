@@ -35,7 +35,9 @@ export class AdminTokenService implements OnModuleInit {
         return null;
       }
       const token = `aso_admin_${randomBytes(32).toString('base64url')}`;
-      await tx.query("INSERT INTO admin_tokens (token_sha256, source) VALUES ($1, 'bootstrap')", [sha256Hex(token)]);
+      await tx.query("INSERT INTO admin_tokens (token_sha256, source) VALUES ($1, 'bootstrap')", [
+        sha256Hex(token),
+      ]);
       this.digest = Buffer.from(sha256Hex(token), 'hex');
       return token;
     });

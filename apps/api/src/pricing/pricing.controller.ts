@@ -1,0 +1,71 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseFilters,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
+import type {
+  PricingModelGetResponse,
+  PricingModelsListResponse,
+  PricingOverridesResponse,
+  PricingUnpricedListResponse,
+} from '@spendops/contracts';
+import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
+import { badParam } from '../common/api-error';
+import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { singleValued } from '../common/query';
+import { apiValidationPipe, validateAs } from '../common/validation';
+import { AddOverrideBody, ModelsQuery } from './pricing.dto';
+import { PricingGateway } from './pricing.service';
+
+@Controller('api/v1/pricing')
+@UseGuards(AdminAuthGuard)
+@UseFilters(ApiExceptionFilter)
+@UsePipes(apiValidationPipe())
+export class PricingController {
+  constructor(private readonly pricing: PricingGateway) {}
+
+  /** Every priced model with its current price and expense tier; ?provider= narrows. */
+  @Get('models')
+  listModels(@Query() query: Record<string, unknown>): Promise<PricingModelsListResponse> {
+    return this.pricing.listModels(validateAs(ModelsQuery, singleValued(query)).provider);
+  }
+
+  /** One model with every price period; the model name may contain "/" (e.g. meta-llama/Llama-3.3-70B-Instruct). */
+  @Get('models/:provider/*')
+  getModel(@Param('provider') provider: string, @Param('*') model: string): Promise<PricingModelGetResponse> {
+    if (!model) throw badParam('model', 'missing in the path');
+    return this.pricing.getModel(provider, model);
+  }
+
+  /** Models seen without a price since the pricing service started, busiest first. */
+  @Get('unpriced')
+  unpriced(): Promise<PricingUnpricedListResponse> {
+    return this.pricing.unpriced();
+  }
+
+  @Get('overrides')
+  overrides(): Promise<PricingOverridesResponse> {
+    return this.pricing.overrides();
+  }
+
+  /** 201 with the override set after the change. */
+  @Post('overrides')
+  addOverride(@Body() body: AddOverrideBody): Promise<PricingOverridesResponse> {
+    return this.pricing.addOverride(body);
+  }
+
+  @Delete('overrides/:id')
+  @HttpCode(204)
+  async deleteOverride(@Param('id') id: string): Promise<void> {
+    if (!/^[1-9]\d{0,15}$/.test(id)) throw badParam('id', 'want a positive integer');
+    await this.pricing.deleteOverride(Number(id));
+  }
+}
