@@ -93,13 +93,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') (row.push(cell), (cell = ''));
-    else if (c === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''));
-    else cell += c;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
   }
   expect(cell).toBe(''); // ends with a newline
   return rows;
@@ -238,7 +246,10 @@ describe('events and denials', () => {
       const e = priced(i, { tenant_id: T });
       if (i % 3 === 0) e.dims = { team: 'search', app: 'web' };
       if (i % 5 === 0) e.provider = 'anthropic';
-      if (i % 4 === 0) ((e.request_model = 'gpt-4o-mini'), (e.usage.model = 'gpt-4o-mini'));
+      if (i % 4 === 0) {
+        e.request_model = 'gpt-4o-mini';
+        e.usage.model = 'gpt-4o-mini';
+      }
       if (i % 7 === 0) e.api_key_id = 'key_b';
       return e;
     });
@@ -579,5 +590,181 @@ describe('analytics', () => {
     expect(res.status).toBe(400);
     expect(res.body.param).toBe(param);
     expect(res.body.error).toContain(param);
+  });
+});
+
+describe('keys', () => {
+  it('lifecycle: create (full key once), list, get, patch, rotate, revoke, activate, audit', async () => {
+    const created = await send('post', '/api/v1/keys', {
+      name: 'ci',
+      tenant: 'acme-keys',
+      policy: { providers: ['openai'] },
+    });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    expect(created.body).toMatchObject({ name: 'ci', tenant: 'acme-keys', status: 'active' });
+    expect(created.body.policy.providers).toEqual(['openai']);
+    expect(created.body.key).toEqual(expect.stringContaining(id));
+
+    const listed = await get('/api/v1/keys?tenant=acme-keys');
+    expect(listed.status).toBe(200);
+    expect(listed.body.keys.map((k: { id: string }) => k.id)).toEqual([id]);
+    expect(JSON.stringify(listed.body)).not.toContain(created.body.key); // never shown again
+    const one = await get(`/api/v1/keys/${id}`);
+    expect(one.status).toBe(200);
+    expect(one.body.id).toBe(id);
+    expect(one.body).not.toHaveProperty('key');
+
+    const patched = await send('patch', `/api/v1/keys/${id}`, { policy: { models: ['openai:gpt-4*'] } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.policy.models).toEqual(['openai:gpt-4*']);
+    const badPattern = await send('patch', `/api/v1/keys/${id}`, {
+      policy: { models: ['openai:gpt-4*', 'bad pattern'] },
+    });
+    expect(badPattern.status).toBe(400);
+    expect(badPattern.body.error).toMatch(/^AISpendOps: policy: .*models\[1\]/);
+
+    const rotated = await send('post', `/api/v1/keys/${id}/rotate`, { grace_seconds: 60 });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ id, previous_secret_valid_seconds: 60 });
+    expect(rotated.body.key).not.toBe(created.body.key);
+    expect(Date.parse(rotated.body.previous_valid_until)).toBeGreaterThan(Date.now());
+    const noBody = await send('post', `/api/v1/keys/${id}/rotate`);
+    expect(noBody.status).toBe(200);
+    expect(noBody.body.previous_secret_valid_seconds).toBe(0);
+
+    const revoked = await send('delete', `/api/v1/keys/${id}`);
+    expect(revoked.status).toBe(204);
+    expect((await get(`/api/v1/keys/${id}`)).body.status).toBe('revoked');
+    const activated = await send('post', `/api/v1/keys/${id}/activate`);
+    expect(activated.status).toBe(200);
+    expect(activated.body.status).toBe('active');
+    const off = await send('patch', `/api/v1/keys/${id}`, { active: false });
+    expect(off.body.status).toBe('revoked');
+
+    const audit = await get(`/api/v1/audit?key_id=${id}`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.audit.map((a: { action: string }) => a.action)).toEqual([
+      'create',
+      'policy_change',
+      'rotate',
+      'rotate',
+      'revoke',
+      'activate',
+      'revoke',
+    ]);
+    expect(new Set(audit.body.audit.map((a: { actor: string }) => a.actor))).toEqual(
+      new Set(['admin-api:alice']),
+    );
+    const everything = await get('/api/v1/audit');
+    expect(everything.body.audit.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each([
+    ['a missing name', {}, 'name'],
+    ['an empty name', { name: '' }, 'name'],
+    ['an unknown field', { name: 'x', colour: 'red' }, 'colour'],
+    ['a wrong policy type', { name: 'x', policy: { max_dims: 'eight' } }, 'policy.max_dims'],
+    ['an unknown policy field', { name: 'x', policy: { providerz: ['openai'] } }, 'policy.providerz'],
+  ])('refuses a create with %s, naming %s', async (_n, body, field) => {
+    const res = await send('post', '/api/v1/keys', body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/^AISpendOps: /);
+    expect(res.body.error).toContain(field);
+    expect(res.body.param).toBe(field);
+  });
+
+  it('refuses bad rotate and patch bodies, unknown ids and unknown query parameters', async () => {
+    const { body } = await send('post', '/api/v1/keys', { name: 'v' });
+    for (const [grace, status] of [
+      [-1, 400],
+      [7776001, 400],
+      ['60', 400],
+    ] as const) {
+      const res = await send('post', `/api/v1/keys/${body.id}/rotate`, { grace_seconds: grace });
+      expect([grace, res.status, res.body.param]).toEqual([grace, status, 'grace_seconds']);
+    }
+    const patch = await send('patch', `/api/v1/keys/${body.id}`, { active: 'yes' });
+    expect([patch.status, patch.body.param]).toEqual([400, 'active']);
+    for (const [method, url] of [
+      ['get', '/api/v1/keys/NOSUCHKEY'],
+      ['delete', '/api/v1/keys/NOSUCHKEY'],
+      ['post', '/api/v1/keys/NOSUCHKEY/activate'],
+      ['post', '/api/v1/keys/NOSUCHKEY/rotate'],
+    ] as const) {
+      const res = method === 'get' ? await get(url) : await send(method, url);
+      expect([url, res.status, res.body]).toEqual([url, 404, { error: 'AISpendOps: key not found' }]);
+    }
+    const unknown = await get('/api/v1/keys?tenantt=x');
+    expect([unknown.status, unknown.body.param]).toEqual([400, 'tenantt']);
+  });
+});
+
+describe('pricing', () => {
+  it('lists models, narrows by provider, and shows one model (also one whose name has a slash)', async () => {
+    const all = await get('/api/v1/pricing/models');
+    expect(all.status).toBe(200);
+    expect(all.body.models.length).toBeGreaterThan(50);
+    const anthropic = await get('/api/v1/pricing/models?provider=anthropic');
+    expect(anthropic.body.models.length).toBeGreaterThan(5);
+    expect(new Set(anthropic.body.models.map((m: { provider: string }) => m.provider))).toEqual(
+      new Set(['anthropic']),
+    );
+    const one = await get('/api/v1/pricing/models/openai/gpt-4o-2024-08-06');
+    expect(one.status).toBe(200);
+    expect(one.body.models).toHaveLength(1);
+    expect(one.body.models[0]).toMatchObject({ provider: 'openai', model: 'gpt-4o' });
+    expect(one.body.models[0].current.rates.input).toBe('2.5');
+    const slashed = await get('/api/v1/pricing/models/deepinfra/meta-llama/Llama-3.3-70B-Instruct');
+    expect(slashed.status).toBe(200);
+    expect(slashed.body.models[0].provider).toBe('deepinfra');
+    const none = await get('/api/v1/pricing/models/openai/no-such-model');
+    expect(none.status).toBe(404);
+    expect(none.body.error).toBe('AISpendOps: no price for model no-such-model');
+  });
+
+  it('adds, lists and deletes overrides; refuses bad ones naming the field', async () => {
+    const added = await send('post', '/api/v1/pricing/overrides', {
+      tenant_id: 'acme',
+      provider: 'openai',
+      model: 'house-*',
+      rates: { input: '0.5' },
+    });
+    expect(added.status).toBe(201);
+    const mine = added.body.overrides.find((o: { model: string }) => o.model === 'house-*');
+    expect(mine).toMatchObject({ tenant_id: 'acme', rates: { input: '0.5' } });
+    const listed = await get('/api/v1/pricing/overrides');
+    expect(listed.status).toBe(200);
+    expect(listed.body.version).toBe(added.body.version);
+    expect(listed.body.overrides.map((o: { id: number }) => o.id)).toContain(mine.id);
+
+    const noRates = await send('post', '/api/v1/pricing/overrides', { tenant_id: 'acme', model: 'x' });
+    expect(noRates.status).toBe(400);
+    expect(noRates.body.error).toMatch(/^AISpendOps: .*rates/);
+    const badRate = await send('post', '/api/v1/pricing/overrides', {
+      tenant_id: 'acme',
+      model: 'x',
+      rates: { input: 'cheap' },
+    });
+    expect(badRate.status).toBe(400);
+    expect(badRate.body.error).toContain('rates.input');
+    const bogus = await send('post', '/api/v1/pricing/overrides', { tenant_id: 'a', model: 'x', bogus: 1 });
+    expect([bogus.status, bogus.body.param]).toEqual([400, 'bogus']);
+    const noTenant = await send('post', '/api/v1/pricing/overrides', { model: 'x', markup_pct: '10' });
+    expect([noTenant.status, noTenant.body.param]).toEqual([400, 'tenant_id']);
+
+    expect((await send('delete', `/api/v1/pricing/overrides/${mine.id}`)).status).toBe(204);
+    const after = await get('/api/v1/pricing/overrides');
+    expect(after.body.overrides.map((o: { id: number }) => o.id)).not.toContain(mine.id);
+    const again = await send('delete', `/api/v1/pricing/overrides/${mine.id}`);
+    expect(again.status).toBe(404);
+    const badId = await send('delete', '/api/v1/pricing/overrides/abc');
+    expect([badId.status, badId.body.param]).toEqual([400, 'id']);
+  });
+
+  it('lists unpriced models', async () => {
+    const res = await get('/api/v1/pricing/unpriced');
+    expect(res.status).toBe(200);
+    expect(Array.isArray(res.body.models)).toBe(true);
   });
 });
