@@ -601,6 +601,7 @@ describe('keys', () => {
       policy: { providers: ['openai'] },
     });
     expect(created.status).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
     const id: string = created.body.id;
     expect(created.body).toMatchObject({ name: 'ci', tenant: 'acme-keys', status: 'active' });
     expect(created.body.policy.providers).toEqual(['openai']);

@@ -1,6 +1,7 @@
-import { Controller, Get, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
 import { validateAs } from '../common/validation';
 import { AnalyticsQueryDto } from './analytics-query.dto';
@@ -9,6 +10,7 @@ import { AnalyticsService, type AnalyticsResponse } from './analytics.service';
 @Controller('api/v1')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
+@UseInterceptors(NoStoreInterceptor)
 export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsService) {}
 

@@ -1,6 +1,7 @@
-import { Controller, Get, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query, Res, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import type { StreamReply } from '../common/reply';
 import { parseEventQuery } from './event-filter';
 import { EventsService, type ExportBody } from './events.service';
@@ -18,6 +19,7 @@ function sendExport(reply: StreamReply, body: ExportBody): void {
 @Controller('api/v1')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
+@UseInterceptors(NoStoreInterceptor)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 

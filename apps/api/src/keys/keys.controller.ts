@@ -11,11 +11,13 @@ import {
   Query,
   UseFilters,
   UseGuards,
+  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import type { KeyAuditEntry, KeyView } from '@spendops/contracts';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
 import { apiValidationPipe, validateAs } from '../common/validation';
 import { AuditQuery, CreateKeyBody, ListKeysQuery, PatchKeyBody, RotateKeyBody } from './key.dto';
@@ -29,6 +31,7 @@ function actorOf(header: string | undefined): string {
 @Controller('api/v1')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
+@UseInterceptors(NoStoreInterceptor)
 @UsePipes(apiValidationPipe())
 export class KeysController {
   constructor(private readonly keys: KeysService) {}

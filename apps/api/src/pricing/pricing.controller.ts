@@ -9,6 +9,7 @@ import {
   Query,
   UseFilters,
   UseGuards,
+  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import type {
@@ -20,6 +21,7 @@ import type {
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { badParam } from '../common/api-error';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
 import { apiValidationPipe, validateAs } from '../common/validation';
 import { AddOverrideBody, ModelsQuery } from './pricing.dto';
@@ -28,6 +30,7 @@ import { PricingGateway } from './pricing.service';
 @Controller('api/v1/pricing')
 @UseGuards(AdminAuthGuard)
 @UseFilters(ApiExceptionFilter)
+@UseInterceptors(NoStoreInterceptor)
 @UsePipes(apiValidationPipe())
 export class PricingController {
   constructor(private readonly pricing: PricingGateway) {}
