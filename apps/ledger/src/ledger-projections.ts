@@ -1,6 +1,6 @@
 // Registers the ledger's projections on the process's ProjectionRunner.
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { EventStore, ProjectionRunner } from '@spendops/event-store';
+import { EventStore, ProjectionRunner, type Projection } from '@spendops/event-store';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
 import { DenialsProjection } from './projections/denials.projection';
 import { UsageEventsProjection } from './projections/usage-events.projection';
@@ -12,6 +12,28 @@ export const LEDGER_PROJECTIONS = {
   outbox: 'usage_recorded_outbox',
 } as const;
 
+/**
+ * The ledger's projections, in the order they run. Without a bus (the CLI) the outbox is a stand-in with the
+ * same name and types, enough for status; it refuses to run, since only a server publishes.
+ */
+export function ledgerProjections(bus: MessageBus | null, store: EventStore): Projection[] {
+  const outbox = new UsageRecordedOutbox(bus ?? refusingBus(), store);
+  return [new UsageEventsProjection(), new DenialsProjection(), outbox];
+}
+
+function refusingBus(): MessageBus {
+  const refuse = (): Promise<never> =>
+    Promise.reject(new Error('usage.recorded.v1 is published by a running ledger service, not the CLI'));
+  return {
+    publish: refuse,
+    subscribe: refuse,
+    handle: refuse,
+    request: refuse,
+    health: () => ({ ok: false, transport: 'in-process', detail: 'no bus (CLI)' }),
+    close: async () => undefined,
+  };
+}
+
 @Injectable()
 export class LedgerProjections implements OnModuleInit {
   constructor(
@@ -21,8 +43,6 @@ export class LedgerProjections implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.runner.register(new UsageEventsProjection());
-    this.runner.register(new DenialsProjection());
-    this.runner.register(new UsageRecordedOutbox(this.bus, this.store));
+    for (const projection of ledgerProjections(this.bus, this.store)) this.runner.register(projection);
   }
 }

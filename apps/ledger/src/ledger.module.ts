@@ -8,12 +8,13 @@ import { LedgerReadModels1733000000100 } from './ledger.migration';
 import { LedgerProjections } from './ledger-projections';
 import { LedgerQueries } from './ledger.queries';
 import { LedgerService } from './ledger.service';
+import { LedgerRepricingConsumer } from './repricing.consumer';
 
 /** The ledger's migrations (the event store's included), for PersistenceModule.forRoot({ migrations }). */
 export const LEDGER_MIGRATIONS = [...EVENT_STORE_MIGRATIONS, LedgerReadModels1733000000100];
 
 @Module({
-  providers: [LedgerService, LedgerQueries, LedgerConsumer, LedgerProjections],
+  providers: [LedgerService, LedgerQueries, LedgerConsumer, LedgerProjections, LedgerRepricingConsumer],
   exports: [LedgerService, LedgerQueries],
 })
 export class LedgerModule {}

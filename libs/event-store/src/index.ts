@@ -4,3 +4,4 @@ export * from './event-store.migration';
 export * from './projection';
 export * from './projection-runner';
 export * from './event-store.module';
+export * from './projection-heartbeat.migration';

@@ -17,6 +17,23 @@ export interface ProjectionRunnerOptions {
   pollMs?: number;
   /** Connection URL for LISTEN; without it, polling and in-process wake-ups only. */
   listenUrl?: string;
+  /** How often an idle projection's persisted heartbeat is refreshed (default 5 s; a pass that moves writes it). */
+  heartbeatMs?: number;
+}
+
+/** Where a projection stands, as `spendops projections status` shows it. */
+export interface ProjectionStatus {
+  name: string;
+  /** The last event handled: (transaction_id, global_position); '0'/'0' before the first. */
+  checkpoint: Checkpoint;
+  /** Events stored beyond the checkpoint (of the projection's types). */
+  lag: number;
+  /** When the checkpoint last moved (null before the first batch). */
+  updated_at: string | null;
+  /** When a runner holding the projection last completed a pass (null: never). */
+  heartbeat_at: string | null;
+  /** False for projections without `reset` (e.g. the outbox: a rebuild would republish everything). */
+  rebuildable: boolean;
 }
 
 export const PROJECTION_RUNNER_OPTIONS = Symbol('PROJECTION_RUNNER_OPTIONS');
@@ -74,13 +91,18 @@ export class ProjectionRunner implements OnApplicationShutdown {
   private loop: Promise<void> | null = null;
   private listener: Client | null = null;
   private readonly onAppend = () => this.wakeUp();
+  private readonly heartbeats = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
     @Optional() @Inject(PROJECTION_RUNNER_OPTIONS) options?: ProjectionRunnerOptions,
   ) {
-    this.options = { pollMs: options?.pollMs ?? 250, listenUrl: options?.listenUrl };
+    this.options = {
+      pollMs: options?.pollMs ?? 250,
+      heartbeatMs: options?.heartbeatMs ?? 5000,
+      listenUrl: options?.listenUrl,
+    };
   }
 
   register(projection: Projection): void {
@@ -128,12 +150,15 @@ export class ProjectionRunner implements OnApplicationShutdown {
   /** One projection until no readable event is left (or another runner holds it). */
   async catchUpOne(name: string): Promise<number> {
     let total = 0;
+    let held = false;
     for (;;) {
       const { locked, handled } = await this.runBatch(name);
+      held ||= locked;
       total += handled;
       if (!locked || handled === 0) break;
     }
     heartbeatGauge.set({ projection: name }, Date.now() / 1000);
+    if (held) await this.persistHeartbeat(name, total > 0);
     return total;
   }
 
@@ -193,6 +218,37 @@ export class ProjectionRunner implements OnApplicationShutdown {
     return this.checkpoint(this.dataSource.manager, name);
   }
 
+  /** Checkpoint, lag and heartbeat of every registered projection, in registration order. */
+  async status(): Promise<ProjectionStatus[]> {
+    const out: ProjectionStatus[] = [];
+    for (const [name, projection] of this.projections) {
+      const rows: {
+        transaction_id: string;
+        global_position: string;
+        updated_at: Date | null;
+        heartbeat_at: Date | null;
+      }[] = await this.dataSource.query(
+        `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position,
+           CASE WHEN global_position > 0 THEN updated_at END AS updated_at, heartbeat_at
+         FROM projection_checkpoints WHERE name = $1`,
+        [name],
+      );
+      const row = rows[0];
+      const checkpoint = row ? checkpointOf(row) : START;
+      const lag = await this.store.countAfter(checkpoint, projection.types);
+      lagGauge.set({ projection: name }, lag);
+      out.push({
+        name,
+        checkpoint,
+        lag,
+        updated_at: row?.updated_at?.toISOString() ?? null,
+        heartbeat_at: row?.heartbeat_at?.toISOString() ?? null,
+        rebuildable: typeof projection.reset === 'function',
+      });
+    }
+    return out;
+  }
+
   /** Refresh the lag gauge (events stored beyond each checkpoint) and return it. */
   async lag(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
@@ -228,11 +284,27 @@ export class ProjectionRunner implements OnApplicationShutdown {
 
   private async saveCheckpoint(manager: EntityManager, name: string, at: Checkpoint): Promise<void> {
     await manager.query(
-      `INSERT INTO projection_checkpoints (name, transaction_id, global_position, updated_at)
-       VALUES ($1, $2::xid8, $3, now())
+      `INSERT INTO projection_checkpoints (name, transaction_id, global_position, updated_at, heartbeat_at)
+       VALUES ($1, $2::xid8, $3, now(), now())
        ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
-         global_position = EXCLUDED.global_position, updated_at = now()`,
+         global_position = EXCLUDED.global_position, updated_at = now(), heartbeat_at = now()`,
       [name, at.transaction_id, at.global_position],
+    );
+  }
+
+  /** Idle passes write the heartbeat at most every heartbeatMs (a pass that moved wrote it with the checkpoint). */
+  private async persistHeartbeat(name: string, written: boolean): Promise<void> {
+    const now = Date.now();
+    if (written) {
+      this.heartbeats.set(name, now);
+      return;
+    }
+    if (now - (this.heartbeats.get(name) ?? 0) < this.options.heartbeatMs) return;
+    this.heartbeats.set(name, now);
+    await this.dataSource.query(
+      `INSERT INTO projection_checkpoints (name, heartbeat_at) VALUES ($1, now())
+       ON CONFLICT (name) DO UPDATE SET heartbeat_at = now()`,
+      [name],
     );
   }
 

@@ -18,7 +18,8 @@ export class DenialsProjection implements Projection {
     );
   }
 
+  /** DELETE keeps readers on the old rows during an online rebuild (TRUNCATE would block them). */
   async reset(manager: EntityManager): Promise<void> {
-    await manager.query('TRUNCATE denials_view');
+    await manager.query('DELETE FROM denials_view');
   }
 }

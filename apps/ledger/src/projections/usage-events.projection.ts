@@ -42,8 +42,11 @@ export class UsageEventsProjection implements Projection {
     await flush();
   }
 
+  // DELETE, not TRUNCATE: a rebuild runs while serving, and TRUNCATE's exclusive lock would block every reader
+  // until it commits; with DELETE they keep reading the old rows.
   async reset(manager: EntityManager): Promise<void> {
-    await manager.query('TRUNCATE usage_events_view, usage_aggregates, usage_dim_aggregates');
+    for (const table of ['usage_events_view', 'usage_aggregates', 'usage_dim_aggregates'])
+      await manager.query(`DELETE FROM ${table}`);
   }
 
   private async reprice(data: UsageRepricedData, at: Date, manager: EntityManager): Promise<void> {
