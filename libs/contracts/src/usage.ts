@@ -161,7 +161,15 @@ export interface CostFields {
 export interface UsagePricedV1 extends RequestMeta {
   usage: ExtractedUsage;
   cost: CostFields;
+  /**
+   * How the usage arrived: 'ingest' when pricing consumed it from `usage.ingest.v1` (a trusted producer, not
+   * the proxy); absent or 'proxy' otherwise. Pricing sets it from the topic, never from the producer's body.
+   * The ledger keeps it in the event's metadata (`source`), not in the EVENT.
+   */
+  origin?: UsageOrigin;
 }
+
+export type UsageOrigin = 'proxy' | 'ingest';
 
 /** `usage.ingest.v1` — usage from trusted producers that did not pass through the proxy. */
 export interface UsageIngestV1 extends RequestMeta {
