@@ -3,7 +3,7 @@
 import type { KeyPolicy } from '@spendops/contracts';
 import { type PolicyDenial, dimsDenial } from './denial';
 import { JsonScanner, JsonSyntaxError } from './json-scanner';
-import { dimsLimitsOf } from './policy-defaults';
+import { compileDims } from './compiled-policy';
 import {
   codePointLength,
   decodeLatin1Header,
@@ -67,31 +67,39 @@ export function parseDimsHeader(rawValues: readonly string[], p: DimsPolicy): Di
  * defaults and pinned merged) or a 400 denial.
  */
 export function parseDims(values: readonly string[], p: DimsPolicy): DimsResult {
-  const l = dimsLimitsOf(p);
+  const c = compileDims(p);
   if (values.length > 1) return invalid('header sent more than once');
   let pairs: Pair[] = [];
   if (values.length === 1) {
-    const parsed = parseDimsValue(values[0], l.maxPairs);
+    const parsed = parseDimsValue(values[0], c.maxPairs);
     if (!Array.isArray(parsed)) return parsed;
     pairs = parsed;
   }
-  if (pairs.length === 0 && p.dims_required) return fail(MSG_DIMS_REQUIRED);
-  const pinned = p.dims_pinned ?? {};
-  const defaults = p.dims_default ?? {};
+  if (pairs.length === 0 && c.required) return fail(MSG_DIMS_REQUIRED);
   for (const [k, v] of pairs) {
-    if (k.length > l.maxKeyLen) return fail(MSG_KEY_TOO_LONG);
-    if (!l.anyKey && !l.allowed.includes(k) && !Object.hasOwn(pinned, k) && !Object.hasOwn(defaults, k)) {
+    if (k.length > c.maxKeyLen) return fail(MSG_KEY_TOO_LONG);
+    if (!c.anyKey && !c.allowedSet.has(k) && !c.pinned.has(k) && !c.defaults.has(k)) {
       return fail(`Dimension key ${quoteShort(k)} not allowed`);
     }
-    if (codePointLength(v) > l.maxValueLen) return fail(MSG_VALUE_TOO_LONG);
-    if (Object.hasOwn(pinned, k) && pinned[k] !== v) {
+    if (codePointLength(v) > c.maxValueLen) return fail(MSG_VALUE_TOO_LONG);
+    const pin = c.pinned.get(k);
+    if (pin !== undefined && pin !== v) {
       return fail(`Dimension ${quoteShort(k)} is pinned by API key policy and cannot be changed`);
     }
   }
-  const out: Dims = { ...defaults };
-  for (const [k, v] of pairs) out[k] = v;
-  Object.assign(out, pinned);
+  // Built by assignment: spreading the defaults and then adding keys is ~300x slower in V8.
+  const out: Dims = {};
+  for (const [k, v] of c.defaults) setDim(out, k, v);
+  for (const [k, v] of pairs) setDim(out, k, v);
+  for (const [k, v] of c.pinned) setDim(out, k, v);
   return { ok: true, dims: out };
+}
+
+/** out[k] = v as an own data property, even for a key named `__proto__`. */
+function setDim(out: Dims, k: string, v: string): void {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }
 
 /** Splits one header value into pairs (syntax only), stopping as soon as more than `maxPairs` are seen. */

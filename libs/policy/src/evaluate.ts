@@ -3,7 +3,13 @@
 import type { KeyPolicy } from '@spendops/contracts';
 import { type PolicyDenial, MSG_MODEL_NOT_ALLOWED, MSG_PROVIDER_NOT_ALLOWED, modelDenial } from './denial';
 import { type Dims, parseDims, parseDimsHeader } from './dims';
-import { canonicalProvider, matchModel, modelsRestricted, providerAllowed } from './providers';
+import {
+  compiledMatchModel,
+  compiledModelsRestricted,
+  compiledProviderAllowed,
+  compilePolicy,
+} from './compiled-policy';
+import { canonicalProvider } from './providers';
 import { type ModelRequest, requestModels } from './request-models';
 
 export interface PolicyRequest extends ModelRequest {
@@ -21,20 +27,20 @@ export interface PolicyDecision {
 }
 
 export function evaluate(p: KeyPolicy, req: PolicyRequest): PolicyDecision {
+  const c = compilePolicy(p);
   const parsed = req.dimsDecoded ? parseDims(req.dims ?? [], p) : parseDimsHeader(req.dims ?? [], p);
   const dims = parsed.ok ? parsed.dims : {};
   const prov = canonicalProvider(req.provider);
-  if (!providerAllowed(p.providers ?? [], prov)) {
+  if (!compiledProviderAllowed(c, prov)) {
     return { dims, model: '', denial: modelDenialFor('provider') };
   }
   if (!parsed.ok) return { dims, model: '', denial: parsed.denial };
-  const patterns = p.models ?? [];
-  const restricted = modelsRestricted(patterns, prov);
+  const restricted = compiledModelsRestricted(c.models, prov);
   const { found, denial } = requestModels({ ...req, provider: prov }, restricted);
   const dec: PolicyDecision = { dims, model: found.primary };
   if (!restricted) return dec;
   if (denial) return { ...dec, denial };
-  if (!found.all.every((m) => matchModel(patterns, prov, m)))
+  if (!found.all.every((m) => compiledMatchModel(c.models, prov, m)))
     return { ...dec, denial: modelDenialFor('model') };
   return dec;
 }

@@ -14,8 +14,6 @@ export class JsonSyntaxError extends Error {
 }
 
 const SYNTAX = new JsonSyntaxError();
-// eslint-disable-next-line no-control-regex -- control bytes end a JSON string (they are invalid there)
-const STRING_STOP = /["\\\x00-\x1f]/g;
 
 /** A scanned string: its raw bytes are b[start, end) and `esc` says whether they hold escapes. */
 export interface RawString {
@@ -55,22 +53,22 @@ export class JsonScanner {
     if (this.i >= b.length || b[this.i] !== 0x22) throw SYNTAX;
     const start = this.i + 1;
     let esc = false;
-    // A regex over the latin1 view finds the next quote, backslash or control byte far faster than a JS loop.
+    // indexOf over the latin1 view finds the closing quote far faster than a JS loop; the next backslash and
+    // the next control byte are searched once and remembered, so a body is searched for them about once.
     const text = this.latin1();
-    const stop = STRING_STOP;
     let j = start;
     for (;;) {
-      stop.lastIndex = j;
-      if (!stop.test(text)) throw SYNTAX;
-      j = stop.lastIndex - 1;
-      const c = b[j];
-      if (c === 0x22) {
-        this.i = j + 1;
-        return { start, end: j, esc };
+      const q = text.indexOf('"', j);
+      if (q < 0) throw SYNTAX;
+      const bs = this.nextBackslash(text, j);
+      const stop = bs < q ? bs : q;
+      if (this.nextControl(j) < stop) throw SYNTAX; // a raw control character inside the string
+      if (stop === q) {
+        this.i = q + 1;
+        return { start, end: q, esc };
       }
-      if (c !== 0x5c) throw SYNTAX; // a control character
       esc = true;
-      const n = b[j + 1];
+      const n = b[bs + 1];
       if (
         n === 0x22 ||
         n === 0x5c ||
@@ -81,22 +79,46 @@ export class JsonScanner {
         n === 0x72 ||
         n === 0x74
       ) {
-        j += 2;
+        j = bs + 2;
       } else if (n === 0x75) {
         if (
-          j + 6 > b.length ||
-          !isHex(b[j + 2]) ||
-          !isHex(b[j + 3]) ||
-          !isHex(b[j + 4]) ||
-          !isHex(b[j + 5])
+          bs + 6 > b.length ||
+          !isHex(b[bs + 2]) ||
+          !isHex(b[bs + 3]) ||
+          !isHex(b[bs + 4]) ||
+          !isHex(b[bs + 5])
         ) {
           throw SYNTAX;
         }
-        j += 6;
+        j = bs + 6;
       } else {
         throw SYNTAX;
       }
     }
+  }
+
+  // The first backslash / control byte at or after `from` is `at` (text.length when none): valid for any
+  // position in [from, at].
+  private bsFrom = 1;
+  private bsAt = 0;
+  private ctlFrom = 1;
+  private ctlAt = 0;
+
+  private nextBackslash(text: string, j: number): number {
+    if (j < this.bsFrom || j > this.bsAt) {
+      const at = text.indexOf('\\', j);
+      this.bsFrom = j;
+      this.bsAt = at < 0 ? text.length : at;
+    }
+    return this.bsAt;
+  }
+
+  private nextControl(j: number): number {
+    if (j < this.ctlFrom || j > this.ctlAt) {
+      this.ctlFrom = j;
+      this.ctlAt = firstControlByte(this.b, j);
+    }
+    return this.ctlAt;
   }
 
   private latin1View: string | null = null;
@@ -319,4 +341,31 @@ function hex4(b: Uint8Array, at: number): number {
     v = v * 16 + (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
   }
   return v;
+}
+
+/**
+ * The index of the first byte below 0x20 at or after `from` (b.length when none). Tests four bytes at a time
+ * (a byte below 0x20 sets its high bit in (x - 0x20202020) & ~x): about twice as fast as a regex.
+ */
+export function firstControlByte(b: Uint8Array, from: number): number {
+  const n = b.length;
+  let i = from;
+  while (i < n && ((b.byteOffset + i) & 3) !== 0) {
+    if (b[i] < 0x20) return i;
+    i++;
+  }
+  const words = (n - i) >> 2;
+  if (words > 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) {
+      const x = w[k];
+      if (((x - 0x20202020) & ~x & 0x80808080) !== 0) {
+        const at = i + 4 * k;
+        for (let t = at; t < at + 4; t++) if (b[t] < 0x20) return t;
+      }
+    }
+    i += 4 * words;
+  }
+  for (; i < n; i++) if (b[i] < 0x20) return i;
+  return n;
 }
