@@ -68,11 +68,16 @@ export interface UnpricedModelView {
   events: number;
   /** Of those events, how many still had a cost (provider-reported). */
   cost_known: number;
+  /** First and last event time (RFC 3339), when listed from the ledger's read model. */
+  first_seen?: string;
+  last_seen?: string;
 }
 
 /** `pricing.unpriced.list`: models seen without a price since the pricing service started, busiest first. */
 export interface PricingUnpricedListResponse {
   models: UnpricedModelView[];
+  /** `read_model`: every stored event (durable); `memory`: since this pricing instance started. */
+  source?: 'read_model' | 'memory';
 }
 
 export interface PriceOverrideView {
@@ -87,10 +92,43 @@ export interface PriceOverrideView {
 }
 
 /** `pricing.overrides.add` request (id and created_at are assigned). */
-export type PricingOverrideAddRequest = Omit<PriceOverrideView, 'id' | 'created_at'>;
+export type PricingOverrideAddRequest = Omit<PriceOverrideView, 'id' | 'created_at'> & {
+  /** Who asks (audit of the re-pricing the change starts); not stored on the override. */
+  actor?: string;
+};
 
 /** Reply of `pricing.overrides.list`, `.add` and `.delete` (`{ id }`): the override set after the command. */
 export interface PricingOverridesResponse {
   version: number;
   overrides: PriceOverrideView[];
+  /** After an add or delete: the re-pricing of unpriced events the change started. */
+  repriced?: PricingRepriceResponse;
+}
+
+/**
+ * `pricing.reprice` request: price stored events again with the prices in force now. `unpriced_only` selects
+ * events without a cost (`from`/`to` optional); otherwise `from` and `to` are required.
+ */
+export interface PricingRepriceRequest {
+  /** RFC 3339, inclusive. */
+  from?: string;
+  /** RFC 3339, exclusive. */
+  to?: string;
+  /** Request or response model. */
+  model?: string;
+  provider?: string;
+  unpriced_only?: boolean;
+  /** Who asks (audit). */
+  actor?: string;
+}
+
+/** A re-pricing run: each changed event was published as `usage.repriced.v1`. Sums count null as 0. */
+export interface PricingRepriceResponse {
+  run_id: string;
+  examined: number;
+  changed: number;
+  before_usd: string;
+  after_usd: string;
+  catalog_version: string;
+  overrides_version: number;
 }

@@ -7,6 +7,8 @@ export const Topics = {
   usageIngest: 'usage.ingest.v1',
   requestDenied: 'request.denied.v1',
   keyChanged: 'auth.key.changed.v1',
+  /** Pricing → ledger: a stored event's new cost (appended as `UsageRepriced`). */
+  usageRepriced: 'usage.repriced.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
@@ -28,6 +30,7 @@ export const Commands = {
   pricingOverridesList: 'pricing.overrides.list',
   pricingOverridesAdd: 'pricing.overrides.add',
   pricingOverridesDelete: 'pricing.overrides.delete',
+  pricingReprice: 'pricing.reprice',
 } as const;
 export type Command = (typeof Commands)[keyof typeof Commands];
 

@@ -236,3 +236,23 @@ export interface UsageEventView extends TokenCounts, CostFields {
   ended_at_ms: number;
   raw_usage: unknown;
 }
+
+/**
+ * `usage.repriced.v1` — published by pricing when a stored event's cost changes (a price was added, a catalog
+ * imported, or an operator re-priced a range); the ledger appends it as `UsageRepriced`, idempotently.
+ */
+export interface UsageRepricedV1 {
+  request_id: string;
+  /** The cost the re-pricing replaced (as the read model showed it). */
+  previous: CostFields;
+  /** The new cost; `pricing_version` names the catalog and override set ("<catalog>+ov<N>"). */
+  cost: CostFields;
+  /** Why, for the audit trail: the trigger and the run. */
+  reason: string;
+  /** Who asked: "cli", "api:<user>", "pricing" for automatic runs. */
+  actor: string;
+  /** The pricing run (pricing_reprice_runs.id) that produced this change. */
+  run_id: string;
+  catalog_version: string;
+  overrides_version: number;
+}
