@@ -1,6 +1,7 @@
 // Public API of the pricing app.
 export { PricingModule, type PricingModuleOptions } from './pricing.module';
-export { PricingService, PricingCommandError, type PricingOptions } from './pricing.service';
+export { PricingService, type PricingOptions } from './pricing.service';
+export { PricingCommandError } from './pricing-command.error';
 export { PricingConsumer, PRICING_QUEUE } from './pricing.consumer';
 export {
   PricingEngine,
@@ -25,3 +26,43 @@ export { PostgresOverrideStore } from './overrides/postgres-override-store';
 export { PRICING_MIGRATIONS, PricingOverrides1767225600000 } from './overrides/pricing-overrides.migration';
 export { UnpricedTracker, MAX_UNPRICED_TRACKED } from './unpriced/unpriced-tracker';
 export { validateUsageMessage } from './messages/validate-usage';
+export {
+  CATALOG_STORE,
+  CatalogVersionNotFoundError,
+  InMemoryCatalogStore,
+  PostgresCatalogStore,
+  type CatalogAuditEntry,
+  type CatalogStore,
+  type CatalogVersionInfo,
+  type SaveCatalogInput,
+} from './catalog-store/catalog-store';
+export { PricingCatalogVersions1767225600100 } from './catalog-store/catalog-versions.migration';
+export {
+  diffCatalogs,
+  diffCounts,
+  formatDiff,
+  type CatalogChange,
+  type CatalogDiff,
+} from './catalog-store/catalog-diff';
+export {
+  IMPORT_FORMATS,
+  importCatalog,
+  UnknownImportFormatError,
+  type ImportFormat,
+  type ImportResult,
+} from './catalog-store/catalog-import';
+export { RepricingService, costChanged } from './repricing/repricing.service';
+export {
+  NoRepriceSource,
+  REPRICE_SOURCE,
+  type RepriceEventSource,
+  type RepriceSelection,
+  type StoredUsage,
+} from './repricing/reprice-source';
+export { UsageViewRepriceSource } from './repricing/usage-view-source';
+export {
+  InMemoryRepriceRuns,
+  PostgresRepriceRuns,
+  REPRICE_RUNS,
+  type RepriceRunStore,
+} from './repricing/reprice-runs';

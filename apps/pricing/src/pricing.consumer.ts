@@ -33,6 +33,10 @@ export class PricingConsumer implements OnApplicationBootstrap {
       p.getModel(req),
     );
     await this.bus.handle(Commands.pricingUnpricedList, async () => p.listUnpriced());
+    await this.bus.handle(
+      Commands.pricingReprice,
+      async (req: Parameters<PricingService['repricing']['reprice']>[0]) => p.repricing.reprice(req),
+    );
     await this.bus.handle(Commands.pricingOverridesList, async () => p.listOverrides());
     await this.bus.handle(
       Commands.pricingOverridesAdd,

@@ -1,6 +1,7 @@
-// PricingModule.forRoot(): the pricing service. Needs MESSAGE_BUS from the process; overrides are kept in
-// PostgreSQL when `store: 'postgres'` (PersistenceModule's DataSource, migrations PRICING_MIGRATIONS), else in
-// memory.
+// PricingModule.forRoot(): the pricing service. Needs MESSAGE_BUS from the process. With `store: 'postgres'`
+// (PersistenceModule's DataSource, migrations PRICING_MIGRATIONS) overrides, catalog versions and re-pricing runs
+// are kept in PostgreSQL and stored events are re-priced from the ledger's read model; else all in memory and
+// re-pricing finds no events.
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { loadBuiltinCatalog } from './catalog/load';
@@ -10,6 +11,11 @@ import { PostgresOverrideStore } from './overrides/postgres-override-store';
 import { PricingConsumer } from './pricing.consumer';
 import { PRICING_OPTIONS, PricingService, type PricingOptions } from './pricing.service';
 import { UnpricedTracker } from './unpriced/unpriced-tracker';
+import { CATALOG_STORE, InMemoryCatalogStore, PostgresCatalogStore } from './catalog-store/catalog-store';
+import { NoRepriceSource, REPRICE_SOURCE } from './repricing/reprice-source';
+import { InMemoryRepriceRuns, PostgresRepriceRuns, REPRICE_RUNS } from './repricing/reprice-runs';
+import { RepricingService } from './repricing/repricing.service';
+import { UsageViewRepriceSource } from './repricing/usage-view-source';
 
 export interface PricingModuleOptions extends PricingOptions {
   /** Where tenant overrides live (default 'memory'). */
@@ -19,14 +25,31 @@ export interface PricingModuleOptions extends PricingOptions {
 @Module({})
 export class PricingModule {
   static forRoot(options: PricingModuleOptions = {}): DynamicModule {
-    const store: Provider =
-      options.store === 'postgres'
-        ? {
-            provide: OVERRIDE_STORE,
-            inject: [DataSource],
-            useFactory: (db: DataSource) => new PostgresOverrideStore(db),
-          }
-        : { provide: OVERRIDE_STORE, useValue: new InMemoryOverrideStore() };
+    const pg = options.store === 'postgres';
+    const fromDb = (provide: symbol, make: (db: DataSource) => unknown, memory: () => unknown): Provider =>
+      pg ? { provide, inject: [DataSource], useFactory: make } : { provide, useFactory: memory };
+    const stores: Provider[] = [
+      fromDb(
+        OVERRIDE_STORE,
+        (db) => new PostgresOverrideStore(db),
+        () => new InMemoryOverrideStore(),
+      ),
+      fromDb(
+        CATALOG_STORE,
+        (db) => new PostgresCatalogStore(db),
+        () => new InMemoryCatalogStore(),
+      ),
+      fromDb(
+        REPRICE_SOURCE,
+        (db) => new UsageViewRepriceSource(db),
+        () => new NoRepriceSource(),
+      ),
+      fromDb(
+        REPRICE_RUNS,
+        (db) => new PostgresRepriceRuns(db),
+        () => new InMemoryRepriceRuns(),
+      ),
+    ];
     return {
       module: PricingModule,
       providers: [
@@ -35,12 +58,13 @@ export class PricingModule {
           useValue: { overridesReloadMs: options.store === 'postgres' ? 5000 : 0, ...options },
         },
         { provide: PricingEngine, useFactory: () => new PricingEngine(loadBuiltinCatalog()) },
-        store,
+        ...stores,
         UnpricedTracker,
+        RepricingService,
         PricingService,
         PricingConsumer,
       ],
-      exports: [PricingService, PricingEngine],
+      exports: [PricingService, PricingEngine, RepricingService],
     };
   }
 }

@@ -21,24 +21,22 @@ import { PricingEngine } from './engine/pricing-engine';
 import { validateUsageMessage } from './messages/validate-usage';
 import { OVERRIDE_STORE, type OverrideStore, type StoredOverrides } from './overrides/override-store';
 import { UnpricedTracker } from './unpriced/unpriced-tracker';
+import { CATALOG_STORE, type CatalogStore } from './catalog-store/catalog-store';
+import { RepricingService } from './repricing/repricing.service';
+import { REPRICE_SOURCE, type RepriceEventSource } from './repricing/reprice-source';
+import { PricingCommandError } from './pricing-command.error';
 
 /** Options of PricingModule.forRoot. */
 export interface PricingOptions {
-  /** How often the override set is re-read from the store, so another instance's change is seen (0 = never). */
+  /**
+   * How often the active catalog and the override set are re-read from the store, so a change by another
+   * instance or by the CLI is seen (0 = never). A change re-prices the events that had no price.
+   */
   overridesReloadMs?: number;
 }
 export const PRICING_OPTIONS = Symbol('PRICING_OPTIONS');
 
-/** A command failed for a reason the caller can fix (the admin API maps it to 400/404). */
-export class PricingCommandError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404,
-  ) {
-    super(message);
-    this.name = 'PricingCommandError';
-  }
-}
+export { PricingCommandError };
 
 @Injectable()
 export class PricingService implements OnModuleInit, OnModuleDestroy {
@@ -50,13 +48,16 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     readonly unpriced: UnpricedTracker,
     @Inject(OVERRIDE_STORE) private readonly store: OverrideStore,
     @Inject(PRICING_OPTIONS) private readonly options: PricingOptions,
+    @Inject(CATALOG_STORE) private readonly catalogs: CatalogStore,
+    @Inject(REPRICE_SOURCE) private readonly stored: RepriceEventSource,
+    readonly repricing: RepricingService,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.reloadOverrides();
+    await this.reload();
     const every = this.options.overridesReloadMs ?? 5000;
     if (every > 0) {
-      this.reloadTimer = setInterval(() => void this.reloadOverrides().catch(() => undefined), every);
+      this.reloadTimer = setInterval(() => void this.reloadAndReprice().catch(() => undefined), every);
       this.reloadTimer.unref();
     }
   }
@@ -66,7 +67,30 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   async reloadOverrides(): Promise<void> {
+    await this.reload();
+  }
+
+  /** Installs the store's active catalog and override set; true when either changed. */
+  async reload(): Promise<boolean> {
+    const catalog = await this.catalogs.current();
+    const before = `${this.engine.catalog.version}+ov${this.engine.overrides.version}`;
+    if (catalog.version !== this.engine.catalog.version) this.engine.setCatalog(catalog);
     this.install(await this.store.load());
+    return before !== `${this.engine.catalog.version}+ov${this.engine.overrides.version}`;
+  }
+
+  /** The periodic reload: prices changed elsewhere (CLI import, another instance) re-price unpriced events once. */
+  async reloadAndReprice(): Promise<void> {
+    if (await this.reload()) await this.repricing.repriceUnpriced('prices changed', 'pricing', true);
+  }
+
+  /** After this instance changed the prices: re-price the events that had none (errors leave the change made). */
+  private async repriceAfter(trigger: string, actor: string): Promise<PricingOverridesResponse['repriced']> {
+    try {
+      return (await this.repricing.repriceUnpriced(trigger, actor, true)) ?? undefined;
+    } catch {
+      return undefined; // the periodic reload or `spendops pricing reprice --unpriced` retries
+    }
   }
 
   private install(s: StoredOverrides): PricingOverridesResponse {
@@ -123,8 +147,11 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     return { version: cat.version, models };
   }
 
-  listUnpriced(): PricingUnpricedListResponse {
-    return { models: this.unpriced.list() };
+  /** From the ledger's read model (every stored event) when it is reachable, else this instance's memory. */
+  async listUnpriced(): Promise<PricingUnpricedListResponse> {
+    if (await this.stored.available().catch(() => false))
+      return { models: await this.stored.unpricedModels(), source: 'read_model' };
+    return { models: this.unpriced.list(), source: 'memory' };
   }
 
   async listOverrides(): Promise<PricingOverridesResponse> {
@@ -139,15 +166,20 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     if (req.rates && Object.keys(req.rates).length > 0) o.rates = req.rates;
     if (req.markup_pct !== undefined) o.markup_pct = req.markup_pct;
     if (req.note) o.note = req.note;
-    return this.install(await this.store.add(o));
+    const res = this.install(await this.store.add(o));
+    const added = res.overrides[res.overrides.length - 1];
+    const repriced = await this.repriceAfter(`override ${added?.id ?? ''} added`, req.actor || 'api');
+    return repriced ? { ...res, repriced } : res;
   }
 
-  async deleteOverride(req: { id: number }): Promise<PricingOverridesResponse> {
+  async deleteOverride(req: { id: number; actor?: string }): Promise<PricingOverridesResponse> {
     if (!req || !Number.isSafeInteger(req.id) || req.id <= 0)
       throw new PricingCommandError('id must be a positive integer', 400);
     const s = await this.store.remove(req.id);
     if (!s) throw new PricingCommandError(`no override ${req.id}`, 404);
-    return this.install(s);
+    const res = this.install(s);
+    const repriced = await this.repriceAfter(`override ${req.id} deleted`, req.actor || 'api');
+    return repriced ? { ...res, repriced } : res;
   }
 
   /** Expense tiers, recomputed when the catalog or the UTC day changes. */

@@ -109,7 +109,7 @@ export function buildCatalog(genaiText: string, litellmText: string, manual: Man
   return out;
 }
 
-function keepModels(provider: string, models: CatalogModel[]): CatalogModel[] {
+export function keepModels(provider: string, models: CatalogModel[]): CatalogModel[] {
   if (provider === 'openrouter')
     return models.filter((m) => OPENROUTER_VENDORS.some((v) => m.id.startsWith(v)));
   // Claude on genai-prices' google provider is Vertex AI; the Gemini API serves none.

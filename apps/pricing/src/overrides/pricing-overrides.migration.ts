@@ -1,6 +1,7 @@
 // Tenant price overrides: rows are never deleted (deleted_at marks them), and every change bumps the set's
 // version so events show which override set priced them (`pricing_version` "+ov<N>").
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { PricingCatalogVersions1767225600100 } from '../catalog-store/catalog-versions.migration';
 
 export class PricingOverrides1767225600000 implements MigrationInterface {
   name = 'PricingOverrides1767225600000';
@@ -33,4 +34,5 @@ export class PricingOverrides1767225600000 implements MigrationInterface {
   }
 }
 
-export const PRICING_MIGRATIONS = [PricingOverrides1767225600000];
+/** Every migration of the pricing service, oldest first. */
+export const PRICING_MIGRATIONS = [PricingOverrides1767225600000, PricingCatalogVersions1767225600100];
