@@ -96,3 +96,61 @@ describe('JSON scanner vs JSON.parse', () => {
     expect(checked).toBeGreaterThan(500);
   });
 });
+
+describe('JSON scanner: raw control bytes and escapes', () => {
+  // Control bytes are found four at a time on aligned words: try every alignment of the body in memory and
+  // every position of the bad byte, inside keys, values, skipped values and after escapes.
+  const templates = [
+    '{"model":"gpt-4.1@","messages":[{"role":"user","content":"hello there"}]}',
+    '{"messages":[{"role":"user","content":"a\\"b\\\\c@d"}],"model":"m"}',
+    '{"x@":1,"model":"gpt"}',
+    '{"model":"gpt","t":["\\u00e9@"]}',
+    '{\n  "model": "gpt",\n  "deep": {"a": [1, 2, {"b": "@"}]}\n}',
+  ];
+  const controls = [0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f];
+
+  function scanAt(text: string, offset: number): string {
+    const bytes = Buffer.from(text, 'utf8');
+    const pool = Buffer.alloc(bytes.length + 8);
+    bytes.copy(pool, offset);
+    try {
+      return scanJsonBody(pool.subarray(offset, offset + bytes.length)).primary;
+    } catch (e) {
+      return e instanceof InvalidJsonBodyError ? 'invalid' : String(e);
+    }
+  }
+
+  it('refuses a raw control byte inside any string, at every alignment', () => {
+    let checked = 0;
+    for (const t of templates) {
+      for (let offset = 0; offset < 4; offset++) {
+        // The template itself is valid; pad the marker's string so the bad byte visits all word positions.
+        for (let pad = 0; pad < 5; pad++) {
+          const ok = t.replace('@', 'x'.repeat(pad));
+          expect(scanAt(ok, offset)).toBe(JSON.parse(ok).model);
+          for (const c of controls) {
+            const bad = t.replace('@', 'x'.repeat(pad) + String.fromCharCode(c));
+            expect([bad, offset, scanAt(bad, offset)]).toEqual([bad, offset, 'invalid']);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(templates.length * 4 * 5 * controls.length);
+  });
+
+  it('accepts whitespace control bytes between tokens, before and after strings', () => {
+    const body = '\r\n{\t"model" :\n"gpt-5"\r,\n"a":\t["x",\n"y"\t]\n}\n';
+    for (let offset = 0; offset < 4; offset++) expect(scanAt(body, offset)).toBe('gpt-5');
+  });
+
+  it('an escaped quote does not end a string; an escaped backslash before a quote does', () => {
+    expect(scanAt('{"a":"\\"model\\":1","model":"m"}', 1)).toBe('m');
+    expect(scanAt('{"a":"x\\\\","model":"m"}', 2)).toBe('m');
+    expect(scanAt('{"a":"x\\\\"","model":"m"}', 3)).toBe('invalid');
+    expect(scanAt('{"model":"a\\u00"}', 0)).toBe('invalid');
+    expect(scanAt('{"model":"a\\x"}', 0)).toBe('invalid');
+    expect(scanAt('{"model":"gpt\\u002d5"}', 0)).toBe('gpt-5');
+    expect(scanAt('{"model":"unterminated', 0)).toBe('invalid');
+  });
+});
