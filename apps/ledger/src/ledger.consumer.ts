@@ -3,9 +3,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Topics, type RequestDeniedV1, type UsagePricedV1 } from '@spendops/contracts';
 import { MESSAGE_BUS, PoisonMessageError, type MessageBus } from '@spendops/messaging';
+import type { UsageIngestedData } from './ledger.events';
 import { LedgerService } from './ledger.service';
 
-export const LEDGER_QUEUES = { usage: 'ledger.usage', denials: 'ledger.denials' } as const;
+export const LEDGER_QUEUES = {
+  usage: 'ledger.usage',
+  denials: 'ledger.denials',
+  ingest: 'ledger.ingest',
+} as const;
 
 @Injectable()
 export class LedgerConsumer implements OnApplicationBootstrap {
@@ -37,6 +42,17 @@ export class LedgerConsumer implements OnApplicationBootstrap {
         if (!isObject(payload) || typeof payload.request_id !== 'string' || !payload.request_id)
           throw new PoisonMessageError('request.denied.v1 without request_id');
         await this.ledger.recordDenial(payload);
+      },
+      { prefetch: 50 },
+    );
+    // The receipt of ingested usage (pricing consumes the same messages on its own queue and prices them).
+    await this.bus.subscribe<unknown>(
+      LEDGER_QUEUES.ingest,
+      [Topics.usageIngest],
+      async (payload) => {
+        if (!isObject(payload) || typeof payload.request_id !== 'string' || !payload.request_id)
+          throw new PoisonMessageError('usage.ingest.v1 without request_id');
+        await this.ledger.recordIngestReceipt(payload as UsageIngestedData);
       },
       { prefetch: 50 },
     );

@@ -6,10 +6,14 @@ export const LedgerEventTypes = {
   usageRecorded: 'UsageRecorded',
   requestDenied: 'RequestDenied',
   usageRepriced: 'UsageRepriced',
+  /** A trusted producer's `usage.ingest.v1` as received (the audit of what it sent); priced later by pricing. */
+  usageIngested: 'UsageIngested',
 } as const;
 
 export type UsageRecordedData = UsagePricedV1;
 export type RequestDeniedData = RequestDeniedV1;
+/** The producer's message, unvalidated beyond a request id (pricing judges the rest). */
+export type UsageIngestedData = Record<string, unknown> & { request_id: string };
 
 export interface UsageRepricedData {
   request_id: string;

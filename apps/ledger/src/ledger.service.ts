@@ -6,6 +6,7 @@ import { EventStore } from '@spendops/event-store';
 import {
   LedgerEventTypes,
   deterministicEventId,
+  type UsageIngestedData,
   type UsageRecordedData,
   type UsageRepricedData,
 } from './ledger.events';
@@ -70,10 +71,42 @@ export class LedgerService {
         stream_id: priced.request_id,
         type: LedgerEventTypes.usageRecorded,
         data: priced satisfies UsageRecordedData,
-        metadata: { source: 'usage.priced.v1' },
+        // Ingested usage stays an ordinary EVENT; only the metadata says where it came from.
+        metadata: { source: await this.originOf(priced), topic: 'usage.priced.v1' },
       },
     ]);
     return appended.length === 1;
+  }
+
+  /**
+   * Keep a trusted producer's `usage.ingest.v1` as `UsageIngested` in the request's stream (metadata
+   * `source: ingest`): the receipt of what it sent, whatever pricing makes of it. False when already kept.
+   */
+  async recordIngestReceipt(message: UsageIngestedData): Promise<boolean> {
+    if (!message?.request_id) throw new Error('ingested usage without request_id');
+    const appended = await this.store.append([
+      {
+        event_id: deterministicEventId(LedgerEventTypes.usageIngested, message.request_id),
+        stream_id: message.request_id,
+        type: LedgerEventTypes.usageIngested,
+        data: message,
+        metadata: { source: 'ingest', topic: 'usage.ingest.v1' },
+      },
+    ]);
+    return appended.length === 1;
+  }
+
+  /**
+   * Pricing's `origin` when it set one; otherwise 'ingest' if the stream holds the producer's receipt (kept
+   * before pricing answered, which is the usual order but not a promise), else 'proxy'.
+   */
+  private async originOf(priced: UsagePricedV1): Promise<'proxy' | 'ingest'> {
+    if (priced.origin === 'ingest' || priced.origin === 'proxy') return priced.origin;
+    const [row] = await this.dataSource.query(
+      'SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND type = $2) AS ingested',
+      [priced.request_id, LedgerEventTypes.usageIngested],
+    );
+    return row.ingested === true ? 'ingest' : 'proxy';
   }
 
   /** Append a denial as `RequestDenied`; false when already recorded. */
@@ -85,7 +118,7 @@ export class LedgerService {
         stream_id: denial.request_id,
         type: LedgerEventTypes.requestDenied,
         data: denial,
-        metadata: { source: 'request.denied.v1' },
+        metadata: { source: 'proxy', topic: 'request.denied.v1' },
       },
     ]);
     return appended.length === 1;
