@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Agent, Dispatcher } from 'undici';
@@ -40,12 +41,17 @@ import { ProxyMetrics } from './proxy.metrics';
 import { PROXY_OPTIONS, ResolvedProxyOptions } from './proxy.options';
 import { isJsonContentType, modelFromGeminiPath, RequestFacts, scanRequestFacts } from './request-facts';
 import { readBodyCapped, responseDone, waitForDrain } from './streams';
+import { relayUpgrade, writeRawError } from './upgrade';
 
 /** One request's state from arrival to its record. */
 interface Exchange {
   id: string;
   req: IncomingMessage;
-  res: ServerResponse;
+  /** The response, or null for a protocol upgrade (then `socket` is the client's connection). */
+  res: ServerResponse | null;
+  socket: Duplex | null;
+  /** Writes a proxy error to the client, whichever way it is connected. */
+  reply: (status: number, message: string, closeConnection?: boolean) => void;
   startedAtMs: number;
   startHr: number;
   /** The provider segment as routed (canonical once resolved). */
@@ -95,10 +101,33 @@ export class ProxyHandler implements OnModuleDestroy {
 
   /** Serve one request whose URL starts with `/v1/` (anything else gets the JSON 404). */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const x: Exchange = {
+    const x = this.exchange(req, res, null);
+    x.reply = (status, message, close) => writeError(res, status, message, close);
+    res.setHeader('X-ASO-Request-Id', x.id);
+    this.serve(x, () => {
+      if (!res.headersSent) writeError(res, 500, 'Internal error');
+      else res.destroy();
+    });
+  }
+
+  /**
+   * Serve a protocol upgrade (WebSocket, e.g. OpenAI's Realtime API) from the server's 'upgrade' event: the same
+   * checks, then a two-way byte relay. Frames are not inspected; the record carries no bodies.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const x = this.exchange(req, null, socket);
+    x.reply = (status, message) => writeRawError(socket, x.id, status, message);
+    socket.on('error', () => socket.destroy());
+    this.serve(x, () => socket.destroy(), head);
+  }
+
+  private exchange(req: IncomingMessage, res: ServerResponse | null, socket: Duplex | null): Exchange {
+    return {
       id: randomUUID(),
       req,
       res,
+      socket,
+      reply: () => undefined,
       startedAtMs: Date.now(),
       startHr: performance.now(),
       provider: '',
@@ -114,22 +143,23 @@ export class ProxyHandler implements OnModuleDestroy {
       injected: false,
       requestCapture: new BodyCapture(this.options.captureRequestBytes),
     };
-    res.setHeader('X-ASO-Request-Id', x.id);
+  }
+
+  private serve(x: Exchange, onFailure: () => void, upgradeHead?: Buffer): void {
     if (this.draining) {
-      writeError(res, 503, Messages.shuttingDown, true);
+      x.reply(503, Messages.shuttingDown, true);
       return;
     }
     this.inflight++;
     this.metrics.inflight.inc();
-    this.run(x)
+    this.run(x, upgradeHead)
       .catch((err: unknown) => {
         this.log.error('proxy: request failed', {
           request_id: x.id,
           provider: x.provider,
           error: errorCode(err),
         });
-        if (!res.headersSent) writeError(res, 500, 'Internal error');
-        else res.destroy();
+        onFailure();
       })
       .finally(() => {
         this.metrics.inflight.dec();
@@ -163,12 +193,12 @@ export class ProxyHandler implements OnModuleDestroy {
     await this.agent.destroy();
   }
 
-  private async run(x: Exchange): Promise<void> {
-    const { req, res } = x;
+  private async run(x: Exchange, upgradeHead?: Buffer): Promise<void> {
+    const { req } = x;
     // 1. Route and path guard.
     const route = parseProxyPath(req.url ?? '/');
     if (!route.ok) {
-      if (route.error === 'not_proxy_path') return writeError(res, 404, Messages.notFound);
+      if (route.error === 'not_proxy_path') return x.reply(404, Messages.notFound);
       return this.deny(x, 'unknown_provider', Messages.unknownProvider, 404);
     }
     x.provider = route.provider;
@@ -225,11 +255,13 @@ export class ProxyHandler implements OnModuleDestroy {
     if (x.endpoint.endsWith(':streamGenerateContent')) x.facts.stream = true;
     if (!x.facts.model) x.facts.model = modelFromGeminiPath(x.endpoint);
 
+    if (x.socket) return this.forwardUpgrade(x, def, x.socket, upgradeHead ?? Buffer.alloc(0));
     await this.forward(x, def);
   }
 
   private async forward(x: Exchange, def: ProviderDefinition): Promise<void> {
-    const { req, res } = x;
+    const { req } = x;
+    const res = x.res as ServerResponse;
     // Streaming usage injection (decisions.md, Streaming).
     let body = x.body;
     if (
@@ -370,6 +402,42 @@ export class ProxyHandler implements OnModuleDestroy {
     });
   }
 
+  private async forwardUpgrade(
+    x: Exchange,
+    def: ProviderDefinition,
+    client: Duplex,
+    head: Buffer,
+  ): Promise<void> {
+    const upgrade = rawHeaderValues(x.req.rawHeaders, 'upgrade')[0] ?? '';
+    const headers = outboundHeaders(x.req.rawHeaders, true).filter(notExpect);
+    const result = await relayUpgrade({
+      origin: def.origin,
+      target: upstreamTarget(def, x.endpoint, x.query),
+      method: x.req.method ?? 'GET',
+      headers: [...headers, 'Connection', 'Upgrade', 'Upgrade', upgrade],
+      client,
+      head,
+      requestId: x.id,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      onHeaders: () => Date.now(),
+    });
+    if (result.status === 0) {
+      this.log.warn('upstream fetch failed', {
+        request_id: x.id,
+        provider: def.name,
+        error: result.error ?? 'unknown',
+      });
+      writeRawError(client, x.id, 502, Messages.upstreamFailed);
+    }
+    this.finish(x, {
+      status: result.status,
+      clientStatus: result.status === 0 ? 502 : result.status,
+      outcome: result.status === 0 || result.status >= 400 ? 'error' : 'completed',
+      firstByteAtMs: result.firstByteAtMs,
+      upstreamError: result.error,
+    });
+  }
+
   /** The client's body streamed upstream as it arrives, copied into the capture on the way. */
   private async *tapRequestBody(x: Exchange): AsyncGenerator<Buffer> {
     for await (const chunk of x.req as AsyncIterable<Buffer>) {
@@ -448,7 +516,7 @@ export class ProxyHandler implements OnModuleDestroy {
     status: number,
     closeConnection = false,
   ): void {
-    writeError(x.res, status, message, closeConnection);
+    x.reply(status, message, closeConnection);
     this.metrics.denials.inc({ type });
     this.metrics.requests.inc({ provider: x.provider, status: String(status) });
     const denial: RequestDeniedV1 = {

@@ -253,3 +253,69 @@ describe('ProxyHandler streaming', () => {
     expect(sseEvents([{ data: '[DONE]' }])[0]).toBe('data: [DONE]\n\n');
   });
 });
+
+describe('ProxyHandler protocol upgrades', () => {
+  it('relays a WebSocket-style upgrade both ways with a request id, stripping our headers', async () => {
+    const h = await startHarness();
+    try {
+      const sock = connect(h.port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(
+        'GET /v1/openai/v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+          `Connection: Upgrade\r\nAuthorization: Bearer sk\r\nX-ASO-API-Key: ${VALID_KEY}\r\n\r\n`,
+      );
+      let got = '';
+      const until = (s: string): Promise<void> =>
+        new Promise((resolve) => {
+          const check = (): void => {
+            if (got.includes(s)) {
+              sock.off('data', onData);
+              resolve();
+            }
+          };
+          const onData = (d: Buffer): void => {
+            got += d.toString();
+            check();
+          };
+          sock.on('data', onData);
+          check();
+        });
+      await until('\r\n\r\n');
+      expect(got).toMatch(/^HTTP\/1.1 101 /);
+      expect(got.toLowerCase()).toMatch(/\r\nx-aso-request-id: [0-9a-f-]{36}\r\n/);
+      sock.write('ping\n');
+      await until('echo:ping\n');
+      const up = h.mock.requests[0];
+      expect(up.url).toBe('/v1/realtime?model=gpt-realtime');
+      expect(up.headers).toMatchObject({ upgrade: 'websocket', authorization: 'Bearer sk' });
+      expect(up.headers['x-aso-api-key']).toBeUndefined();
+      sock.destroy();
+      const [c] = await h.queue.waitForCaptures(1);
+      expect(c).toMatchObject({ http_status: 101, endpoint: '/v1/realtime', outcome: 'completed' });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('rejects an upgrade without a key like any request', async () => {
+    const h = await startHarness();
+    try {
+      const text = await new Promise<string>((resolve) => {
+        const sock = connect(h.port, '127.0.0.1', () =>
+          sock.write(
+            'GET /v1/openai/v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+          ),
+        );
+        let got = '';
+        sock.on('data', (d) => (got += d.toString()));
+        sock.on('close', () => resolve(got));
+      });
+      expect(text).toMatch(/^HTTP\/1.1 401 /);
+      expect(text).toContain('{"error":"AISpendOps: Missing X-ASO-API-Key"}');
+      expect(h.mock.requests).toHaveLength(0);
+      expect(h.queue.denials[0].type).toBe('missing_key');
+    } finally {
+      await h.close();
+    }
+  });
+});

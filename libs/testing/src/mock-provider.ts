@@ -71,6 +71,36 @@ export async function startMockProvider(
   const server: Server = createServer((req, res) => {
     void serve(req, res);
   });
+  // Protocol upgrades (WebSocket-style): 101, then every line received comes back as "echo:<line>".
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    let settle: (v: 'finished' | 'aborted') => void = () => undefined;
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: Buffer.alloc(0),
+      remotePort: socket.remotePort ?? 0,
+      chunkSentAt: [],
+      closed: new Promise((r) => (settle = r)),
+    });
+    waiters.splice(0).forEach((w) => w());
+    socket.on('close', () => settle('finished'));
+    socket.on('error', () => socket.destroy());
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    let buffered = '';
+    socket.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+        socket.write(`echo:${buffered.slice(0, i + 1)}`);
+        buffered = buffered.slice(i + 1);
+      }
+    });
+  });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -2,7 +2,7 @@
 // its base path), a fake authorizer and an in-memory outbound queue.
 import { once } from 'node:events';
 import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Agent, Dispatcher, request } from 'undici';
 import {
   AuthenticationResult,
@@ -168,6 +168,12 @@ export async function startHarness(
     resolveProxyOptions({ accessLog: true, ...options }),
   );
   const front = createServer((req, res) => handler.handle(req, res));
+  front.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
+  const sockets = new Set<Socket>();
+  front.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   front.listen(0, '127.0.0.1');
   await once(front, 'listening');
   const { port } = front.address() as AddressInfo;
@@ -200,7 +206,7 @@ export async function startHarness(
     },
     async close() {
       await client.destroy();
-      front.closeAllConnections();
+      for (const s of sockets) s.destroy(); // upgraded connections too
       await new Promise<void>((r) => front.close(() => r()));
       await handler.close();
       await mock.close();
