@@ -45,12 +45,17 @@ describe('spendops CLI, all-in-one', () => {
   let liveKey: { id: string; key: string };
 
   const adminGet = async (path: string) => {
-    const res = await request(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const res = await request(`${server.url}${path}`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
     return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
   };
 
   /** Polls the admin API until the event of `requestId` is there (the ledger is asynchronous). */
-  const eventOf = async (requestId: string, withinMs = 5000): Promise<{ event: EventView; afterMs: number }> => {
+  const eventOf = async (
+    requestId: string,
+    withinMs = 5000,
+  ): Promise<{ event: EventView; afterMs: number }> => {
     const start = Date.now();
     for (;;) {
       const { body } = await adminGet(`/api/v1/events?request_id=${requestId}`);
@@ -69,7 +74,11 @@ describe('spendops CLI, all-in-one', () => {
       if (req.body.includes('"stream":true')) {
         // Answers with usage only when asked, like OpenAI.
         const usage = req.body.includes('include_usage');
-        return { headers: SSE_HEADERS, chunks: openAiChatStream(['Hello', ' world'], { usage }), delayMs: 20 };
+        return {
+          headers: SSE_HEADERS,
+          chunks: openAiChatStream(['Hello', ' world'], { usage }),
+          delayMs: 20,
+        };
       }
       return { body: openAiChatJson('gpt-4o-mini', 'Hello!') };
     });

@@ -12,8 +12,8 @@ function fail(err: unknown): never {
   process.exit(err instanceof CommanderError ? err.exitCode || 2 : 1);
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -2,3 +2,4 @@ export * from './metrics';
 export * from './logger';
 export * from './readiness';
 export * from './ops.module';
+export * from './nest-logger';

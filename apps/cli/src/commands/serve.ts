@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { JsonLogger, ReadinessRegistry } from '@spendops/observability';
+import { JsonLogger, NestJsonLogger, ReadinessRegistry } from '@spendops/observability';
 import { SpendOpsConfig } from '@spendops/config';
 import { CommonFlags, loadConfig } from './load-config';
 import { RequestDispatcher, splitHostPort } from '../serve/http-server';
@@ -35,7 +35,7 @@ export async function startServer(config: SpendOpsConfig): Promise<NestFastifyAp
     announceAdminToken: (token) => (adminToken = token),
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: ['error', 'warn'],
+    logger: new NestJsonLogger(),
     abortOnError: false,
   });
   app.useGlobalFilters(new JsonErrorFilter());
@@ -44,10 +44,10 @@ export async function startServer(config: SpendOpsConfig): Promise<NestFastifyAp
   const address = app.getHttpServer().address();
   const actual = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
-  process.stdout.write(`SpendOps listening on ${url} (services: ${config.services.join(',')})\n`);
   if (adminToken) {
     process.stdout.write(`Bootstrap admin token (shown once; only its hash is stored): ${adminToken}\n`);
   }
+  process.stdout.write(`SpendOps listening on ${url} (services: ${config.services.join(',')})\n`);
   log.info('listening', { url, services: config.services, data_dir: config.data_dir });
   return app;
 }

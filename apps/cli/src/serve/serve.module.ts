@@ -15,7 +15,8 @@ import { JsonLogger, OpsModule, ReadinessRegistry } from '@spendops/observabilit
 import { SpendOpsConfig } from '@spendops/config';
 import { USAGE_READ_MODEL } from '@spendops/contracts';
 import { EventStoreModule } from '@spendops/event-store';
-import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@spendops/messaging';
+import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
+import { InterimBusModule } from './interim-bus.module';
 import { MigrationClass, PersistenceModule } from '@spendops/persistence';
 import { ProxyKeysModule } from '@spendops/policy';
 import { DataSource } from 'typeorm';
@@ -89,6 +90,9 @@ function migrationsFor(services: readonly string[]): MigrationClass[] {
 }
 
 @Module({})
+class ProxyKeysGlobalModule {}
+
+@Module({})
 export class ServeModule {
   static forRoot(options: ServeOptions): DynamicModule {
     const { config } = options;
@@ -101,20 +105,16 @@ export class ServeModule {
         migrations: migrationsFor(config.services),
         log: (message) => log.info(message),
       }),
-      MessagingModule.forRoot({
-        amqpUrl: config.amqp_url || undefined,
-        exchange: config.amqp_exchange,
-        spoolDir: config.outbound.spool_dir || `${config.data_dir}/spool`,
-        queueSize: config.outbound.queue_size,
-        batchSize: config.outbound.batch_size,
-      }),
+      InterimBusModule.forRoot(),
     ];
     const providers: Provider[] = [{ provide: SERVE_OPTIONS, useValue: options }, ReadinessWiring];
 
     if (services.has('auth')) imports.push(AuthModule.forRoot({ serverSecret: options.serverSecret }));
     if (services.has('proxy')) {
+      // The proxy module takes its authorizer from the global scope, so the key replica's module is re-exported globally.
+      const keys = ProxyKeysModule.forRoot({ serverSecret: options.serverSecret });
       imports.push(
-        ProxyKeysModule.forRoot({ serverSecret: options.serverSecret }),
+        { module: ProxyKeysGlobalModule, global: true, imports: [keys], exports: [keys] },
         ProxyModule.forRoot({
           upstreams: config.upstreams,
           customProviders: config.providers,
@@ -133,7 +133,9 @@ export class ServeModule {
     if (services.has('pricing')) imports.push(PricingModule.forRoot({ store: 'postgres' }));
     if (services.has('ledger')) imports.push(EventStoreModule.forRoot(), LedgerModule);
     if (services.has('api')) {
-      imports.push(ApiModule.forRoot({ adminToken: config.admin_token, announceToken: options.announceAdminToken }));
+      imports.push(
+        ApiModule.forRoot({ adminToken: config.admin_token, announceToken: options.announceAdminToken }),
+      );
       providers.push({
         provide: USAGE_READ_MODEL,
         inject: [DataSource],
