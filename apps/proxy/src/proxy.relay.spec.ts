@@ -253,3 +253,60 @@ describe('ProxyHandler upstream connections', () => {
     }
   });
 });
+
+describe('ProxyHandler upstream failures and uploads', () => {
+  it('cancels the upstream request when the client leaves before the provider answers', async () => {
+    const h = await startHarness({ hang: true });
+    try {
+      const ac = new AbortController();
+      const pending = h.send('GET', '/v1/openai/v1/models', { signal: ac.signal }).then(
+        () => 'answered',
+        () => 'aborted',
+      );
+      await h.mock.waitForRequests(1);
+      ac.abort();
+      expect(await pending).toBe('aborted');
+      expect(await h.mock.requests[0].closed).toBe('aborted');
+      const [c] = await h.queue.waitForCaptures(1);
+      expect(c).toMatchObject({ outcome: 'cancelled', http_status: 0, first_byte_at_ms: 0 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers 502 when the provider sends no headers within the headers timeout', async () => {
+    const h = await startHarness({ headersDelayMs: 2000, body: {} }, { headersTimeoutMs: 200 });
+    try {
+      const res = await h.send('GET', '/v1/openai/v1/models');
+      expect(res.statusCode).toBe(502);
+      expect(await res.body.text()).toBe('{"error":"AISpendOps: Upstream fetch failed"}\n');
+      const [c] = await h.queue.waitForCaptures(1);
+      expect(c).toMatchObject({
+        outcome: 'error',
+        http_status: 0,
+        upstream_error: 'UND_ERR_HEADERS_TIMEOUT',
+      });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('streams a chunked upload of unknown length through as it arrives', async () => {
+    const h = await startHarness((req): MockReply => ({ status: 200, body: String(req.body.length) }));
+    try {
+      const { Readable } = await import('node:stream');
+      const parts = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000, i));
+      const res = await h.send('POST', '/v1/openai/v1/uploads/u/parts', {
+        body: Readable.from(parts),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      expect(await res.body.text()).toBe('500000');
+      expect(h.mock.requests[0].headers['transfer-encoding']).toBe('chunked');
+      expect(h.mock.requests[0].body.equals(Buffer.concat(parts))).toBe(true);
+      const [c] = await h.queue.waitForCaptures(1);
+      expect(c.request_body.total_bytes).toBe(500_000);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Agent, Dispatcher, request } from 'undici';
 import {
   AuthenticationResult,
@@ -145,7 +146,11 @@ export interface Harness {
   send(
     method: string,
     path: string,
-    options?: { body?: Buffer | string; headers?: Record<string, string | null>; signal?: AbortSignal },
+    options?: {
+      body?: Buffer | string | Readable;
+      headers?: Record<string, string | null>;
+      signal?: AbortSignal;
+    },
   ): Promise<Dispatcher.ResponseData>;
   close(): Promise<void>;
 }
