@@ -5,3 +5,4 @@ export * from './topic-pattern';
 export * from './in-process/in-process-bus';
 export * from './rabbitmq/rabbitmq-bus';
 export { DEFAULT_EXCHANGE } from './rabbitmq/topology';
+export * from './outbound/spooling-outbound-queue';
