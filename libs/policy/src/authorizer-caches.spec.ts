@@ -31,6 +31,7 @@ const input = {
   endpoint: '/v1/chat/completions',
   content_type: 'application/json',
   body: Buffer.from('{"model":"gpt-4.1-mini","messages":[]}'),
+  dims_header: undefined,
 };
 
 describe('verified-key cache', () => {
@@ -133,7 +134,7 @@ describe('verified-key cache', () => {
     replica.load([record]);
     expect((await auth.authenticate(key)).ok).toBe(false);
     const active = { ...record, status: 'active' as const, version: 2 };
-    replica.apply({ change: 'updated', key: active });
+    replica.apply({ change: 'activated', key: active });
     expect(await auth.authenticate(key)).toEqual({ ok: true, key: active });
   });
 });
@@ -152,7 +153,7 @@ describe('compiled-policy cache', () => {
       version: 2,
       policy: withDefaults({ models: ['openai:gpt-4o*'], dims_required: true }),
     };
-    replica.apply({ change: 'updated', key: restricted });
+    replica.apply({ change: 'policy_updated', key: restricted });
     const second = await auth.authenticate(key);
     if (!second.ok) throw new Error('expected ok');
     expect(second.key).toBe(restricted);

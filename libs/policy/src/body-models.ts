@@ -5,7 +5,7 @@
 // neither a string nor null.
 import { isUtf8 } from 'node:buffer';
 import { DuplicateModelError } from './form';
-import { JsonScanner, JsonSyntaxError } from './json-scanner';
+import { JsonScanner, JsonSyntaxError, type RawString } from './json-scanner';
 
 export class ModelNotStringError extends Error {
   constructor() {
@@ -26,7 +26,12 @@ export interface BodyModels {
 
 const FIELDS = ['model', 'models', 'fallbacks', 'requests', 'session', 'data_source'] as const;
 type Field = (typeof FIELDS)[number];
-const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
+/** The fields have distinct lengths, so a plain key can only be the one of its length. */
+const FIELD_BY_LENGTH: ReadonlyArray<Field | undefined> = (() => {
+  const byLength: Array<Field | undefined> = [];
+  for (const f of FIELDS) byLength[f.length] = f;
+  return byLength;
+})();
 
 /**
  * Throws DuplicateModelError, ModelNotStringError or InvalidJsonBodyError; `out` then keeps what was found
@@ -42,16 +47,7 @@ export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: []
   };
   try {
     s.object((key) => {
-      const len = key.end - key.start;
-      const ascii = len <= 11 ? s.asciiKeyLower(key) : null;
-      const field =
-        ascii !== null
-          ? FIELD_SET.has(ascii)
-            ? (ascii as Field)
-            : undefined
-          : !key.esc && len < 5
-            ? undefined
-            : FIELDS.find((f) => s.keyIs(key, f));
+      const field = key.esc ? FIELDS.find((f) => s.keyIs(key, f)) : plainKeyField(s, key);
       switch (field) {
         case 'model': {
           mark(field);
@@ -104,6 +100,21 @@ export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: []
     throw e;
   }
   return out;
+}
+
+/** The field an unescaped key names; ASCII keys are matched by length and bytes, without building a string. */
+function plainKeyField(s: JsonScanner, key: RawString): Field | undefined {
+  const b = s.b;
+  for (let k = key.start; k < key.end; k++) {
+    if (b[k] >= 0x80) return FIELDS.find((f) => s.keyIs(key, f)); // may fold (ſ, the Kelvin sign)
+  }
+  const name = FIELD_BY_LENGTH[key.end - key.start];
+  if (name === undefined) return undefined;
+  for (let k = 0; k < name.length; k++) {
+    const c = b[key.start + k];
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name.charCodeAt(k)) return undefined;
+  }
+  return name;
 }
 
 /** Consumes a value that is not an array (null is no model, anything else an error); false when an array is next. */

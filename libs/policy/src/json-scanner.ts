@@ -22,6 +22,13 @@ export interface RawString {
   esc: boolean;
 }
 
+/** The open containers of the value being skipped ('{' or '['); skip never re-enters, so one array serves. */
+const SKIP_STACK = new Uint8Array(MAX_JSON_DEPTH + 2);
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
 }
@@ -130,14 +137,6 @@ export class JsonScanner {
     return this.latin1View;
   }
 
-  /** The key lower-cased when it is plain ASCII without escapes (the common case), else null. */
-  asciiKeyLower(s: RawString): string | null {
-    if (s.esc) return null;
-    const b = this.b;
-    for (let k = s.start; k < s.end; k++) if (b[k] >= 0x80) return null;
-    return this.latin1().slice(s.start, s.end).toLowerCase();
-  }
-
   /** Decodes a scanned string. Lone surrogates become U+FFFD, as in Go's encoding/json. */
   text(s: RawString): string {
     const b = this.b;
@@ -215,46 +214,68 @@ export class JsonScanner {
     return foldEqualsAscii(this.text(s), name);
   }
 
-  /** Scans over one value of any type. */
+  /** Scans over one value of any type, iteratively (one loop instead of a call per nested value). */
   skip(depth: number): void {
-    if (depth > MAX_JSON_DEPTH) throw SYNTAX;
-    const c = this.peek();
-    if (c === 0x22) {
-      this.str();
-    } else if (c === 0x7b) {
-      this.i++;
-      if (this.peek() === 0x7d) {
-        this.i++;
-        return;
+    const b = this.b;
+    const n = b.length;
+    const open = SKIP_STACK;
+    let level = 0;
+    let i = this.i;
+    for (;;) {
+      // At a value nested `level` deep inside the skipped one.
+      if (depth + level > MAX_JSON_DEPTH) throw SYNTAX;
+      while (i < n && isWs(b[i])) i++;
+      const c = i < n ? b[i] : 0;
+      if (c === 0x7b || c === 0x5b) {
+        i++;
+        while (i < n && isWs(b[i])) i++;
+        if (i < n && b[i] === (c === 0x7b ? 0x7d : 0x5d)) {
+          i++;
+        } else {
+          open[level++] = c;
+          if (c === 0x7b) i = this.keyColon(i);
+          continue;
+        }
+      } else {
+        this.i = i;
+        if (c === 0x22) this.str();
+        else if (c === 0x74) this.lit('true');
+        else if (c === 0x66) this.lit('false');
+        else if (c === 0x6e) this.lit('null');
+        else this.num();
+        i = this.i;
       }
+      // After a value: a comma leads to the next one, a closing bracket ends its container.
       for (;;) {
-        if (this.peek() !== 0x22) throw SYNTAX;
-        this.str();
-        if (this.peek() !== 0x3a) throw SYNTAX;
-        this.i++;
-        this.skip(depth + 1);
-        const d = this.peek();
-        this.i++;
-        if (d === 0x7d) return;
-        if (d !== 0x2c) throw SYNTAX;
+        if (level === 0) {
+          this.i = i;
+          return;
+        }
+        while (i < n && isWs(b[i])) i++;
+        const d = i < n ? b[i] : 0;
+        i++;
+        const container = open[level - 1];
+        if (d === 0x2c) {
+          if (container === 0x7b) i = this.keyColon(i);
+          break;
+        }
+        if (d !== (container === 0x7b ? 0x7d : 0x5d)) throw SYNTAX;
+        level--;
       }
-    } else if (c === 0x5b) {
-      this.i++;
-      if (this.peek() === 0x5d) {
-        this.i++;
-        return;
-      }
-      for (;;) {
-        this.skip(depth + 1);
-        const d = this.peek();
-        this.i++;
-        if (d === 0x5d) return;
-        if (d !== 0x2c) throw SYNTAX;
-      }
-    } else if (c === 0x74) this.lit('true');
-    else if (c === 0x66) this.lit('false');
-    else if (c === 0x6e) this.lit('null');
-    else this.num();
+    }
+  }
+
+  /** Scans `"key" :` from `i` (whitespace allowed around); returns the index after the colon. */
+  private keyColon(i: number): number {
+    const b = this.b;
+    while (i < b.length && isWs(b[i])) i++;
+    if (b[i] !== 0x22) throw SYNTAX;
+    this.i = i;
+    this.str();
+    i = this.i;
+    while (i < b.length && isWs(b[i])) i++;
+    if (b[i] !== 0x3a) throw SYNTAX;
+    return i + 1;
   }
 
   lit(w: string): void {
