@@ -401,4 +401,39 @@ describe('ProxyHandler rejections', () => {
     ac.abort();
     await pending;
   });
+
+  it('keeps a capture record for every response completed under load while draining', async () => {
+    h = await startHarness({
+      headers: { 'content-type': 'text/event-stream' },
+      chunks: ['data: {"choices":[{"delta":{"content":"a"}}]}\n\n', 'data: [DONE]\n\n'],
+      delayMs: 5,
+    });
+    const completed: string[] = [];
+    let stop = false;
+    const workers = Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        try {
+          const res = await h.send('POST', '/v1/openai/v1/chat/completions', {
+            body: '{"model":"gpt-4o-mini","stream":true}',
+            headers: { 'content-type': 'application/json' },
+          });
+          const text = await res.body.text();
+          if (res.statusCode === 200 && text.includes('data: [DONE]')) {
+            completed.push(res.headers['x-aso-request-id'] as string);
+          }
+        } catch {
+          return;
+        }
+      }
+    });
+    const deadline = Date.now() + 10_000;
+    while (completed.length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(await h.handler.drain(5000)).toBe(true);
+    stop = true;
+    await Promise.all(workers);
+    expect(completed.length).toBeGreaterThanOrEqual(20);
+    const recorded = new Map<string, number>();
+    for (const c of h.queue.captures) recorded.set(c.request_id, (recorded.get(c.request_id) ?? 0) + 1);
+    for (const id of completed) expect([id, recorded.get(id)]).toEqual([id, 1]);
+  });
 });
