@@ -81,13 +81,20 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
 
   /** The periodic reload: prices changed elsewhere (CLI import, another instance) re-price unpriced events once. */
   async reloadAndReprice(): Promise<void> {
-    if (await this.reload()) await this.repricing.repriceUnpriced('prices changed', 'pricing', true);
+    if (await this.reload())
+      await this.repricing.repriceUnpriced(
+        'prices changed',
+        'pricing',
+        true,
+        await this.catalogs.activation(),
+      );
   }
 
   /** After this instance changed the prices: re-price the events that had none (errors leave the change made). */
   private async repriceAfter(trigger: string, actor: string): Promise<PricingOverridesResponse['repriced']> {
     try {
-      return (await this.repricing.repriceUnpriced(trigger, actor, true)) ?? undefined;
+      const activation = await this.catalogs.activation();
+      return (await this.repricing.repriceUnpriced(trigger, actor, true, activation)) ?? undefined;
     } catch {
       return undefined; // the periodic reload or `spendops pricing reprice --unpriced` retries
     }

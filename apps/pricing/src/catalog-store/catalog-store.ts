@@ -57,6 +57,8 @@ export interface CatalogStore {
   activate(version: string, actor: string): Promise<Catalog>;
   versions(): Promise<CatalogVersionInfo[]>;
   audit(): Promise<CatalogAuditEntry[]>;
+  /** Id of the newest import or activation (0: none): tells apart two activations of the same version. */
+  activation(): Promise<number>;
 }
 
 export const CATALOG_STORE = Symbol('PRICING_CATALOG_STORE');
@@ -155,6 +157,13 @@ export class PostgresCatalogStore implements CatalogStore {
     }));
   }
 
+  async activation(): Promise<number> {
+    const [{ id }]: { id: string }[] = await this.db.query(
+      'SELECT COALESCE(max(id), 0) AS id FROM pricing_catalog_audit',
+    );
+    return Number(id);
+  }
+
   async audit(): Promise<CatalogAuditEntry[]> {
     const rows: (Omit<CatalogAuditEntry, 'id' | 'at'> & { id: string; at: Date })[] = await this.db.query(
       `SELECT id, action, version, previous, actor, at, added, removed, changed, detail
@@ -212,6 +221,10 @@ export class InMemoryCatalogStore implements CatalogStore {
 
   async audit(): Promise<CatalogAuditEntry[]> {
     return this.log.map((e) => ({ ...e }));
+  }
+
+  async activation(): Promise<number> {
+    return this.log.length;
   }
 
   private push(

@@ -251,6 +251,13 @@ describe('RepricingService', () => {
       pricing_version: saved.version,
     });
     expect(runs.runs[0]).toMatchObject({ trigger: 'prices changed', actor: 'pricing', changed: 2 });
+    // going back and forth is a price change each time (the claim names the activation, not only the version)
+    await catalogs.activate('builtin', 'cli');
+    await svc.reloadAndReprice();
+    await catalogs.activate(saved.version, 'cli');
+    await svc.reloadAndReprice();
+    expect(runs.runs.map((r) => r.catalogVersion)).toEqual([saved.version, base.version, saved.version]);
+    svc.onModuleDestroy();
   });
 });
 

@@ -36,15 +36,17 @@ export class RepricingService {
 
   /**
    * After a price change (override added or deleted, catalog imported or activated): re-price the events that
-   * had no price. With `claim`, only the first instance to see this catalog + override set does it.
+   * had no price. With `claim`, only the first instance to see this catalog + override set (and catalog
+   * activation, since a version can be activated again) does it.
    */
   async repriceUnpriced(
     trigger: string,
     actor: string,
     claim = false,
+    activation = 0,
   ): Promise<PricingRepriceResponse | null> {
     if (!(await this.source.available())) return null;
-    const key = `unpriced:${this.engine.catalog.version}+ov${this.engine.overrides.version}`;
+    const key = `unpriced:${this.engine.catalog.version}+ov${this.engine.overrides.version}@${activation}`;
     return this.run({ unpricedOnly: true }, trigger, actor, claim ? key : undefined);
   }
 
