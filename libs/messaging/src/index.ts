@@ -6,3 +6,5 @@ export * from './in-process/in-process-bus';
 export * from './rabbitmq/rabbitmq-bus';
 export { DEFAULT_EXCHANGE } from './rabbitmq/topology';
 export * from './outbound/spooling-outbound-queue';
+export * from './messaging.module';
+export type { RetryOptions } from './retry-policy';

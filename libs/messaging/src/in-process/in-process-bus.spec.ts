@@ -32,6 +32,24 @@ describe('InProcessBus', () => {
     await expect(own.publish(`${q}.ev`, {})).rejects.toBeInstanceOf(BusUnavailableError);
   });
 
+  it('close() delivers what was already published, retries included, before it resolves', async () => {
+    const own = new InProcessBus({ retryBaseMs: 60_000 });
+    const handled: number[] = [];
+    await own.subscribe(
+      'flush',
+      ['flush.ev'],
+      async (p: { i: number }, e) => {
+        if (p.i === 0 && e.attempt === 1) throw new Error('once');
+        handled.push(p.i);
+      },
+      { prefetch: 1 },
+    );
+    for (let i = 0; i < 5; i++) await own.publish('flush.ev', { i });
+    await sleep(20); // message 0 now waits for a one-minute retry
+    await own.close();
+    expect(handled.sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('hands handlers a copy, never the publisher’s object', async () => {
     const own = new InProcessBus();
     const payload = { n: 1, at: new Date(0) };

@@ -32,7 +32,10 @@ import {
 } from '../retry-policy';
 import { topicMatches } from '../topic-pattern';
 
-export type InProcessBusOptions = Partial<RetryOptions>;
+export interface InProcessBusOptions extends Partial<RetryOptions> {
+  /** close() delivers what was published (retries without backoff) for at most this long. Default 10 s. */
+  closeTimeoutMs?: number;
+}
 
 interface Consumer {
   handler: MessageHandler<unknown>;
@@ -60,16 +63,23 @@ export class InProcessBus implements MessageBus {
     { handlers: CommandHandler<unknown, unknown>[]; next: number }
   >();
   private readonly deadLetterList: DeadLetter[] = [];
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retryTimers = new Map<NodeJS.Timeout, () => void>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** No new publishes, subscriptions or requests; delivery of what was published goes on. */
+  private closing = false;
+  /** Nothing is delivered any more. */
   private closed = false;
 
-  constructor(options: InProcessBusOptions = {}) {
-    this.retry = { ...DEFAULT_RETRY, ...options };
+  constructor(private readonly options: InProcessBusOptions = {}) {
+    this.retry = {
+      maxAttempts: options.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+      retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY.retryBaseMs,
+      retryMaxMs: options.retryMaxMs ?? DEFAULT_RETRY.retryMaxMs,
+    };
   }
 
   async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<void> {
-    if (this.closed) {
+    if (this.closing) {
       busMetrics.publishErrors.inc({ transport: TRANSPORT });
       throw new BusUnavailableError('closed');
     }
@@ -96,7 +106,7 @@ export class InProcessBus implements MessageBus {
     handler: MessageHandler<T>,
     options: SubscribeOptions = {},
   ): Promise<void> {
-    if (this.closed) throw new BusUnavailableError('closed');
+    if (this.closing) throw new BusUnavailableError('closed');
     const name = options.broadcast ? `${queue}.broadcast.${randomUUID()}` : queue;
     let state = this.queues.get(name);
     if (!state) {
@@ -114,14 +124,14 @@ export class InProcessBus implements MessageBus {
   }
 
   async handle<Req, Res>(command: string, handler: CommandHandler<Req, Res>): Promise<void> {
-    if (this.closed) throw new BusUnavailableError('closed');
+    if (this.closing) throw new BusUnavailableError('closed');
     const entry = this.commands.get(command) ?? { handlers: [], next: 0 };
     entry.handlers.push(handler as CommandHandler<unknown, unknown>);
     this.commands.set(command, entry);
   }
 
   async request<Req, Res>(command: string, request: Req, options: { timeoutMs?: number } = {}): Promise<Res> {
-    if (this.closed) throw new BusUnavailableError('closed');
+    if (this.closing) throw new BusUnavailableError('closed');
     const entry = this.commands.get(command);
     if (!entry || entry.handlers.length === 0) throw new NoCommandHandlerError(command);
     const handler = entry.handlers[entry.next++ % entry.handlers.length];
@@ -154,7 +164,7 @@ export class InProcessBus implements MessageBus {
   }
 
   health(): BusHealth {
-    return this.closed
+    return this.closing
       ? { ok: false, transport: 'in-process', detail: 'closed' }
       : { ok: true, transport: 'in-process', detail: `${this.queues.size} queues` };
   }
@@ -164,12 +174,34 @@ export class InProcessBus implements MessageBus {
     return this.deadLetterList.filter((d) => queue === undefined || d.queue === queue);
   }
 
-  /** Stops delivering, drops pending retries, and waits for handlers already running. */
+  /**
+   * Refuses new messages, then delivers what was already published (this transport has nowhere to keep it;
+   * pending retries run at once, without backoff) and waits for the handlers, for at most `closeTimeoutMs`.
+   */
   async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const deadline = Date.now() + (this.options.closeTimeoutMs ?? 10_000);
+    for (const [timer, fire] of this.retryTimers) {
+      clearTimeout(timer);
+      fire();
+    }
+    while (
+      Date.now() < deadline &&
+      (this.inFlight.size > 0 || this.retryTimers.size > 0 || this.undelivered() > 0)
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     this.closed = true;
-    for (const timer of this.retryTimers) clearTimeout(timer);
+    for (const timer of this.retryTimers.keys()) clearTimeout(timer);
     this.retryTimers.clear();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private undelivered(): number {
+    let n = 0;
+    for (const queue of this.queues.values()) if (queue.consumers.length > 0) n += queue.ready.length;
+    return n;
   }
 
   private track<R>(work: Promise<R>): Promise<R> {
@@ -224,15 +256,13 @@ export class InProcessBus implements MessageBus {
       }
       busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'retry' });
       const next = JSON.stringify({ ...envelope, attempt: envelope.attempt + 1 });
-      const timer = setTimeout(
-        () => {
-          this.retryTimers.delete(timer);
-          queue.ready.push(next);
-          this.dispatch(queue);
-        },
-        retryDelayMs(envelope.attempt + 1, this.retry),
-      );
-      this.retryTimers.add(timer);
+      const fire = (): void => {
+        this.retryTimers.delete(timer);
+        queue.ready.push(next);
+        this.dispatch(queue);
+      };
+      const timer = setTimeout(fire, this.closing ? 0 : retryDelayMs(envelope.attempt + 1, this.retry));
+      this.retryTimers.set(timer, fire);
     }
   }
 
