@@ -1,10 +1,15 @@
 // Runs the built CLI (`bin/spendops`) as its own OS process, the way a user or an operator does.
 import { ChildProcess, spawn, execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const SPENDOPS_BIN = join(__dirname, '..', '..', 'bin', 'spendops');
+/** `bin/spendops` at the repository root, from the sources (test/support) or the build (dist/test/support). */
+export const SPENDOPS_BIN = [
+  join(__dirname, '..', '..', 'bin', 'spendops'),
+  join(__dirname, '..', '..', '..', 'bin', 'spendops'),
+].find((p) => existsSync(p))!;
 
 export interface SpendOpsProcess {
   url: string;
