@@ -436,4 +436,57 @@ describe('ProxyHandler rejections', () => {
     for (const c of h.queue.captures) recorded.set(c.request_id, (recorded.get(c.request_id) ?? 0) + 1);
     for (const id of completed) expect([id, recorded.get(id)]).toEqual([id, 1]);
   });
+
+  it('never lets a random raw path reach the upstream outside the provider base path (fuzz, raw TCP)', async () => {
+    h = await startHarness({ status: 204 });
+    const atoms = [
+      '/',
+      '.',
+      '..',
+      '%2e',
+      '%2E',
+      '%2f',
+      '%5c',
+      '%25',
+      '%',
+      'v1',
+      'a',
+      '@',
+      '\\',
+      ';',
+      ':',
+      '%41',
+      '%00',
+      '~',
+      '?',
+      '&',
+    ];
+    const providers = ['openai', 'groq', 'deepinfra', 'zai', 'google-ai-studio'];
+    let seed = 42;
+    const rand = (n: number): number => {
+      // mulberry32: a small PRNG whose low bits are usable (unlike a plain LCG's)
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    for (let round = 0; round < 150; round++) {
+      let rest = '/';
+      for (let k = rand(7); k >= 0; k--) rest += atoms[rand(atoms.length)];
+      const provider = providers[rand(providers.length)];
+      await rawRequest(
+        h,
+        `GET /v1/${provider}${rest} HTTP/1.1\r\nHost: x\r\nX-ASO-API-Key: ${VALID_KEY}\r\nConnection: close\r\n\r\n`,
+      );
+    }
+    expect(h.mock.requests.length).toBeGreaterThan(10);
+    const bases = ['/openai/', '/v1/openai', '/api/paas/v4', '/'];
+    for (const r of h.mock.requests) {
+      const path = r.url.split('?')[0];
+      expect(path.split('/')).not.toContain('..');
+      expect(path.split('/')).not.toContain('.');
+      expect(path).not.toMatch(/%2e|%2f|%5c|\/\/|@|\\/i);
+      expect(bases.some((b) => path.startsWith(b))).toBe(true);
+    }
+  });
 });

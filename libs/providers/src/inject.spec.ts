@@ -164,8 +164,11 @@ describe('injectIncludeUsage', () => {
     const alphabet = '{}[]":,\\ tnrue01stream_opinclud\n';
     let seed = 99;
     const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      // mulberry32: low bits usable, unlike a plain LCG's
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
     };
     let injectedCount = 0;
     for (let round = 0; round < 5000; round++) {

@@ -134,8 +134,11 @@ describe('UsageChunkStripper', () => {
           .join('');
         let seed = file.length;
         const rand = (n: number): number => {
-          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-          return seed % n;
+          // mulberry32: low bits usable, unlike a plain LCG's
+          seed = (seed + 0x6d2b79f5) | 0;
+          let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+          t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+          return ((t ^ (t >>> 14)) >>> 0) % n;
         };
         const chunks: Buffer[] = [];
         for (let rest = input; rest.length > 0;) {
@@ -171,8 +174,11 @@ describe('UsageChunkStripper', () => {
     ];
     let seed = 3;
     const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      // mulberry32: low bits usable, unlike a plain LCG's
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
     };
     for (let round = 0; round < 1500; round++) {
       let s = '';

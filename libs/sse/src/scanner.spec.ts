@@ -106,8 +106,11 @@ describe('SseScanner', () => {
   it('gives the same events for random chunkings of random streams (fuzz)', () => {
     let seed = 12345;
     const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      // mulberry32: low bits usable, unlike a plain LCG's
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
     };
     const alphabet = ['data: ', 'event: ', ':c', 'id: ', 'x', 'é', '\r', '\n', '\r\n', ' ', ':', 'data:'];
     for (let round = 0; round < 500; round++) {
