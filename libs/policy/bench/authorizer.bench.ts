@@ -16,16 +16,28 @@ function arg(name: string, fallback: number): number {
 
 type Step = () => Promise<unknown> | unknown;
 
-/** ns per call of each round, sorted. Awaits every call: authenticate is async on the real path. */
-async function rounds(step: Step, iterations: number, count: number): Promise<number[]> {
+interface Rounds {
+  /** Wall-clock ns per call of each round, sorted. */
+  wall: number[];
+  /** CPU (user + system) ns per call of each round, sorted: less disturbed when other work shares the cores. */
+  cpu: number[];
+}
+
+/** Times `step` in rounds. Awaits every call: authenticate is async on the real path. */
+async function rounds(step: Step, iterations: number, count: number): Promise<Rounds> {
   for (let i = 0; i < iterations; i++) await step(); // warm up the JIT
-  const out: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < count; r++) {
+    const cpu0 = process.cpuUsage();
     const start = process.hrtime.bigint();
     for (let i = 0; i < iterations; i++) await step();
-    out.push(Number(process.hrtime.bigint() - start) / iterations);
+    wall.push(Number(process.hrtime.bigint() - start) / iterations);
+    const used = process.cpuUsage(cpu0);
+    cpu.push(((used.user + used.system) * 1000) / iterations);
   }
-  return out.sort((a, b) => a - b);
+  const up = (a: number, b: number) => a - b;
+  return { wall: wall.sort(up), cpu: cpu.sort(up) };
 }
 
 const median = (xs: number[]) => xs[Math.floor(xs.length / 2)];
@@ -50,15 +62,25 @@ async function main(): Promise<void> {
   const noop = async () => sink;
   const floor = await rounds(noop, iterations, count);
   console.log(`node ${process.version}, ${iterations} requests x ${count} rounds, µs per request`);
-  console.log(`${'case'.padEnd(52)}    min  median  (floor subtracted)`);
-  console.log(`${'empty loop floor (awaited no-op)'.padEnd(52)}${us(floor[0])} ${us(median(floor))}  (raw)`);
-  const report = (name: string, xs: number[]) =>
-    console.log(
-      `${name.padEnd(52)}${us(xs[0] - floor[0])} ${us(median(xs) - median(floor))}`,
-    );
+  const W = 50;
+  console.log(`${''.padEnd(W)}   wall-clock µs    CPU µs   (empty-loop floor subtracted)`);
+  console.log(`${'case'.padEnd(W)}    min  median    min  median`);
+  const line = (name: string, r: Rounds, f: Rounds | null) => {
+    const sub = (xs: number[], fs: number[], pick: (v: number[]) => number) => pick(xs) - (f ? pick(fs) : 0);
+    const first = (xs: number[]) => xs[0];
+    const cols = [
+      sub(r.wall, f?.wall ?? [], first),
+      sub(r.wall, f?.wall ?? [], median),
+      sub(r.cpu, f?.cpu ?? [], first),
+      sub(r.cpu, f?.cpu ?? [], median),
+    ];
+    console.log(`${name.slice(0, W).padEnd(W)}${cols.map(us).join('')}`);
+  };
+  line('empty loop floor (awaited no-op, raw)', floor, null);
+  const report = (name: string, r: Rounds) => line(name, r, floor);
 
   for (const s of scenarios) {
-    report(`authenticate + authorize: ${s.name}`, await rounds(() => check(s.key, s.input), iterations, count));
+    report(`auth+authorize: ${s.name}`, await rounds(() => check(s.key, s.input), iterations, count));
   }
   const typical = scenarios[0];
   report('  authenticate only (remembered key)', await rounds(() => auth.authenticate(typical.key), iterations, count));

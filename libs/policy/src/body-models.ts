@@ -36,8 +36,17 @@ const FIELD_BY_LENGTH: ReadonlyArray<Field | undefined> = (() => {
 /**
  * Throws DuplicateModelError, ModelNotStringError or InvalidJsonBodyError; `out` then keeps what was found
  * before the error (recorded for keys whose list does not restrict the provider).
+ *
+ * `primaryOnly` stops at the first top-level `model`: from there on nothing can change `out.primary` (a second
+ * `model` is an error that keeps the first, and errors keep what was found), so a key whose list does not
+ * restrict the provider learns the same primary model without reading the rest of the body; `out.all` is then
+ * incomplete and nothing is thrown for what comes after.
  */
-export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: [] }): BodyModels {
+export function scanJsonBody(
+  b: Buffer,
+  out: BodyModels = { primary: '', all: [] },
+  primaryOnly = false,
+): BodyModels {
   if (!isUtf8(b)) throw new InvalidJsonBodyError();
   const s = new JsonScanner(b);
   const seen = new Set<string>();
@@ -46,7 +55,7 @@ export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: []
     seen.add(f);
   };
   try {
-    s.object((key) => {
+    const stopped = s.object((key) => {
       const field = key.esc ? FIELDS.find((f) => s.keyIs(key, f)) : plainKeyField(s, key);
       switch (field) {
         case 'model': {
@@ -56,7 +65,7 @@ export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: []
             out.primary = m;
             out.all.push(m);
           }
-          return;
+          return primaryOnly;
         }
         case 'models':
           mark(field);
@@ -94,7 +103,7 @@ export function scanJsonBody(b: Buffer, out: BodyModels = { primary: '', all: []
           return s.skip(1);
       }
     });
-    if (!s.end()) throw new InvalidJsonBodyError();
+    if (!stopped && !s.end()) throw new InvalidJsonBodyError();
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw new InvalidJsonBodyError();
     throw e;

@@ -36,7 +36,7 @@ export function evaluate(p: KeyPolicy, req: PolicyRequest): PolicyDecision {
   }
   if (!parsed.ok) return { dims, model: '', denial: parsed.denial };
   const restricted = compiledModelsRestricted(c.models, prov);
-  const { found, denial } = requestModels({ ...req, provider: prov }, restricted);
+  const { found, denial } = requestModels({ ...req, provider: prov }, restricted, !restricted);
   const dec: PolicyDecision = { dims, model: found.primary };
   if (!restricted) return dec;
   if (denial) return { ...dec, denial };

@@ -1,6 +1,7 @@
 // Port of the reference's FuzzModelFromRequest property: the scanner agrees with a real JSON parser on validity
 // and on the top-level "model", over generated bodies.
 import { InvalidJsonBodyError, scanJsonBody } from './body-models';
+import { firstControlByte } from './json-scanner';
 
 const pieces = [
   '{',
@@ -36,6 +37,17 @@ function topLevelModel(v: unknown): { dup: boolean; model: string } {
     }
   }
   return { dup: n > 1, model };
+}
+
+/** The primary model a scan records, whatever it throws (what an unrestricted key records). */
+function recordedPrimary(s: string, primaryOnly: boolean): string {
+  const out = { primary: '', all: [] as string[] };
+  try {
+    scanJsonBody(Buffer.from(s), out, primaryOnly);
+  } catch {
+    // the scan keeps what it found before the error
+  }
+  return out.primary;
 }
 
 describe('JSON scanner vs JSON.parse', () => {
@@ -83,6 +95,8 @@ describe('JSON scanner vs JSON.parse', () => {
       } catch (e) {
         err = e;
       }
+      // Stopping at the first top-level "model" records the same primary model as a full scan.
+      expect([s, recordedPrimary(s, true)]).toEqual([s, recordedPrimary(s, false)]);
       if (err && !(err instanceof InvalidJsonBodyError)) continue; // a policy error stops the scan early
       expect([s, !err]).toEqual([s, valid]);
       if (valid) {
@@ -94,6 +108,28 @@ describe('JSON scanner vs JSON.parse', () => {
       }
     }
     expect(checked).toBeGreaterThan(500);
+  });
+
+  it('primaryOnly stops at the first top-level model and records what a full scan records', () => {
+    const cases: Array<[string, string]> = [
+      ['{"model":"a","model":"b"}', 'a'],
+      ['{"model":null,"model":"b"}', ''],
+      ['{"model":1,"x":2}', ''],
+      ['{"x":[1,}],"model":"a"}', ''],
+      ['{"x":{"model":"inner"},"MODEL":"a","y":nope}', 'a'],
+      ['{"\\u006dodel":"esc","rest":[', 'esc'],
+      ['{"messages":[],"model":"m"} trailing', 'm'],
+    ];
+    for (const [body, want] of cases) {
+      expect([body, recordedPrimary(body, true)]).toEqual([body, want]);
+      expect([body, recordedPrimary(body, false)]).toEqual([body, want]);
+    }
+    // It really stops: what follows the model is not read (a full scan refuses it).
+    expect(scanJsonBody(Buffer.from('{"model":"a",!!!'), undefined, true).primary).toBe('a');
+    expect(() => scanJsonBody(Buffer.from('{"model":"a",!!!'))).toThrow(InvalidJsonBodyError);
+    // Invalid UTF-8 anywhere is still refused up front.
+    const bad = Buffer.concat([Buffer.from('{"model":"a","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    expect(() => scanJsonBody(bad, undefined, true)).toThrow(InvalidJsonBodyError);
   });
 });
 
@@ -152,5 +188,37 @@ describe('JSON scanner: raw control bytes and escapes', () => {
     expect(scanAt('{"model":"a\\x"}', 0)).toBe('invalid');
     expect(scanAt('{"model":"gpt\\u002d5"}', 0)).toBe('gpt-5');
     expect(scanAt('{"model":"unterminated', 0)).toBe('invalid');
+  });
+});
+
+describe('firstControlByte', () => {
+  it('finds the first byte below 0x20 in [from, to), at every offset, alignment and range', () => {
+    const pool = Buffer.alloc(64 + 4, 0x41);
+    let checked = 0;
+    for (let offset = 0; offset < 4; offset++) {
+      for (let len = 0; len <= 24; len++) {
+        const b = pool.subarray(offset, offset + len);
+        for (let ctl = -1; ctl < len; ctl++) {
+          b.fill(0x41);
+          if (ctl >= 0) b[ctl] = ctl % 2 ? 0x1f : 0x00;
+          if (ctl + 1 < len) b[ctl + 1] = 0x20; // the smallest allowed byte right after
+          for (let from = 0; from <= len; from++) {
+            for (let to = from; to <= len; to++) {
+              const want = ctl >= from && ctl < to ? ctl : to;
+              expect([offset, len, ctl, from, to, firstControlByte(b, from, to)]).toEqual([
+                offset,
+                len,
+                ctl,
+                from,
+                to,
+                want,
+              ]);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
   });
 });

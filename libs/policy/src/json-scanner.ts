@@ -69,7 +69,7 @@ export class JsonScanner {
       if (q < 0) throw SYNTAX;
       const bs = this.nextBackslash(text, j);
       const stop = bs < q ? bs : q;
-      if (this.nextControl(j) < stop) throw SYNTAX; // a raw control character inside the string
+      if (this.controlBefore(j, stop)) throw SYNTAX; // a raw control character inside the string
       if (stop === q) {
         this.i = q + 1;
         return { start, end: q, esc };
@@ -104,12 +104,14 @@ export class JsonScanner {
     }
   }
 
-  // The first backslash / control byte at or after `from` is `at` (text.length when none): valid for any
-  // position in [from, at].
+  // The first backslash at or after `bsFrom` is at `bsAt` (text.length when none): valid for j in [bsFrom, bsAt].
   private bsFrom = 1;
   private bsAt = 0;
-  private ctlFrom = 1;
-  private ctlAt = 0;
+  // No control byte in [cleanFrom, cleanTo); when ctlAt >= 0 there is one at ctlAt (=== cleanTo).
+  private cleanFrom = 0;
+  private cleanTo = 0;
+  private ctlAt = -1;
+  private words: AlignedWords | null = null;
 
   private nextBackslash(text: string, j: number): number {
     if (j < this.bsFrom || j > this.bsAt) {
@@ -120,12 +122,22 @@ export class JsonScanner {
     return this.bsAt;
   }
 
-  private nextControl(j: number): number {
-    if (j < this.ctlFrom || j > this.ctlAt) {
-      this.ctlFrom = j;
-      this.ctlAt = firstControlByte(this.b, j);
+  /** Whether a control byte lies in [j, stop). Reads only a little past `stop`, and each byte about once. */
+  private controlBefore(j: number, stop: number): boolean {
+    if (j < this.cleanFrom || j > this.cleanTo) {
+      this.cleanFrom = this.cleanTo = j;
+      this.ctlAt = -1;
     }
-    return this.ctlAt;
+    if (stop <= this.cleanTo) return false;
+    if (this.ctlAt < 0) {
+      // A little read-ahead lets neighbouring short strings share one search.
+      const limit = Math.min(this.b.length, Math.max(stop, this.cleanTo + 64));
+      this.words ??= alignedWords(this.b);
+      const at = firstControlByte(this.b, this.cleanTo, limit, this.words);
+      if (at < limit) this.ctlAt = at;
+      this.cleanTo = at < limit ? at : limit;
+    }
+    return this.ctlAt >= 0 && this.ctlAt < stop;
   }
 
   private latin1View: string | null = null;
@@ -308,13 +320,16 @@ export class JsonScanner {
     this.i = i;
   }
 
-  /** Scans an object, calling `fn` for each key with the scanner at the value; `fn` must consume the value. */
-  object(fn: (key: RawString) => void): void {
+  /**
+   * Scans an object, calling `fn` for each key with the scanner at the value; `fn` must consume the value and
+   * may return true to stop there (the rest of the object is then left unread). Returns whether it stopped.
+   */
+  object(fn: (key: RawString) => boolean | void): boolean {
     if (this.peek() !== 0x7b) throw SYNTAX;
     this.i++;
     if (this.peek() === 0x7d) {
       this.i++;
-      return;
+      return false;
     }
     for (;;) {
       if (this.peek() !== 0x22) throw SYNTAX;
@@ -322,10 +337,10 @@ export class JsonScanner {
       if (this.peek() !== 0x3a) throw SYNTAX;
       this.i++;
       this.ws();
-      fn(key);
+      if (fn(key) === true) return true;
       const d = this.peek();
       this.i++;
-      if (d === 0x7d) return;
+      if (d === 0x7d) return false;
       if (d !== 0x2c) throw SYNTAX;
     }
   }
@@ -364,28 +379,43 @@ function hex4(b: Uint8Array, at: number): number {
   return v;
 }
 
+/** The 4-byte-aligned words of a byte array: bytes [base, base + 4 * w.length) as little/big-endian words. */
+export interface AlignedWords {
+  w: Uint32Array;
+  base: number;
+}
+
+export function alignedWords(b: Uint8Array): AlignedWords {
+  const base = (4 - (b.byteOffset & 3)) & 3;
+  const count = b.length > base ? (b.length - base) >> 2 : 0;
+  return { w: new Uint32Array(b.buffer, b.byteOffset + base, count), base };
+}
+
 /**
- * The index of the first byte below 0x20 at or after `from` (b.length when none). Tests four bytes at a time
- * (a byte below 0x20 sets its high bit in (x - 0x20202020) & ~x): about twice as fast as a regex.
+ * The index of the first byte below 0x20 in [from, to) (`to` when none). Tests four bytes at a time (a byte
+ * below 0x20 sets its high bit in (x - 0x20202020) & ~x): about twice as fast as a regex.
  */
-export function firstControlByte(b: Uint8Array, from: number): number {
-  const n = b.length;
+export function firstControlByte(
+  b: Uint8Array,
+  from: number,
+  to: number = b.length,
+  words: AlignedWords = alignedWords(b),
+): number {
+  const n = Math.min(to, b.length);
+  const { w, base } = words;
   let i = from;
-  while (i < n && ((b.byteOffset + i) & 3) !== 0) {
+  while (i < n && (i < base || ((i - base) & 3) !== 0)) {
     if (b[i] < 0x20) return i;
     i++;
   }
-  const words = (n - i) >> 2;
-  if (words > 0) {
-    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
-    for (let k = 0; k < words; k++) {
-      const x = w[k];
-      if (((x - 0x20202020) & ~x & 0x80808080) !== 0) {
-        const at = i + 4 * k;
-        for (let t = at; t < at + 4; t++) if (b[t] < 0x20) return t;
-      }
+  const last = Math.min((n - base) >> 2, w.length);
+  for (let k = (i - base) >> 2; k < last; k++) {
+    const x = w[k];
+    if (((x - 0x20202020) & ~x & 0x80808080) !== 0) {
+      const at = base + 4 * k;
+      for (let t = at; t < at + 4; t++) if (b[t] < 0x20) return t;
     }
-    i += 4 * words;
+    i = base + 4 * (k + 1);
   }
   for (; i < n; i++) if (b[i] < 0x20) return i;
   return n;

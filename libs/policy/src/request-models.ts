@@ -48,10 +48,13 @@ export function dialectOf(provider: string, dialect: ProviderDialect | '' | unde
 /**
  * Extracts model names. When `strict` (the key's model list restricts this provider) it stops at the first
  * reason the request cannot be checked; otherwise it returns what it could find, for recording.
+ * `primaryOnly` (only without `strict`) reads a JSON body only up to its top-level `model`: `found.primary` is
+ * the same, `found.all` may then miss names (the policy does not read it for an unrestricted key).
  */
 export function requestModels(
   req: ModelRequest,
   strict: boolean,
+  primaryOnly = false,
 ): { found: FoundModels; denial?: PolicyDenial } {
   let urlModels: string[] = [];
   let bodyPrimary = '';
@@ -104,7 +107,7 @@ export function requestModels(
     } else {
       const text = jsonObjectText(decoded.body);
       if (text.isObject) {
-        scanJsonBody(text.text, scanned);
+        scanJsonBody(text.text, scanned, primaryOnly && !strict);
         bodyPrimary = scanned.primary;
       } else if (type === 'application/x-www-form-urlencoded') {
         bodyPrimary = formModel(decoded.body.toString('latin1'));
