@@ -25,6 +25,8 @@ export interface RabbitMqInstance {
   url: string;
   nodeName: string;
   port: number;
+  /** Mnesia, logs, config and cookie of this node (removed by stop()). */
+  dataDir: string;
   /** Stops the broker and removes its data. */
   stop(): Promise<void>;
   /** Stops the broker, keeping its data (an outage). */
@@ -154,7 +156,15 @@ export async function startRabbitMq(): Promise<RabbitMqInstance> {
   };
 
   await startBroker();
-  return { url: `amqp://guest:guest@127.0.0.1:${port}`, nodeName, port, stop, stopBroker, startBroker };
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    nodeName,
+    port,
+    dataDir: base,
+    stop,
+    stopBroker,
+    startBroker,
+  };
 }
 
 function freePort(): Promise<number> {
