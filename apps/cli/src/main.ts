@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { runServe } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
+import { registerPricingCommands } from './commands/pricing';
 import { spendopsVersion } from './version';
 
 /** Exit status 0 on success, non-zero with a one-line error on stderr otherwise (interface.md). */
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
     .action(async (flags) => runServe(flags));
 
   registerKeysCommands(program);
+  registerPricingCommands(program);
 
   program
     .command('version')

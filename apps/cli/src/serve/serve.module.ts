@@ -15,8 +15,8 @@ import { JsonLogger, OpsModule, ReadinessRegistry } from '@spendops/observabilit
 import { SpendOpsConfig } from '@spendops/config';
 import { USAGE_READ_MODEL } from '@spendops/contracts';
 import { EventStoreModule } from '@spendops/event-store';
-import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
-import { InterimBusModule } from './interim-bus.module';
+import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@spendops/messaging';
+import { join } from 'node:path';
 import { MigrationClass, PersistenceModule } from '@spendops/persistence';
 import { ProxyKeysModule } from '@spendops/policy';
 import { DataSource } from 'typeorm';
@@ -105,7 +105,16 @@ export class ServeModule {
         migrations: migrationsFor(config.services),
         log: (message) => log.info(message),
       }),
-      InterimBusModule.forRoot(),
+      MessagingModule.forRoot({
+        amqpUrl: config.amqp_url || undefined,
+        exchange: config.amqp_exchange,
+        // Private to the process: one spool per set of services (two processes running the same services on
+        // one machine need their own data dirs or outbound.spool_dir).
+        spoolDir: config.outbound.spool_dir || join(config.data_dir, 'spool', config.services.join('+')),
+        queueSize: config.outbound.queue_size,
+        batch: config.outbound.batch_size,
+        connectionName: `spendops ${config.services.join(',')} pid ${process.pid}`,
+      }),
     ];
     const providers: Provider[] = [{ provide: SERVE_OPTIONS, useValue: options }, ReadinessWiring];
 
