@@ -31,11 +31,11 @@ import {
   ProviderDefinition,
   ProviderRegistry,
   rawHeaderValues,
-  StreamEndDetector,
   upstreamTarget,
   UsageChunkStripper,
 } from '@spendops/providers';
 import { BodyCapture } from './body-capture';
+import { createEndWatcher } from './end-watcher';
 import { Messages, writeError } from './errors';
 import { ProxyMetrics } from './proxy.metrics';
 import { PROXY_OPTIONS, ResolvedProxyOptions } from './proxy.options';
@@ -334,7 +334,9 @@ export class ProxyHandler implements OnModuleDestroy {
     const contentEncoding = firstValue(up.headers['content-encoding']).trim();
     const sse = contentType.trim().toLowerCase().startsWith('text/event-stream');
     const stream = sse || up.headers['content-length'] === undefined;
-    const stripper = x.injected && sse ? new UsageChunkStripper(def.name) : null;
+    // Only plain SSE can be edited; a compressed one reaches the client as the provider sent it.
+    const identity = contentEncoding === '' || contentEncoding.toLowerCase() === 'identity';
+    const stripper = x.injected && sse && identity ? new UsageChunkStripper(def.name) : null;
     let outHeaders = inboundHeaders(headersToRaw(up.headers));
     if (stripper) outHeaders = withoutHeader(outHeaders, 'content-length');
     if (!clientGone) {
@@ -345,8 +347,7 @@ export class ProxyHandler implements OnModuleDestroy {
     if (stream) this.metrics.inflightStreams.inc();
 
     // Relay. Each chunk is written to the client as it arrives; the capture copy never delays it.
-    const identity = contentEncoding === '' || contentEncoding.toLowerCase() === 'identity';
-    const endDetector = sse && identity ? new StreamEndDetector() : null;
+    const endWatcher = sse ? createEndWatcher(contentEncoding) : null;
     const responseCapture = new BodyCapture(this.options.captureResponseBytes);
     let deliveredEndMarker = false;
     let cutError: unknown = null;
@@ -355,16 +356,23 @@ export class ProxyHandler implements OnModuleDestroy {
       for await (const chunk of up.body as AsyncIterable<Buffer>) {
         responseBytes += chunk.length;
         responseCapture.add(chunk);
-        if (endDetector && !endDetector.complete) {
-          endDetector.push(chunk);
-          if (endDetector.complete && !clientGone) deliveredEndMarker = true;
+        // The client's copy first; the watch never delays it.
+        const connected = !clientGone;
+        let drained = true;
+        if (connected) {
+          const out = stripper ? stripper.write(chunk) : chunk;
+          if (out.length > 0) drained = res.write(out);
         }
-        if (clientGone) continue;
-        const out = stripper ? stripper.write(chunk) : chunk;
-        if (out.length > 0 && !res.write(out)) await waitForDrain(res);
+        if (endWatcher && !endWatcher.complete) {
+          await endWatcher.push(chunk);
+          if (endWatcher.complete && connected) deliveredEndMarker = true;
+        }
+        if (!drained) await waitForDrain(res);
       }
     } catch (err) {
       if (!clientGone) cutError = err;
+    } finally {
+      endWatcher?.close();
     }
     if (stream) this.metrics.inflightStreams.dec();
     this.metrics.bytes.inc({ direction: 'response' }, responseBytes);
@@ -398,7 +406,7 @@ export class ProxyHandler implements OnModuleDestroy {
       contentEncoding,
       responseContentType: contentType,
       responseBody: responseCapture,
-      streamComplete: endDetector?.complete ?? false,
+      streamComplete: endWatcher?.complete ?? false,
     });
   }
 

@@ -319,3 +319,60 @@ describe('ProxyHandler protocol upgrades', () => {
     }
   });
 });
+
+describe('ProxyHandler compressed streams', () => {
+  async function gzipParts(events: string[]): Promise<Buffer[]> {
+    const { createGzip, constants } = await import('node:zlib');
+    const gz = createGzip();
+    const out: Buffer[] = [];
+    let current: Buffer[] = [];
+    gz.on('data', (d: Buffer) => current.push(d));
+    for (const e of events) {
+      gz.write(e);
+      await new Promise<void>((r) => gz.flush(constants.Z_SYNC_FLUSH, () => r()));
+      out.push(Buffer.concat(current));
+      current = [];
+    }
+    gz.end();
+    await new Promise((r) => gz.on('end', r));
+    out.push(Buffer.concat(current));
+    return out;
+  }
+
+  it('relays gzip SSE untouched (no stripping) and sees its end marker for the outcome rule', async () => {
+    const parts = await gzipParts([
+      'data: {"id":"c","object":"chat.completion.chunk","choices":[{"delta":{"content":"a"}}]}\n\n',
+      'data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1}}\n\n',
+      'data: [DONE]\n\n',
+    ]);
+    const sent = Buffer.concat(parts.slice(0, 3));
+    const h = await startHarness({
+      headers: { ...SSE_HEADERS, 'Content-Encoding': 'gzip' },
+      chunks: parts.slice(0, 3), // the gzip trailer never comes: the provider lingers
+      lingerMs: 3000,
+    });
+    try {
+      const res = await h.send('POST', '/v1/openai/v1/chat/completions', {
+        body: '{"model":"gpt-4o-mini","stream":true}',
+        headers: { ...JSON_CT, 'accept-encoding': 'gzip' },
+      });
+      expect(res.headers['content-encoding']).toBe('gzip');
+      const got: Buffer[] = [];
+      for await (const c of res.body) {
+        got.push(c as Buffer);
+        if (Buffer.concat(got).length >= sent.length) break; // the client leaves after [DONE]
+      }
+      expect(Buffer.concat(got).equals(sent)).toBe(true);
+      const [c] = await h.queue.waitForCaptures(1);
+      expect(c).toMatchObject({
+        outcome: 'completed',
+        stream_complete: true,
+        content_encoding: 'gzip',
+        stream_usage_injected: true,
+      });
+      expect(b64(c.response_body.head).equals(sent)).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+});
