@@ -303,7 +303,15 @@ export class RabbitMqBus implements MessageBus {
     this.registrations.push(registration);
     // Connected: set it up now so errors (e.g. inequivalent queue arguments) reach the caller. Otherwise it is
     // set up with everything else when the connection comes (back).
-    if (this.conn) await this.ensure(registration, this.conn);
+    const conn = this.conn;
+    if (!conn) return;
+    try {
+      await this.ensure(registration, conn);
+    } catch (err) {
+      if (this.conn !== conn) return; // the connection went meanwhile; the reconnect sets it up
+      this.registrations.splice(this.registrations.indexOf(registration), 1);
+      throw err;
+    }
   }
 
   private ensure(registration: Registration, conn: ChannelModel): Promise<void> {
