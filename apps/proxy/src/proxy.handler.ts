@@ -339,6 +339,9 @@ export class ProxyHandler implements OnModuleDestroy {
     const stripper = x.injected && sse && identity ? new UsageChunkStripper(def.name) : null;
     let outHeaders = inboundHeaders(headersToRaw(up.headers));
     if (stripper) outHeaders = withoutHeader(outHeaders, 'content-length');
+    // Trailers the provider announces are announced to the client too, and sent after the body.
+    const trailerNames = firstValue(up.headers.trailer);
+    if (trailerNames) outHeaders.push('Trailer', trailerNames);
     if (!clientGone) {
       // A record with arrays (not Node's flat list, which setHeader'd fields would collapse): repeated headers stay.
       res.writeHead(up.statusCode, groupHeaders(outHeaders));
@@ -382,6 +385,8 @@ export class ProxyHandler implements OnModuleDestroy {
     } else if (!clientGone) {
       const tail = stripper?.end();
       if (tail && tail.length > 0) res.write(tail);
+      if (trailerNames && Object.keys(up.trailers).length > 0)
+        res.addTrailers(up.trailers as Record<string, string>);
       res.end();
     }
     await responseDone(res);

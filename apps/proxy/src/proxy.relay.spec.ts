@@ -310,3 +310,17 @@ describe('ProxyHandler upstream failures and uploads', () => {
     }
   });
 });
+
+describe('ProxyHandler trailers', () => {
+  it('forwards trailers the provider announces', async () => {
+    const h = await startHarness({ chunks: ['a', 'b'], trailers: { 'X-Usage-Tokens': '42' } });
+    try {
+      const res = await h.send('GET', '/v1/openai/v1/x');
+      expect(res.headers.trailer).toBe('X-Usage-Tokens');
+      expect(await res.body.text()).toBe('ab');
+      expect(res.trailers).toEqual({ 'x-usage-tokens': '42' });
+    } finally {
+      await h.close();
+    }
+  });
+});

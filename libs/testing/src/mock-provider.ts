@@ -43,6 +43,8 @@ export interface MockReply {
   cutAfterChunks?: number;
   /** Keep the body open this long after the last chunk before ending it (a provider that lingers). */
   lingerMs?: number;
+  /** HTTP trailers sent after the last chunk (`chunks` only; announced in a Trailer header). */
+  trailers?: Record<string, string>;
 }
 
 export type MockHandler = (req: RecordedRequest) => MockReply | Promise<MockReply>;
@@ -144,6 +146,7 @@ export async function startMockProvider(
     const headers: Record<string, string | string[]> = { ...(reply.headers ?? {}) };
     const status = reply.status ?? 200;
     if (reply.chunks) {
+      if (reply.trailers) headers['Trailer'] = Object.keys(reply.trailers).join(', ');
       res.writeHead(status, headers);
       res.flushHeaders();
       for (let i = 0; i < reply.chunks.length; i++) {
@@ -161,6 +164,7 @@ export async function startMockProvider(
         await Promise.race([sleep(reply.lingerMs), once(res, 'close')]);
         if (res.destroyed) return;
       }
+      if (reply.trailers) res.addTrailers(reply.trailers);
       res.end();
       return;
     }
