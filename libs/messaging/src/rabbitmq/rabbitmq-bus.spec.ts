@@ -1,5 +1,6 @@
 import { RabbitMqInstance, rabbitMqAvailable, startRabbitMq } from '../../../testing/src/rabbitmq';
 import { busContractSuite, sleep, uniqueName, waitFor } from '../bus.contract-suite';
+import { connect as amqpConnect } from 'amqplib';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,40 @@ describeBroker('RabbitMqBus', () => {
     expect([...parkedSeen.keys()].sort()).toEqual([...all].sort());
     expect([...parkedSeen.values()].every((n) => n === 1)).toBe(true); // each id exactly once
   }, 60_000);
+
+  it('consumes again when the broker cancels the consumer (queue deleted under it)', async () => {
+    const q = uniqueName('cancelled');
+    const topic = `${q}.ev.v1`;
+    const bus = await newBus();
+    const got: number[] = [];
+    await bus.subscribe(q, [topic], async (p: { i: number }) => void got.push(p.i));
+    await bus.publish(topic, { i: 1 });
+    await waitFor(() => got.length === 1, 10_000, 'first message');
+    const admin = await amqpConnect(broker.url);
+    await (await admin.createChannel()).deleteQueue(q);
+    await admin.close();
+    // The subscription declares its queue again; a message published after that arrives.
+    for (let i = 2; got.length < 2 && i < 100; i++) {
+      await bus.publish(topic, { i });
+      await sleep(100);
+    }
+    expect(got.length).toBeGreaterThanOrEqual(2);
+    expect(bus.health().ok).toBe(true);
+  });
+
+  it('close() does not wait forever for a handler that never finishes', async () => {
+    const q = uniqueName('stuck');
+    const bus = await newBus({ closeTimeoutMs: 300 });
+    let started = false;
+    await bus.subscribe(q, [`${q}.ev`], () => {
+      started = true;
+      return new Promise<void>(() => undefined);
+    });
+    await bus.publish(`${q}.ev`, {});
+    await waitFor(() => started, 10_000, 'delivery');
+    await bus.close();
+    expect(bus.health()).toMatchObject({ ok: false, detail: 'closed' });
+  });
 
   it('boots without a broker: unhealthy, and publish fails at once', async () => {
     const bus = new RabbitMqBus({ url: 'amqp://guest:guest@127.0.0.1:1', reconnectMaxMs: 200 });

@@ -75,11 +75,14 @@ export interface RabbitMqBusOptions extends Partial<RetryOptions> {
   publishTimeoutMs?: number;
   /** Concurrent command handlers per command. */
   commandPrefetch?: number;
+  /** How long close() waits for handlers in flight (default 10 s). */
+  closeTimeoutMs?: number;
 }
 
 /** Something set up on every connection (a subscription, a command handler). */
 interface Registration {
-  setup(conn: ChannelModel): Promise<void>;
+  /** `lost` is called when its channel closes (or the broker cancels its consumer) while the connection stays. */
+  setup(conn: ChannelModel, lost: () => void): Promise<void>;
   doneOn?: ChannelModel;
   done?: Promise<void>;
 }
@@ -202,12 +205,13 @@ export class RabbitMqBus implements MessageBus {
       prefetch: Math.max(1, options.prefetch ?? DEFAULT_PREFETCH),
       maxAttempts: Math.max(1, options.maxAttempts ?? this.retry.maxAttempts),
     };
-    await this.register({ setup: (conn) => this.setUpSubscription(conn, sub) });
+    await this.register({ setup: (conn, lost) => this.setUpSubscription(conn, sub, lost) });
   }
 
   async handle<Req, Res>(command: string, handler: CommandHandler<Req, Res>): Promise<void> {
     await this.register({
-      setup: (conn) => this.setUpCommandHandler(conn, command, handler as CommandHandler<unknown, unknown>),
+      setup: (conn, lost) =>
+        this.setUpCommandHandler(conn, command, handler as CommandHandler<unknown, unknown>, lost),
     });
   }
 
@@ -276,7 +280,11 @@ export class RabbitMqBus implements MessageBus {
     this.wakeReconnect?.();
     clearTimeout(this.reconnectTimer);
     await Promise.all(this.consumers.map(({ channel, tag }) => channel.cancel(tag).catch(() => undefined)));
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    // Handlers still running after the deadline lose their ack; the broker redelivers those messages.
+    const deadline = Date.now() + (this.options.closeTimeoutMs ?? 10_000);
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 50))]);
+    }
     this.failPending(new BusUnavailableError('closed'));
     const conn = this.conn;
     this.markDisconnected('closed');
@@ -317,9 +325,29 @@ export class RabbitMqBus implements MessageBus {
   private ensure(registration: Registration, conn: ChannelModel): Promise<void> {
     if (registration.doneOn !== conn) {
       registration.doneOn = conn;
-      registration.done = registration.setup(conn);
+      let reported = false;
+      const lost = (): void => {
+        if (reported) return;
+        reported = true;
+        this.setUpAgain(registration, conn);
+      };
+      registration.done = registration.setup(conn, lost);
     }
     return registration.done!;
+  }
+
+  /** A consumer's channel died on a live connection (e.g. a channel error): consume again shortly. */
+  private setUpAgain(registration: Registration, conn: ChannelModel): void {
+    if (this.closing || this.conn !== conn) return; // the reconnect sets everything up anyway
+    registration.doneOn = undefined;
+    const timer = setTimeout(() => {
+      if (this.closing || this.conn !== conn) return;
+      this.ensure(registration, conn).catch((err: Error) => {
+        this.log.warn('could not consume again', { error: err.message });
+        this.setUpAgain(registration, conn);
+      });
+    }, 500);
+    timer.unref();
   }
 
   private async connectLoop(): Promise<void> {
@@ -433,7 +461,7 @@ export class RabbitMqBus implements MessageBus {
 
   // --- consuming ------------------------------------------------------------------------------------------------
 
-  private async setUpSubscription(conn: ChannelModel, sub: Subscription): Promise<void> {
+  private async setUpSubscription(conn: ChannelModel, sub: Subscription, lost: () => void): Promise<void> {
     const channel = await conn.createConfirmChannel();
     channel.on('error', (err: Error) =>
       this.log.warn('consumer channel error', { queue: sub.queue, error: err.message }),
@@ -448,9 +476,11 @@ export class RabbitMqBus implements MessageBus {
       sub.consumeQueue,
       (msg) => {
         if (msg) this.track(this.processDelivery(channel, sub, msg, retryQueues));
+        else lost(); // cancelled by the broker (queue deleted)
       },
       { noAck: false },
     );
+    channel.on('close', lost);
     this.consumers.push({ channel, tag: consumerTag });
   }
 
@@ -540,6 +570,7 @@ export class RabbitMqBus implements MessageBus {
     conn: ChannelModel,
     command: string,
     handler: CommandHandler<unknown, unknown>,
+    lost: () => void,
   ): Promise<void> {
     const channel = await conn.createChannel();
     channel.on('error', (err: Error) =>
@@ -551,9 +582,11 @@ export class RabbitMqBus implements MessageBus {
       queue,
       (msg) => {
         if (msg) this.track(this.serveCommand(channel, handler, msg));
+        else lost();
       },
       { noAck: false },
     );
+    channel.on('close', lost);
     this.consumers.push({ channel, tag: consumerTag });
   }
 
