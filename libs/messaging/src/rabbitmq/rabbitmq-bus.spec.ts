@@ -1,10 +1,11 @@
 import { RabbitMqInstance, rabbitMqAvailable, startRabbitMq } from '../../../testing/src/rabbitmq';
 import { busContractSuite, sleep, uniqueName, waitFor } from '../bus.contract-suite';
 import { connect as amqpConnect } from 'amqplib';
+import type { GetMessage } from 'amqplib';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Envelope } from '../bus';
+import { Envelope, PoisonMessageError } from '../bus';
 import { BusUnavailableError } from '../errors';
 import { SpoolingOutboundQueue } from '../outbound/spooling-outbound-queue';
 import { JsonLogger } from '@spendops/observability';
@@ -137,6 +138,56 @@ describeBroker('RabbitMqBus', () => {
     expect([...parkedSeen.keys()].sort()).toEqual([...all].sort());
     expect([...parkedSeen.values()].every((n) => n === 1)).toBe(true); // each id exactly once
   }, 60_000);
+
+  it('puts persistent JSON with message_id and headers on the wire, a quorum queue, and the reason in the DLQ', async () => {
+    const q = uniqueName('wire');
+    const topic = `${q}.ev.v1`;
+    const bus = await newBus();
+    await bus.subscribe(
+      q,
+      [topic],
+      async () => {
+        throw new PoisonMessageError('no request_id');
+      },
+      { maxAttempts: 1 },
+    );
+    const raw = await amqpConnect(broker.url);
+    const ch = await raw.createChannel();
+    // Asserting the same queue as quorum succeeds only if it is one (406 PRECONDITION_FAILED otherwise).
+    await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    const tap = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(tap.queue, 'spendops.events', topic);
+    await bus.publish(topic, { n: 1 }, { messageId: 'wire-1' });
+    let tapped: false | GetMessage = false;
+    for (let i = 0; i < 100 && !tapped; i++) {
+      tapped = await ch.get(tap.queue, { noAck: true });
+      if (!tapped) await sleep(20);
+    }
+    expect(tapped).not.toBe(false);
+    const msg = tapped as GetMessage;
+    expect(JSON.parse(msg.content.toString())).toEqual({ n: 1 });
+    expect(msg.fields.routingKey).toBe(topic);
+    expect(msg.properties).toMatchObject({
+      deliveryMode: 2,
+      messageId: 'wire-1',
+      contentType: 'application/json',
+      type: topic,
+      headers: { attempt: 1, published_at: expect.stringMatching(/^\d{4}-/) },
+    });
+    let dead: false | GetMessage = false;
+    for (let i = 0; i < 100 && !dead; i++) {
+      dead = await ch.get(`${q}.dlq`, { noAck: true });
+      if (!dead) await sleep(20);
+    }
+    expect(dead).not.toBe(false);
+    expect((dead as GetMessage).properties.messageId).toBe('wire-1');
+    expect((dead as GetMessage).properties.headers).toMatchObject({
+      dead_letter_reason: 'PoisonMessageError: no request_id',
+      dead_letter_queue: q,
+      attempt: 1,
+    });
+    await raw.close();
+  });
 
   it('consumes again when the broker cancels the consumer (queue deleted under it)', async () => {
     const q = uniqueName('cancelled');
