@@ -118,6 +118,22 @@ describe('SpoolingOutboundQueue', () => {
     expect(readdirSync(dir)).toEqual(['unrelated.txt']);
   });
 
+  it('drops an unserializable message alone, without spoiling its batch', async () => {
+    const q = newQueue();
+    JsonLogger.setSink(() => undefined);
+    try {
+      q.enqueue('usage.captured.v1', { n: 0 });
+      q.enqueue('usage.captured.v1', { n: 1, big: BigInt(1) });
+      q.enqueue('usage.captured.v1', { n: 2 });
+    } finally {
+      JsonLogger.setSink((line) => process.stdout.write(line));
+    }
+    await q.drain();
+    await waitFor(() => received.length === 2);
+    expect(ns()).toEqual([0, 2]);
+    expect(segments()).toEqual([]);
+  });
+
   it('never throws from enqueue when the disk fails, and counts the loss', async () => {
     const errorsBefore = await metric('spendops_outbound_publish_errors_total');
     bus.down = true;

@@ -54,6 +54,18 @@ export class SpoolingOutboundQueue implements OutboundQueue {
 
   enqueue<T>(topic: string, payload: T, messageId?: string): void {
     const record: SpoolRecord = { i: messageId ?? randomUUID(), t: topic, p: payload };
+    try {
+      // A payload that cannot travel (a BigInt, a cycle) must not spoil the batch it would join.
+      JSON.stringify(record);
+    } catch (err) {
+      outboundMetrics.publishErrors.inc();
+      this.log.error('dropped a message that is not JSON-serializable', {
+        topic,
+        message_id: record.i,
+        error: (err as Error).message,
+      });
+      return;
+    }
     if (this.memory.length < this.queueSize && !this.closed) {
       this.memory.push(record);
     } else {
