@@ -4,6 +4,7 @@ import type { KeyPolicy } from '@spendops/contracts';
 import { type PolicyDenial, dimsDenial } from './denial';
 import { JsonScanner, JsonSyntaxError } from './json-scanner';
 import { compileDims } from './compiled-policy';
+import { plainDimsPairs } from './dims-plain';
 import {
   codePointLength,
   decodeLatin1Header,
@@ -104,6 +105,8 @@ function setDim(out: Dims, k: string, v: string): void {
 
 /** Splits one header value into pairs (syntax only), stopping as soon as more than `maxPairs` are seen. */
 function parseDimsValue(raw: string, maxPairs: number): Pair[] | DimsResult {
+  const plain = plainDimsPairs(raw, maxPairs);
+  if (plain !== null) return plain;
   if (!isWellFormed(raw)) return invalid('not valid UTF-8');
   const v = trimSpace(raw);
   if (v === '') return [];

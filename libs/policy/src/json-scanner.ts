@@ -130,8 +130,10 @@ export class JsonScanner {
     }
     if (stop <= this.cleanTo) return false;
     if (this.ctlAt < 0) {
-      // A little read-ahead lets neighbouring short strings share one search.
-      const limit = Math.min(this.b.length, Math.max(stop, this.cleanTo + 64));
+      // Read ahead as far as already read clean (at least 64 bytes): neighbouring strings share one search,
+      // and a whole body is searched in a few calls.
+      const ahead = Math.max(64, this.cleanTo - this.cleanFrom);
+      const limit = Math.min(this.b.length, Math.max(stop, this.cleanTo + ahead));
       this.words ??= alignedWords(this.b);
       const at = firstControlByte(this.b, this.cleanTo, limit, this.words);
       if (at < limit) this.ctlAt = at;
