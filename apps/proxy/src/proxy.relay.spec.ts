@@ -324,3 +324,49 @@ describe('ProxyHandler trailers', () => {
     }
   });
 });
+
+describe('ProxyHandler backpressure', () => {
+  it('reads from the provider only as fast as the client reads (bounded buffering)', async () => {
+    const total = 256 << 20;
+    const h = await startHarness({
+      produceBytes: total,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    try {
+      const res = await h.send('GET', '/v1/openai/v1/files/big/content');
+      // The client reads nothing: the provider must be held back (socket buffers fill, then it waits), not
+      // drained into proxy memory. Wait until the provider's writes stop growing.
+      let heldBack = -1;
+      let stableSince = Date.now();
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && Date.now() - stableSince < 300) {
+        await new Promise((r) => setTimeout(r, 50));
+        const now = h.mock.requests[0]?.bytesWritten ?? 0;
+        if (now !== heldBack) {
+          heldBack = now;
+          stableSince = Date.now();
+        }
+      }
+      expect(heldBack).toBeGreaterThan(0);
+      expect(heldBack).toBeLessThan(32 << 20);
+      let received = 0;
+      let offset = 0;
+      let patternOk = true;
+      for await (const c of res.body) {
+        const chunk = c as Buffer;
+        if (
+          patternOk &&
+          (chunk[0] !== offset % 251 || chunk[chunk.length - 1] !== (offset + chunk.length - 1) % 251)
+        ) {
+          patternOk = false;
+        }
+        offset += chunk.length;
+        received += chunk.length;
+      }
+      expect(received).toBe(total);
+      expect(patternOk).toBe(true);
+    } finally {
+      await h.close();
+    }
+  }, 30_000);
+});

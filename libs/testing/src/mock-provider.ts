@@ -18,6 +18,8 @@ export interface RecordedRequest {
   body: Buffer;
   /** The client port of the connection it came on (same port = same pooled connection). */
   remotePort: number;
+  /** Body bytes the mock has written so far (`produceBytes` replies). */
+  bytesWritten: number;
   /** Times (ms since epoch) at which each body chunk was handed to the socket. */
   chunkSentAt: number[];
   /** Resolves when the exchange ends: 'finished' (the mock ended the body), or 'aborted' (the peer left first). */
@@ -43,6 +45,8 @@ export interface MockReply {
   cutAfterChunks?: number;
   /** Keep the body open this long after the last chunk before ending it (a provider that lingers). */
   lingerMs?: number;
+  /** Write this many bytes (byte i is i % 251) in ~64 KiB chunks as fast as the peer takes them, honouring backpressure. */
+  produceBytes?: number;
   /** HTTP trailers sent after the last chunk (`chunks` only; announced in a Trailer header). */
   trailers?: Record<string, string>;
 }
@@ -83,6 +87,7 @@ export async function startMockProvider(
       rawHeaders: req.rawHeaders,
       body: Buffer.alloc(0),
       remotePort: socket.remotePort ?? 0,
+      bytesWritten: 0,
       chunkSentAt: [],
       closed: new Promise((r) => (settle = r)),
     });
@@ -125,6 +130,7 @@ export async function startMockProvider(
       rawHeaders: req.rawHeaders,
       body: Buffer.concat(parts),
       remotePort: req.socket.remotePort ?? 0,
+      bytesWritten: 0,
       chunkSentAt: [],
       closed,
     };
@@ -145,6 +151,20 @@ export async function startMockProvider(
     if (res.destroyed) return;
     const headers: Record<string, string | string[]> = { ...(reply.headers ?? {}) };
     const status = reply.status ?? 200;
+    if (reply.produceBytes !== undefined) {
+      res.writeHead(status, { 'Content-Length': String(reply.produceBytes), ...headers });
+      // 261 x 251 bytes: every block starts the pattern afresh, so the stream is (offset % 251) throughout.
+      const block = Buffer.alloc(251 * 261);
+      for (let i = 0; i < block.length; i++) block[i] = i % 251;
+      while (rec.bytesWritten < reply.produceBytes && !res.destroyed) {
+        const n = Math.min(block.length, reply.produceBytes - rec.bytesWritten);
+        const chunk = block.subarray(0, n);
+        rec.bytesWritten += n;
+        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+      res.end();
+      return;
+    }
     if (reply.chunks) {
       if (reply.trailers) headers['Trailer'] = Object.keys(reply.trailers).join(', ');
       res.writeHead(status, headers);
