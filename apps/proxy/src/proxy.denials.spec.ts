@@ -489,4 +489,17 @@ describe('ProxyHandler rejections', () => {
       expect(bases.some((b) => path.startsWith(b))).toBe(true);
     }
   });
+
+  it('closes the connection after rejecting a request whose body it did not read', async () => {
+    h = await startHarness();
+    const res = await h.send('POST', '/v1/openai/v1/audio/transcriptions', {
+      body: Buffer.alloc(4 << 20),
+      headers: { 'content-type': 'application/octet-stream', 'x-aso-api-key': null },
+    });
+    await expectError(res, 401, '{"error":"AISpendOps: Missing X-ASO-API-Key"}');
+    expect(res.headers.connection).toBe('close');
+    const small = await h.send('GET', '/v1/openai/v1/models', { headers: { 'x-aso-api-key': null } });
+    await expectError(small, 401, '{"error":"AISpendOps: Missing X-ASO-API-Key"}');
+    expect(small.headers.connection).not.toBe('close');
+  });
 });

@@ -529,7 +529,9 @@ export class ProxyHandler implements OnModuleDestroy {
     status: number,
     closeConnection = false,
   ): void {
-    x.reply(status, message, closeConnection);
+    // A body left unread is not drained for keep-alive: the connection closes after the error instead.
+    const unreadBody = x.res !== null && hasRequestBody(x.req) && !x.req.complete && x.body === null;
+    x.reply(status, message, closeConnection || unreadBody);
     this.metrics.denials.inc({ type });
     this.metrics.requests.inc({ provider: x.provider, status: String(status) });
     const denial: RequestDeniedV1 = {
