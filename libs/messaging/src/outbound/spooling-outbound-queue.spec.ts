@@ -75,6 +75,44 @@ describe('SpoolingOutboundQueue', () => {
     expect((await metric('spendops_outbound_replayed_total')) - replayedBefore).toBe(100);
   });
 
+  it.each([
+    ['no overflow', 1_000],
+    ['overflowing', 20],
+  ])(
+    'concurrent producers while the bus flaps (%s): every message published exactly once',
+    async (_, size) => {
+      const q = newQueue(size, 7);
+      let flapping = true;
+      const flapper = (async () => {
+        while (flapping) {
+          bus.down = !bus.down;
+          await sleep(7);
+        }
+        bus.down = false;
+      })();
+      const producers = [...Array(8).keys()].map(async (p) => {
+        for (let n = 0; n < 100; n++) {
+          q.enqueue('usage.captured.v1', { n: p * 1000 + n }, `p${p}-${n}`);
+          if (n % 10 === 0) await sleep(1);
+        }
+      });
+      await Promise.all(producers);
+      flapping = false;
+      await flapper;
+      await q.drain(10_000);
+      await waitFor(() => received.length >= 800, 10_000, 'all delivered');
+      await sleep(50);
+      expect(received).toHaveLength(800);
+      expect(new Set(received.map((e) => e.id)).size).toBe(800);
+      expect(q.pending).toEqual({ queued: 0, spooled: 0 });
+      // Each producer's messages keep their order unless the queue overflowed (documented).
+      for (let p = 0; p < 8 && size === 1_000; p++) {
+        const mine = ns().filter((n) => Math.floor(n / 1000) === p);
+        expect(mine).toEqual([...mine].sort((a, b) => a - b));
+      }
+    },
+  );
+
   it('overflows a full queue to the spool and loses nothing', async () => {
     const q = newQueue(3, 2);
     for (let n = 0; n < 50; n++) q.enqueue('usage.captured.v1', { n });
