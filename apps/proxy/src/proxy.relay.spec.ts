@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { MockReply } from '../../../libs/testing/src/mock-provider';
+import type { MockReply } from '@spendops/testing';
 import { startHarness, Harness, UUID_RE, b64 } from './testing/harness';
 
 describe('ProxyHandler relay', () => {

@@ -1,11 +1,5 @@
 import { connect } from 'node:net';
-import {
-  anthropicStream,
-  geminiStream,
-  openAiChatStream,
-  SSE_HEADERS,
-  sseEvents,
-} from '../../../libs/testing/src/mock-provider';
+import { anthropicStream, geminiStream, openAiChatStream, SSE_HEADERS, sseEvents } from '@spendops/testing';
 import { b64, Harness, startHarness, VALID_KEY } from './testing/harness';
 
 const JSON_CT = { 'content-type': 'application/json' };

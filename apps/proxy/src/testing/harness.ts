@@ -18,12 +18,7 @@ import {
 import type { OutboundQueue } from '@spendops/messaging';
 import { JsonLogger } from '@spendops/observability';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from '@spendops/providers';
-import {
-  MockHandler,
-  MockProvider,
-  MockReply,
-  startMockProvider,
-} from '../../../../libs/testing/src/mock-provider';
+import { MockHandler, MockProvider, MockReply, startMockProvider } from '@spendops/testing';
 import { ProxyHandler } from '../proxy.handler';
 import { ProxyOptions, resolveProxyOptions } from '../proxy.options';
 
