@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runServe } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
 import { registerPricingCommands } from './commands/pricing';
+import { registerProjectionsCommands } from './commands/projections';
 import { spendopsVersion } from './version';
 
 /** Exit status 0 on success, non-zero with a one-line error on stderr otherwise (interface.md). */
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
 
   registerKeysCommands(program);
   registerPricingCommands(program);
+  registerProjectionsCommands(program);
 
   program
     .command('version')

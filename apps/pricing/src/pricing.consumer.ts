@@ -18,8 +18,10 @@ export class PricingConsumer implements OnApplicationBootstrap {
     await this.bus.subscribe<unknown>(
       PRICING_QUEUE,
       [Topics.usageExtracted, Topics.usageIngest],
-      async (payload) => {
+      async (payload, envelope) => {
         const priced = this.pricing.priceMessage(payload);
+        // The ledger marks usage that did not pass through the proxy.
+        priced.origin = envelope.topic === Topics.usageIngest ? 'ingest' : 'proxy';
         // The request id is the idempotency key downstream: a redelivered message yields the same message id.
         await this.bus.publish(Topics.usagePriced, priced, { messageId: priced.request_id });
       },
