@@ -154,7 +154,15 @@ export class JsonScanner {
   /** Decodes a scanned string. Lone surrogates become U+FFFD, as in Go's encoding/json. */
   text(s: RawString): string {
     const b = this.b;
-    if (!s.esc) return Buffer.from(b.buffer, b.byteOffset + s.start, s.end - s.start).toString('utf8');
+    if (!s.esc) {
+      // Short ASCII (model names, keys): a slice of the latin1 view, without a Buffer and a decode.
+      if (s.end - s.start <= 64 && this.latin1View !== null) {
+        let ascii = true;
+        for (let k = s.start; k < s.end; k++) if (b[k] >= 0x80) ascii = false;
+        if (ascii) return this.latin1View.slice(s.start, s.end);
+      }
+      return Buffer.from(b.buffer, b.byteOffset + s.start, s.end - s.start).toString('utf8');
+    }
     let out = '';
     let run = s.start;
     const flush = (to: number) => {
