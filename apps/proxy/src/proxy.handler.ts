@@ -2,6 +2,7 @@
 // (streams written chunk by chunk as they arrive), and after the client has its last byte hand one capture record
 // (or one denial) to the outbound queue. Never waits on the bus or a database on the request path.
 import { randomUUID } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -86,7 +87,12 @@ export class ProxyHandler implements OnModuleDestroy {
   ) {
     // One pool per upstream origin, keep-alive, no decompression, no header added beyond Host/Content-Length.
     this.agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs },
+      connect: {
+        timeout: options.connectTimeoutMs,
+        // Added to the system CAs, not replacing them.
+        ...(options.upstreamCa ? { ca: [...rootCertificates, options.upstreamCa] } : {}),
+      },
+      allowH2: options.upstreamHttp2,
       headersTimeout: options.headersTimeoutMs,
       bodyTimeout: 0, // a stream may stay open as long as the provider keeps it open
       keepAliveTimeout: options.keepAliveTimeoutMs,

@@ -16,6 +16,10 @@ export interface ProxyOptions {
   drainTimeoutMs?: number;
   /** One JSON access-log line per request: on. */
   accessLog?: boolean;
+  /** Negotiate HTTP/2 (ALPN) with https providers that offer it: off (HTTP/1.1 keep-alive pools). */
+  upstreamHttp2?: boolean;
+  /** Extra CA certificates (PEM) trusted for providers, e.g. a corporate egress proxy's; '' = system CAs only. */
+  upstreamCa?: string;
 }
 
 export type ResolvedProxyOptions = Required<ProxyOptions>;
@@ -29,14 +33,23 @@ export const DEFAULT_PROXY_OPTIONS: ResolvedProxyOptions = {
   keepAliveTimeoutMs: 90_000,
   drainTimeoutMs: 30_000,
   accessLog: true,
+  upstreamHttp2: false,
+  upstreamCa: '',
 };
 
 export function resolveProxyOptions(options: ProxyOptions = {}): ResolvedProxyOptions {
   const out = { ...DEFAULT_PROXY_OPTIONS };
   for (const [k, v] of Object.entries(options) as Array<[keyof ProxyOptions, unknown]>) {
     if (v === undefined) continue;
-    if (k === 'accessLog') {
-      out.accessLog = v === true;
+    if (k === 'accessLog' || k === 'upstreamHttp2') {
+      if (typeof v !== 'boolean')
+        throw new Error(`proxy.${k}: must be true or false, got ${JSON.stringify(v)}`);
+      out[k] = v;
+      continue;
+    }
+    if (k === 'upstreamCa') {
+      if (typeof v !== 'string') throw new Error(`proxy.${k}: must be PEM text`);
+      out.upstreamCa = v;
       continue;
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
