@@ -34,6 +34,8 @@ export interface MessagingModuleOptions {
   spool?: SpoolingOutboundQueueOptions;
   /** How long shutdown waits for the outbound queue to publish before leaving the rest on disk (default 10 s). */
   drainTimeoutMs?: number;
+  /** RabbitMQ: redeliveries after consumer deaths before the broker dead-letters a message (default 20). */
+  deliveryLimit?: number;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
@@ -77,6 +79,7 @@ export class MessagingModule {
               url: options.amqpUrl,
               exchange: options.exchange,
               connectionName: options.connectionName,
+              deliveryLimit: options.deliveryLimit,
               ...options.retry,
             });
             // Boot does not wait for the broker: publishes spool until it is there, subscriptions start then.

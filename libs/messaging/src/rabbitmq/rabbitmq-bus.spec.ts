@@ -139,6 +139,35 @@ describeBroker('RabbitMqBus', () => {
     expect([...parkedSeen.values()].every((n) => n === 1)).toBe(true); // each id exactly once
   }, 60_000);
 
+  it('dead-letters a message whose consumers keep dying with it (delivery limit)', async () => {
+    const q = uniqueName('crashloop');
+    const topic = `${q}.ev.v1`;
+    let deliveries = 0;
+    const publisher = await newBus({ deliveryLimit: 1 });
+    const consumeUntilCrash = async (publish: boolean): Promise<void> => {
+      const doomed = await newBus({ deliveryLimit: 1 });
+      const before = deliveries;
+      await doomed.subscribe(q, [topic], () => {
+        deliveries++;
+        return new Promise<void>(() => undefined); // the "process" dies before acking
+      });
+      if (publish) await publisher.publish(topic, { crash: true }, { messageId: 'crash-1' });
+      await waitFor(() => deliveries > before, 10_000, 'a delivery');
+      doomed.abort();
+    };
+    await consumeUntilCrash(true);
+    await consumeUntilCrash(false);
+    let dead: Awaited<ReturnType<RabbitMqBus['deadLetters']>> = [];
+    for (let i = 0; i < 100 && dead.length === 0; i++) {
+      dead = await publisher.deadLetters(q);
+      if (dead.length === 0) await sleep(50);
+    }
+    expect(deliveries).toBe(2);
+    expect(dead).toHaveLength(1);
+    expect(dead[0].envelope.id).toBe('crash-1');
+    expect(dead[0].reason).toContain('delivery_limit');
+  });
+
   it('puts persistent JSON with message_id and headers on the wire, a quorum queue, and the reason in the DLQ', async () => {
     const q = uniqueName('wire');
     const topic = `${q}.ev.v1`;
@@ -154,7 +183,15 @@ describeBroker('RabbitMqBus', () => {
     const raw = await amqpConnect(broker.url);
     const ch = await raw.createChannel();
     // Asserting the same queue as quorum succeeds only if it is one (406 PRECONDITION_FAILED otherwise).
-    await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.assertQueue(q, {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': 20,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': `${q}.dlq`,
+      },
+    });
     const tap = await ch.assertQueue('', { exclusive: true });
     await ch.bindQueue(tap.queue, 'spendops.events', topic);
     await bus.publish(topic, { n: 1 }, { messageId: 'wire-1' });

@@ -77,6 +77,11 @@ export interface RabbitMqBusOptions extends Partial<RetryOptions> {
   commandPrefetch?: number;
   /** How long close() waits for handlers in flight (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Redeliveries of a message whose consumer died holding it before the broker dead-letters it (default 20).
+   * Part of the queue's declaration: every process must use the same value.
+   */
+  deliveryLimit?: number;
 }
 
 /** Something set up on every connection (a subscription, a command handler). */
@@ -468,7 +473,7 @@ export class RabbitMqBus implements MessageBus {
     );
     await channel.prefetch(sub.prefetch);
     await assertExchange(channel, this.exchange);
-    await assertWorkQueue(channel, sub.consumeQueue, sub.exclusive);
+    await assertWorkQueue(channel, sub.consumeQueue, sub.exclusive, sub.queue, this.options.deliveryLimit);
     await assertDeadLetterQueue(channel, sub.queue);
     for (const topic of sub.topics) await channel.bindQueue(sub.consumeQueue, this.exchange, topic);
     const retryQueues = new Set<string>();

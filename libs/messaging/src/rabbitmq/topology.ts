@@ -16,10 +16,34 @@ export async function assertExchange(channel: Channel, exchange: string): Promis
   await channel.assertExchange(exchange, 'topic', { durable: true });
 }
 
-/** A subscription's work queue: quorum and durable, or (broadcast) exclusive to this connection. */
-export async function assertWorkQueue(channel: Channel, queue: string, exclusive: boolean): Promise<void> {
-  if (exclusive) await channel.assertQueue(queue, { durable: false, exclusive: true, autoDelete: true });
-  else await channel.assertQueue(queue, QUORUM);
+/** Redeliveries (a consumer died holding the message) before the broker dead-letters it: a crash loop breaker. */
+export const DEFAULT_DELIVERY_LIMIT = 20;
+
+/**
+ * A subscription's work queue: quorum and durable, or (broadcast) exclusive to this connection. A message
+ * redelivered more than `deliveryLimit` times (each time its consumer died without acking, e.g. a message that
+ * crashes the process) goes to `<queue>.dlq` with x-death reason `delivery_limit`.
+ */
+export async function assertWorkQueue(
+  channel: Channel,
+  queue: string,
+  exclusive: boolean,
+  deadLetterTo: string,
+  deliveryLimit = DEFAULT_DELIVERY_LIMIT,
+): Promise<void> {
+  if (exclusive) {
+    await channel.assertQueue(queue, { durable: false, exclusive: true, autoDelete: true });
+    return;
+  }
+  await channel.assertQueue(queue, {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': deliveryLimit,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': deadLetterQueueName(deadLetterTo),
+    },
+  });
 }
 
 export async function assertDeadLetterQueue(channel: Channel, queue: string): Promise<void> {

@@ -64,7 +64,15 @@ export function decodeDeadLetter(queue: string, msg: GetMessage): DeadLetter {
       published_at: String(headers[HEADER_PUBLISHED_AT] ?? ''),
       attempt: Number(headers[HEADER_ATTEMPT] ?? 1),
     },
-    reason: String(headers[HEADER_DEAD_LETTER_REASON] ?? ''),
+    reason: String(headers[HEADER_DEAD_LETTER_REASON] ?? brokerDeathReason(headers) ?? ''),
     deadLetteredAt: String(headers[HEADER_DEAD_LETTERED_AT] ?? ''),
   };
+}
+
+/** Dead-lettered by the broker itself (x-death), e.g. `delivery_limit` after repeated consumer deaths. */
+function brokerDeathReason(headers: Record<string, unknown>): string | undefined {
+  const deaths = headers['x-death'];
+  if (!Array.isArray(deaths) || deaths.length === 0) return undefined;
+  const first = deaths[0] as { reason?: unknown; queue?: unknown };
+  return `broker: ${String(first.reason)} (queue ${String(first.queue)})`;
 }
