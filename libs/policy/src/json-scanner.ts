@@ -56,6 +56,16 @@ export class JsonScanner {
 
   /** Scans a string starting at its opening quote. */
   str(): RawString {
+    const start = this.i + 1;
+    const end = this.strEnd();
+    return { start, end, esc: this.strEscaped };
+  }
+
+  /** Whether the string scanned last held escapes. */
+  private strEscaped = false;
+
+  /** Scans a string starting at its opening quote; returns the index of its closing quote (no allocation). */
+  private strEnd(): number {
     const b = this.b;
     if (this.i >= b.length || b[this.i] !== 0x22) throw SYNTAX;
     const start = this.i + 1;
@@ -72,7 +82,8 @@ export class JsonScanner {
       if (this.controlBefore(j, stop)) throw SYNTAX; // a raw control character inside the string
       if (stop === q) {
         this.i = q + 1;
-        return { start, end: q, esc };
+        this.strEscaped = esc;
+        return q;
       }
       esc = true;
       const n = b[bs + 1];
@@ -260,7 +271,7 @@ export class JsonScanner {
         }
       } else {
         this.i = i;
-        if (c === 0x22) this.str();
+        if (c === 0x22) this.strEnd();
         else if (c === 0x74) this.lit('true');
         else if (c === 0x66) this.lit('false');
         else if (c === 0x6e) this.lit('null');
@@ -293,7 +304,7 @@ export class JsonScanner {
     while (i < b.length && isWs(b[i])) i++;
     if (b[i] !== 0x22) throw SYNTAX;
     this.i = i;
-    this.str();
+    this.strEnd();
     i = this.i;
     while (i < b.length && isWs(b[i])) i++;
     if (b[i] !== 0x3a) throw SYNTAX;
