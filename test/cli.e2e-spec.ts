@@ -269,3 +269,79 @@ describe('spendops CLI errors', () => {
     expect(res.stdout).toMatch(/^spendops \d+\.\d+\.\d+/);
   });
 });
+
+describe('SIGTERM while a stream is in flight', () => {
+  it('lets the stream finish, refuses new requests, exits 0, and keeps its usage event', async () => {
+    const words = Array.from({ length: 10 }, (_, i) => `w${i} `);
+    const mock = await startMockProvider((req) => ({
+      headers: SSE_HEADERS,
+      chunks: openAiChatStream(words, { usage: req.body.includes('include_usage') }),
+      delayMs: 150,
+    }));
+    const adminToken = 'e2e-admin-token-0123456789';
+    const env = {
+      SPENDOPS_DATA_DIR: mkdtempSync(join(tmpdir(), 'spendops-drain-')),
+      SPENDOPS_UPSTREAM_OPENAI: mock.url,
+      SPENDOPS_ADMIN_TOKEN: adminToken,
+    };
+    let server = await startSpendOps(['--addr', '127.0.0.1:0'], env);
+    try {
+      const { key } = JSON.parse(
+        (await runCli(['keys', 'create', '--name', 'drain', '--json'], env)).stdout,
+      ) as {
+        key: string;
+      };
+      const res = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-aso-api-key': key },
+        body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [] }),
+      });
+      const requestId = res.headers['x-aso-request-id'] as string;
+      let text = '';
+      let stopping: Promise<number | null> | null = null;
+      for await (const chunk of res.body) {
+        text += (chunk as Buffer).toString();
+        if (!stopping) {
+          stopping = server.stop('SIGTERM');
+          await sleep(100);
+          const refused = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-aso-api-key': key },
+            body: '{"model":"gpt-4o-mini"}',
+          }).catch(() => null);
+          // A new request during the drain is refused (503) or finds the listener closed; never forwarded.
+          if (refused) {
+            expect(refused.statusCode).toBe(503);
+            await refused.body.text();
+          }
+        }
+      }
+      expect(text).toContain('w9');
+      expect(text).toContain('[DONE]');
+      expect(await stopping).toBe(0);
+      expect(mock.requests).toHaveLength(1);
+
+      server = await startSpendOps(['--addr', '127.0.0.1:0'], env);
+      const start = Date.now();
+      let events: EventView[] = [];
+      while (events.length === 0 && Date.now() - start < 10_000) {
+        const r = await request(`${server.url}/api/v1/events?request_id=${requestId}`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        events = ((await r.body.json()) as { events: EventView[] }).events;
+        if (events.length === 0) await sleep(100);
+      }
+      expect(events).toEqual([
+        expect.objectContaining({
+          request_id: requestId,
+          outcome: 'completed',
+          usage_source: 'provider',
+          stream: true,
+        }),
+      ]);
+    } finally {
+      await server.stop('SIGKILL');
+      await mock.close();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { ServeModule } from '../serve/serve.module';
 import { JsonErrorFilter } from '../serve/not-found.filter';
 import { knownProviderNames } from '../serve/providers';
 import { loadServerSecret } from '../serve/server-secret';
+import { ProxyHandler } from '../../../proxy/src';
 
 const log = new JsonLogger('serve');
 
@@ -60,7 +61,13 @@ function installSignalHandlers(app: NestFastifyApplication, config: SpendOpsConf
     log.info('stopping', { signal, drain_timeout_ms: config.proxy.drain_timeout_ms });
     app.get(ReadinessRegistry).markDraining();
     try {
-      // Nest's shutdown hooks stop accepting, drain the proxy, flush the outbound queue, close bus and store.
+      // First the data plane: new proxy requests get 503, in-flight requests and streams finish. Only then does
+      // Nest's shutdown run: the outbound queue is flushed to the bus, the bus delivers what it accepted and
+      // closes, the store closes last.
+      if (config.services.includes('proxy')) {
+        const drained = await app.get(ProxyHandler, { strict: false }).drain(config.proxy.drain_timeout_ms);
+        if (!drained) log.warn('drain timeout: cutting the requests still in flight');
+      }
       await app.close();
       process.exit(0);
     } catch (err) {

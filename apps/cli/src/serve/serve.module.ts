@@ -6,7 +6,6 @@ import {
   Injectable,
   Module,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
   Provider,
   Type,
 } from '@nestjs/common';
@@ -38,9 +37,9 @@ interface ServeOptions {
   announceAdminToken: (token: string) => void;
 }
 
-/** Mounts the proxy's raw handler on the shared HTTP server, reports readiness, drains it on shutdown. */
+/** Mounts the proxy's raw handler on the shared HTTP server (the launcher drains it before closing the app). */
 @Injectable()
-class ProxyMount implements OnApplicationBootstrap, OnApplicationShutdown {
+class ProxyMount implements OnApplicationBootstrap {
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(SERVE_OPTIONS) private readonly options: ServeOptions,
@@ -49,11 +48,6 @@ class ProxyMount implements OnApplicationBootstrap, OnApplicationShutdown {
   onApplicationBootstrap(): void {
     const handler = this.moduleRef.get(ProxyHandler, { strict: false });
     this.options.dispatcher.setProxy((req, res) => handler.handle(req, res));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    const handler = this.moduleRef.get(ProxyHandler, { strict: false });
-    await handler.drain(this.options.config.proxy.drain_timeout_ms);
   }
 }
 

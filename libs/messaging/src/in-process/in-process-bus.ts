@@ -79,7 +79,9 @@ export class InProcessBus implements MessageBus {
   }
 
   async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<void> {
-    if (this.closing) {
+    // While closing, handlers still publish (extraction → pricing → ledger is one chain in all-in-one): those
+    // messages are delivered by the same close loop. Only once closed is a publish refused.
+    if (this.closed) {
       busMetrics.publishErrors.inc({ transport: TRANSPORT });
       throw new BusUnavailableError('closed');
     }
@@ -175,8 +177,9 @@ export class InProcessBus implements MessageBus {
   }
 
   /**
-   * Refuses new messages, then delivers what was already published (this transport has nowhere to keep it;
-   * pending retries run at once, without backoff) and waits for the handlers, for at most `closeTimeoutMs`.
+   * Delivers what was published, including what handlers publish meanwhile (this transport has nowhere to keep
+   * it; pending retries run at once, without backoff), and waits for the handlers, for at most `closeTimeoutMs`;
+   * then refuses new messages.
    */
   async close(): Promise<void> {
     if (this.closing) return;
