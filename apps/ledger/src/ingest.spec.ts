@@ -164,8 +164,11 @@ describe('usage.ingest.v1 through pricing into the ledger', () => {
     await bus.publish(Topics.usagePriced, { ...priced, request_id: 'proxied', origin: 'proxy' });
     // ...and without one, a receipt in the stream does; none means the proxy.
     await app.get(LedgerService).recordIngestReceipt({ request_id: 'receipt-first' });
-    await bus.publish(Topics.usagePriced, { ...priced, request_id: 'receipt-first' });
-    await bus.publish(Topics.usagePriced, { ...priced, request_id: 'unstamped' });
+    // A producer older than the stamp: the same message without `origin`.
+    const { origin: stamped, ...unstampedPriced } = priced;
+    expect(stamped).toBe('ingest');
+    await bus.publish(Topics.usagePriced, { ...unstampedPriced, request_id: 'receipt-first' });
+    await bus.publish(Topics.usagePriced, { ...unstampedPriced, request_id: 'unstamped' });
     await until(
       'stored',
       async () => (await metaOf('unstamped')) !== undefined && (await metaOf('proxied')) !== undefined,
