@@ -8,6 +8,7 @@ import { AnalyticsController } from './analytics/analytics.controller';
 import { AnalyticsService } from './analytics/analytics.service';
 import { API_OPTIONS, type ApiOptions } from './api.options';
 import { CommandClient } from './common/command-client';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { KeysController } from './keys/keys.controller';
@@ -24,6 +25,7 @@ export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
+      imports: [DashboardModule],
       controllers: [
         EventsController,
         AnalyticsController,
