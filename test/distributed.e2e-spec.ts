@@ -82,7 +82,7 @@ describe('distributed mode: one process per service over RabbitMQ and PostgreSQL
     }
   });
 
-  it('carries a key from the CLI to both proxies, usage to the api, and a revocation to both within 1 s', async () => {
+  it('carries a key from the CLI to both proxies, usage to the api, a policy change and a revocation to both within 1 s', async () => {
     const created = await runCli(['keys', 'create', '--name', 'dist', '--json'], env);
     expect(created.code).toBe(0);
     const { id, key } = JSON.parse(created.stdout) as { id: string; key: string };
@@ -109,22 +109,30 @@ describe('distributed mode: one process per service over RabbitMQ and PostgreSQL
       expect.objectContaining({ request_id: requestId, usage_source: 'provider', dims: { team: 'dist' } }),
     ]);
 
-    expect((await runCli(['keys', 'revoke', id], env)).code).toBe(0);
-    const revokedAt = Date.now();
-    const refusedAfter: number[] = [];
-    for (const proxy of [processes.proxy, processes.proxy2]) {
-      for (;;) {
-        const r = await chat(proxy, key);
-        await r.body.text();
-        if (r.statusCode === 403) {
-          refusedAfter.push(Date.now() - revokedAt);
-          break;
+    /** Time until every proxy answers the key with `message` after a change made at `changedAt`. */
+    const reachBothProxies = async (changedAt: number, message: string): Promise<number> => {
+      const after: number[] = [];
+      for (const proxy of [processes.proxy, processes.proxy2]) {
+        for (;;) {
+          const r = await chat(proxy, key);
+          const text = await r.body.text();
+          if (r.statusCode === 403 && text.includes(message)) {
+            after.push(Date.now() - changedAt);
+            break;
+          }
+          if (Date.now() - changedAt > 5000) throw new Error(`"${message}" did not reach a proxy in 5 s`);
+          await sleep(25);
         }
-        if (Date.now() - revokedAt > 5000) throw new Error('revocation did not reach a proxy in 5 s');
-        await sleep(25);
       }
-    }
-    expect(Math.max(...refusedAfter)).toBeLessThan(1000);
+      return Math.max(...after);
+    };
+
+    // A policy change made on another process (the CLI) ...
+    expect((await runCli(['keys', 'update', id, '--providers', 'anthropic'], env)).code).toBe(0);
+    expect(await reachBothProxies(Date.now(), 'Provider not allowed by API key policy')).toBeLessThan(1000);
+    // ... and a revocation.
+    expect((await runCli(['keys', 'revoke', id], env)).code).toBe(0);
+    expect(await reachBothProxies(Date.now(), 'API key is inactive')).toBeLessThan(1000);
   });
 
   it('stops every process cleanly on SIGTERM', async () => {

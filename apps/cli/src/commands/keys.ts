@@ -70,32 +70,17 @@ export function registerKeysCommands(program: Command): void {
     .option('--models <list>', 'model allow-list: *, provider:model, provider:prefix*', list)
     .option('--dims-required', 'reject requests without X-ASO-Dims')
     .option('--dims-allowed <list>', 'allowed dimension keys (default team,env,app)', list)
-    .action(
-      async (
-        flags: KeysFlags & {
-          name: string;
-          tenant: string;
-          providers?: string[];
-          models?: string[];
-          dimsRequired?: boolean;
-          dimsAllowed?: string[];
-        },
-      ) => {
-        const policy: Partial<KeyPolicy> = {};
-        if (flags.providers) policy.providers = flags.providers;
-        if (flags.models) policy.models = flags.models;
-        if (flags.dimsRequired) policy.dims_required = true;
-        if (flags.dimsAllowed) policy.dims_allowed = flags.dimsAllowed;
-        const created = await withKeyService(flags, (svc) =>
-          svc.create({ name: flags.name, tenant: flags.tenant, policy, actor: 'cli' }),
-        );
-        print(
-          flags,
-          { id: created.view.id, key: created.key, name: created.view.name, tenant: created.view.tenant },
-          `Created key ${created.view.id} (name "${created.view.name}", tenant "${created.view.tenant}"). It is shown once:\n${created.key}\n`,
-        );
-      },
-    );
+    .action(async (flags: KeysFlags & PolicyFlags & { name: string; tenant: string }) => {
+      const policy = policyFromFlags(flags);
+      const created = await withKeyService(flags, (svc) =>
+        svc.create({ name: flags.name, tenant: flags.tenant, policy, actor: 'cli' }),
+      );
+      print(
+        flags,
+        { id: created.view.id, key: created.key, name: created.view.name, tenant: created.view.tenant },
+        `Created key ${created.view.id} (name "${created.view.name}", tenant "${created.view.tenant}"). It is shown once:\n${created.key}\n`,
+      );
+    });
 
   withCommonOptions(keys.command('list').description('List keys (never their secrets)')).action(
     async (flags: KeysFlags) => {
@@ -118,6 +103,23 @@ export function registerKeysCommands(program: Command): void {
     });
   }
 
+  withCommonOptions(keys.command('update <id>').description("Change a key's policy (only the flags given)"))
+    .option('--providers <list>', 'provider allow-list (* = all)', list)
+    .option('--models <list>', 'model allow-list: *, provider:model, provider:prefix*', list)
+    .option('--dims-required', 'reject requests without X-ASO-Dims')
+    .option('--dims-optional', 'accept requests without X-ASO-Dims')
+    .option('--dims-allowed <list>', 'allowed dimension keys', list)
+    .action(async (id: string, flags: KeysFlags & PolicyFlags & { dimsOptional?: boolean }) => {
+      if (flags.dimsRequired && flags.dimsOptional) {
+        throw new Error('--dims-required and --dims-optional: give one of them');
+      }
+      const patch = policyFromFlags(flags);
+      if (flags.dimsOptional) patch.dims_required = false;
+      if (Object.keys(patch).length === 0) throw new Error('keys update: give at least one policy flag');
+      const view = await withKeyService(flags, (svc) => svc.updatePolicy(id, patch, 'cli'));
+      print(flags, view, `Key ${view.id} policy updated.\n`);
+    });
+
   withCommonOptions(
     keys.command('rotate <id>').description('New secret for a key; the old one works for --grace'),
   )
@@ -131,6 +133,22 @@ export function registerKeysCommands(program: Command): void {
         `Rotated key ${rotated.view.id}; the old secret works until ${rotated.previous_valid_until ?? 'now (no grace)'}. New key (shown once):\n${rotated.key}\n`,
       );
     });
+}
+
+interface PolicyFlags {
+  providers?: string[];
+  models?: string[];
+  dimsRequired?: boolean;
+  dimsAllowed?: string[];
+}
+
+function policyFromFlags(flags: PolicyFlags): Partial<KeyPolicy> {
+  const policy: Partial<KeyPolicy> = {};
+  if (flags.providers) policy.providers = flags.providers;
+  if (flags.models) policy.models = flags.models;
+  if (flags.dimsRequired) policy.dims_required = true;
+  if (flags.dimsAllowed) policy.dims_allowed = flags.dimsAllowed;
+  return policy;
 }
 
 function table(views: KeyView[]): string {
