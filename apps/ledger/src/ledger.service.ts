@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { CostFields, RequestDeniedV1, UsagePricedV1 } from '@spendops/contracts';
 import { EventStore } from '@spendops/event-store';
+import { AppendBatcher } from './append-batcher';
 import {
   LedgerEventTypes,
   deterministicEventId,
@@ -57,25 +58,27 @@ function sameDecimal(a: unknown, b: unknown): boolean {
 
 @Injectable()
 export class LedgerService {
+  /** Consumer-path appends (usage, denials, receipts) share transactions with those arriving alongside. */
+  private readonly batcher: AppendBatcher;
+
   constructor(
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.batcher = new AppendBatcher((events) => this.store.append(events));
+  }
 
   /** Append a priced usage as `UsageRecorded`; false when this request id is already recorded. */
   async recordUsage(priced: UsagePricedV1): Promise<boolean> {
     if (!priced?.request_id) throw new Error('usage without request_id');
-    const appended = await this.store.append([
-      {
-        event_id: deterministicEventId(LedgerEventTypes.usageRecorded, priced.request_id),
-        stream_id: priced.request_id,
-        type: LedgerEventTypes.usageRecorded,
-        data: priced satisfies UsageRecordedData,
-        // Ingested usage stays an ordinary EVENT; only the metadata says where it came from.
-        metadata: { source: await this.originOf(priced), topic: 'usage.priced.v1' },
-      },
-    ]);
-    return appended.length === 1;
+    return this.batcher.add({
+      event_id: deterministicEventId(LedgerEventTypes.usageRecorded, priced.request_id),
+      stream_id: priced.request_id,
+      type: LedgerEventTypes.usageRecorded,
+      data: priced satisfies UsageRecordedData,
+      // Ingested usage stays an ordinary EVENT; only the metadata says where it came from.
+      metadata: { source: await this.originOf(priced), topic: 'usage.priced.v1' },
+    });
   }
 
   /**
@@ -84,16 +87,13 @@ export class LedgerService {
    */
   async recordIngestReceipt(message: UsageIngestedData): Promise<boolean> {
     if (!message?.request_id) throw new Error('ingested usage without request_id');
-    const appended = await this.store.append([
-      {
-        event_id: deterministicEventId(LedgerEventTypes.usageIngested, message.request_id),
-        stream_id: message.request_id,
-        type: LedgerEventTypes.usageIngested,
-        data: message,
-        metadata: { source: 'ingest', topic: 'usage.ingest.v1' },
-      },
-    ]);
-    return appended.length === 1;
+    return this.batcher.add({
+      event_id: deterministicEventId(LedgerEventTypes.usageIngested, message.request_id),
+      stream_id: message.request_id,
+      type: LedgerEventTypes.usageIngested,
+      data: message,
+      metadata: { source: 'ingest', topic: 'usage.ingest.v1' },
+    });
   }
 
   /**
@@ -112,16 +112,13 @@ export class LedgerService {
   /** Append a denial as `RequestDenied`; false when already recorded. */
   async recordDenial(denial: RequestDeniedV1): Promise<boolean> {
     if (!denial?.request_id) throw new Error('denial without request_id');
-    const appended = await this.store.append([
-      {
-        event_id: deterministicEventId(LedgerEventTypes.requestDenied, denial.request_id),
-        stream_id: denial.request_id,
-        type: LedgerEventTypes.requestDenied,
-        data: denial,
-        metadata: { source: 'proxy', topic: 'request.denied.v1' },
-      },
-    ]);
-    return appended.length === 1;
+    return this.batcher.add({
+      event_id: deterministicEventId(LedgerEventTypes.requestDenied, denial.request_id),
+      stream_id: denial.request_id,
+      type: LedgerEventTypes.requestDenied,
+      data: denial,
+      metadata: { source: 'proxy', topic: 'request.denied.v1' },
+    });
   }
 
   /**

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { Projection, StoredEvent } from '@spendops/event-store';
 import { LedgerEventTypes, type UsageRecordedData, type UsageRepricedData } from '../ledger.events';
 import { viewFromPriced } from '../usage-view.mapper';
-import { contribute } from './usage-aggregates.sql';
+import { aggregateCtes, insertViewRows } from './usage-aggregates.sql';
 
 export class UsageEventsProjection implements Projection {
   readonly name = 'usage_events_view';
@@ -18,18 +18,7 @@ export class UsageEventsProjection implements Projection {
       if (recorded.length === 0) return;
       const rows = recorded.map(viewFromPriced);
       recorded = [];
-      const inserted: { request_id: string }[] = await manager.query(
-        `INSERT INTO usage_events_view
-         SELECT r.* FROM jsonb_populate_recordset(null::usage_events_view, $1::jsonb) AS r
-         ON CONFLICT (request_id) DO NOTHING
-         RETURNING request_id`,
-        [JSON.stringify(rows)],
-      );
-      await contribute(
-        manager,
-        inserted.map((r) => r.request_id),
-        1,
-      );
+      await insertViewRows(manager, JSON.stringify(rows));
     };
     for (const event of events) {
       if (event.type === LedgerEventTypes.usageRecorded) {
@@ -49,14 +38,19 @@ export class UsageEventsProjection implements Projection {
       await manager.query(`DELETE FROM ${table}`);
   }
 
+  /** "Remove the old row, update it, add the new one" in one statement: counts stay, costs move. */
   private async reprice(data: UsageRepricedData, at: Date, manager: EntityManager): Promise<void> {
-    const ids = [data.request_id];
-    await contribute(manager, ids, -1);
     const c = data.cost;
     await manager.query(
-      `UPDATE usage_events_view SET provider_cost = $2, calculated_cost = $3, total_cost_usd = $4, cost_source = $5,
-         pricing_matched = $6, pricing_model = $7, pricing_version = $8, repriced_at = $9
-       WHERE request_id = $1`,
+      `WITH old AS (SELECT v.*, -1 AS sign FROM usage_events_view v WHERE v.request_id = $1),
+       upd AS (
+         UPDATE usage_events_view SET provider_cost = $2, calculated_cost = $3, total_cost_usd = $4,
+           cost_source = $5, pricing_matched = $6, pricing_model = $7, pricing_version = $8, repriced_at = $9
+         WHERE request_id = $1
+         RETURNING *),
+       src AS (SELECT * FROM old UNION ALL SELECT upd.*, 1 AS sign FROM upd),
+       ${aggregateCtes('src')}
+       SELECT 1`,
       [
         data.request_id,
         c.provider_cost,
@@ -69,6 +63,5 @@ export class UsageEventsProjection implements Projection {
         at,
       ],
     );
-    await contribute(manager, ids, 1);
   }
 }
