@@ -768,4 +768,19 @@ describe('pricing', () => {
     expect(res.status).toBe(200);
     expect(Array.isArray(res.body.models)).toBe(true);
   });
+
+  it('runs a re-pricing and refuses a bad range naming the field', async () => {
+    const run = await send('post', '/api/v1/pricing/reprice', {
+      from: '2026-01-01T00:00:00Z',
+      to: '2026-01-02T00:00:00Z',
+      unpriced_only: true,
+    });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ examined: expect.any(Number), changed: expect.any(Number) });
+    expect(run.body.run_id).toEqual(expect.any(String));
+    const badFrom = await send('post', '/api/v1/pricing/reprice', { from: 'yesterday' });
+    expect([badFrom.status, badFrom.body.param]).toEqual([400, 'from']);
+    const badFlag = await send('post', '/api/v1/pricing/reprice', { unpriced_only: 'yes' });
+    expect([badFlag.status, badFlag.body.param]).toEqual([400, 'unpriced_only']);
+  });
 });

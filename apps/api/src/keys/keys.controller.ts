@@ -16,17 +16,13 @@ import {
 } from '@nestjs/common';
 import type { KeyAuditEntry, KeyView } from '@spendops/contracts';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
+import { actorOf } from '../common/actor';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
 import { apiValidationPipe, validateAs } from '../common/validation';
 import { AuditQuery, CreateKeyBody, ListKeysQuery, PatchKeyBody, RotateKeyBody } from './key.dto';
 import { KeysService, type CreatedKey, type RotatedKey } from './keys.service';
-
-/** Who made a change, for the key audit log: `admin-api`, or `admin-api:<X-ASO-Actor>`. */
-function actorOf(header: string | undefined): string {
-  return header && header.length <= 200 ? `admin-api:${header}` : 'admin-api';
-}
 
 @Controller('api/v1')
 @UseGuards(AdminAuthGuard)

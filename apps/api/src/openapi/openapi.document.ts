@@ -291,6 +291,23 @@ export const OPENAPI_DOCUMENT = {
         responses: { '204': { description: 'Deleted' }, ...errors(400, 401, 404, 502) },
       },
     },
+    '/api/v1/pricing/reprice': {
+      post: {
+        summary:
+          'Re-price stored events with the prices in force now (appends UsageRepriced for each change)',
+        requestBody: body({
+          type: 'object',
+          properties: {
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            model: { type: 'string' },
+            provider: { type: 'string' },
+            unpriced_only: { type: 'boolean' },
+          },
+        }),
+        responses: { '200': json({ type: 'object' }), ...errors(400, 401, 502) },
+      },
+    },
     '/api/v1/openapi.json': {
       get: { summary: 'This document', responses: { '200': json({ type: 'object' }), ...errors(401) } },
     },

@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Param,
   Post,
@@ -16,15 +17,17 @@ import type {
   PricingModelGetResponse,
   PricingModelsListResponse,
   PricingOverridesResponse,
+  PricingRepriceResponse,
   PricingUnpricedListResponse,
 } from '@spendops/contracts';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { badParam } from '../common/api-error';
+import { actorOf } from '../common/actor';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
 import { apiValidationPipe, validateAs } from '../common/validation';
-import { AddOverrideBody, ModelsQuery } from './pricing.dto';
+import { AddOverrideBody, ModelsQuery, RepriceBody } from './pricing.dto';
 import { PricingGateway } from './pricing.service';
 
 @Controller('api/v1/pricing')
@@ -61,14 +64,27 @@ export class PricingController {
 
   /** 201 with the override set after the change. */
   @Post('overrides')
-  addOverride(@Body() body: AddOverrideBody): Promise<PricingOverridesResponse> {
-    return this.pricing.addOverride(body);
+  addOverride(
+    @Body() body: AddOverrideBody,
+    @Headers('x-aso-actor') actor?: string,
+  ): Promise<PricingOverridesResponse> {
+    return this.pricing.addOverride(body, actorOf(actor));
   }
 
   @Delete('overrides/:id')
   @HttpCode(204)
-  async deleteOverride(@Param('id') id: string): Promise<void> {
+  async deleteOverride(@Param('id') id: string, @Headers('x-aso-actor') actor?: string): Promise<void> {
     if (!/^[1-9]\d{0,15}$/.test(id)) throw badParam('id', 'want a positive integer');
-    await this.pricing.deleteOverride(Number(id));
+    await this.pricing.deleteOverride(Number(id), actorOf(actor));
+  }
+
+  /** Re-prices stored events with the prices in force now; each changed event gets a UsageRepriced (audit). */
+  @Post('reprice')
+  @HttpCode(200)
+  reprice(
+    @Body() body: RepriceBody,
+    @Headers('x-aso-actor') actor?: string,
+  ): Promise<PricingRepriceResponse> {
+    return this.pricing.reprice(body, actorOf(actor));
   }
 }

@@ -1,4 +1,13 @@
-import { IsNotEmpty, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import {
+  IsBoolean,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsRFC3339,
+  IsString,
+  Length,
+  Matches,
+} from 'class-validator';
 
 /** GET /api/v1/pricing/models */
 export class ModelsQuery {
@@ -18,4 +27,16 @@ export class AddOverrideBody {
   @Matches(/^-?\d+(\.\d+)?$/, { message: 'markup_pct must be a decimal string' })
   markup_pct?: string;
   @IsOptional() @IsString() @Length(0, 500) note?: string;
+}
+
+/** POST /api/v1/pricing/reprice: re-price stored events with the prices in force now (appends UsageRepriced). */
+export class RepriceBody {
+  /** RFC 3339, inclusive. */
+  @IsOptional() @IsRFC3339() from?: string;
+  /** RFC 3339, exclusive. */
+  @IsOptional() @IsRFC3339() to?: string;
+  @IsOptional() @IsString() @IsNotEmpty() model?: string;
+  @IsOptional() @IsString() @IsNotEmpty() provider?: string;
+  /** Only events whose cost is unknown (cost_source none). */
+  @IsOptional() @IsBoolean() unpriced_only?: boolean;
 }

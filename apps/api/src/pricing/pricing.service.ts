@@ -6,10 +6,12 @@ import {
   type PricingModelsListResponse,
   type PricingOverrideAddRequest,
   type PricingOverridesResponse,
+  type PricingRepriceRequest,
+  type PricingRepriceResponse,
   type PricingUnpricedListResponse,
 } from '@spendops/contracts';
 import { CommandClient } from '../common/command-client';
-import type { AddOverrideBody } from './pricing.dto';
+import type { AddOverrideBody, RepriceBody } from './pricing.dto';
 
 @Injectable()
 export class PricingGateway {
@@ -31,12 +33,17 @@ export class PricingGateway {
     return this.commands.call('pricing', Commands.pricingOverridesList, {});
   }
 
-  addOverride(body: AddOverrideBody): Promise<PricingOverridesResponse> {
-    const request: PricingOverrideAddRequest = { ...body };
+  addOverride(body: AddOverrideBody, actor: string): Promise<PricingOverridesResponse> {
+    const request: PricingOverrideAddRequest = { ...body, actor };
     return this.commands.call('pricing', Commands.pricingOverridesAdd, request);
   }
 
-  deleteOverride(id: number): Promise<PricingOverridesResponse> {
-    return this.commands.call('pricing', Commands.pricingOverridesDelete, { id });
+  deleteOverride(id: number, actor: string): Promise<PricingOverridesResponse> {
+    return this.commands.call('pricing', Commands.pricingOverridesDelete, { id, actor });
+  }
+
+  reprice(body: RepriceBody, actor: string): Promise<PricingRepriceResponse> {
+    const request: PricingRepriceRequest = { ...body, actor };
+    return this.commands.call('pricing', Commands.pricingReprice, request);
   }
 }
