@@ -1,4 +1,5 @@
 // Between the messages, the read-model rows and the EVENT object of the admin API / usage.recorded.v1.
+import { EVENT_FIELDS, EVENT_INTEGER_FIELDS } from '@spendops/contracts';
 import type { CostFields, RequestDeniedV1, UsageEventView, UsagePricedV1 } from '@spendops/contracts';
 
 /** Costs on the wire: exact decimal USD with at least 9 decimal places ("0.000123450"), never rounded. */
@@ -69,77 +70,9 @@ export function withCosts(c: CostFields): CostFields {
 }
 
 /** Column order of usage_events_view inserts (every EVENT field plus none other). */
-export const VIEW_COLUMNS = [
-  'request_id',
-  'ts',
-  'tenant_id',
-  'api_key_id',
-  'provider',
-  'method',
-  'endpoint',
-  'endpoint_class',
-  'model',
-  'response_model',
-  'generation_id',
-  'service_tier',
-  'stream',
-  'stream_usage_injected',
-  'outcome',
-  'usage_source',
-  'http_status',
-  'dims',
-  'prompt_tokens',
-  'completion_tokens',
-  'total_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'reasoning_tokens',
-  'prompt_audio_tokens',
-  'prompt_image_tokens',
-  'completion_audio_tokens',
-  'completion_image_tokens',
-  'web_search_requests',
-  'image_count',
-  'image_size',
-  'image_quality',
-  'audio_seconds',
-  'input_characters',
-  'provider_cost',
-  'calculated_cost',
-  'total_cost_usd',
-  'cost_source',
-  'pricing_matched',
-  'pricing_model',
-  'pricing_version',
-  'started_at_ms',
-  'first_byte_at_ms',
-  'ended_at_ms',
-  'raw_usage',
-] as const satisfies readonly (keyof UsageEventView)[];
+export const VIEW_COLUMNS = EVENT_FIELDS;
 
-const INTEGER_COLUMNS = new Set<string>([
-  'http_status',
-  'prompt_tokens',
-  'completion_tokens',
-  'total_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'reasoning_tokens',
-  'prompt_audio_tokens',
-  'prompt_image_tokens',
-  'completion_audio_tokens',
-  'completion_image_tokens',
-  'web_search_requests',
-  'image_count',
-  'input_characters',
-  'started_at_ms',
-  'first_byte_at_ms',
-  'ended_at_ms',
-]);
+const INTEGER_COLUMNS: ReadonlySet<string> = new Set(EVENT_INTEGER_FIELDS);
 
 /** A usage_events_view row (pg returns bigint and numeric as strings, timestamptz as Date) as an EVENT. */
 export function viewFromRow(row: Record<string, unknown>): UsageEventView {

@@ -4,3 +4,4 @@ export * from './topics';
 export * from './authorizer';
 export * from './pricing';
 export * from './read-model';
+export * from './fields';

@@ -1,5 +1,5 @@
 // The admin API's OpenAPI 3.1 document, written by hand next to the routes (a spec checks that the two agree).
-import { DENIAL_FIELDS, EVENT_FIELDS } from '../events/csv';
+import { DENIAL_FIELDS, EVENT_FIELDS, EVENT_INTEGER_FIELDS } from '@spendops/contracts';
 
 type Schema = Record<string, unknown>;
 
@@ -69,27 +69,7 @@ function exportResponses(item: string, listName: string): Schema {
   };
 }
 
-const tokenFields = new Set([
-  'http_status',
-  'prompt_tokens',
-  'completion_tokens',
-  'total_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'reasoning_tokens',
-  'prompt_audio_tokens',
-  'prompt_image_tokens',
-  'completion_audio_tokens',
-  'completion_image_tokens',
-  'web_search_requests',
-  'image_count',
-  'input_characters',
-  'started_at_ms',
-  'first_byte_at_ms',
-  'ended_at_ms',
-]);
+const tokenFields: ReadonlySet<string> = new Set(EVENT_INTEGER_FIELDS);
 
 function eventFieldSchema(field: string): Schema {
   if (field === 'dims') return { type: 'object', additionalProperties: str };
