@@ -14,6 +14,7 @@ import { FakeAuthorizer, MemoryQueue, VALID_KEY } from './testing/harness';
 
 /** A TLS provider offering HTTP/2 and HTTP/1.1, with a throwaway self-signed certificate for 127.0.0.1. */
 describe('ProxyHandler over TLS and HTTP/2 upstreams', () => {
+  jest.setTimeout(15_000); // TLS handshakes on a busy 2-core machine
   let dir: string;
   let cert: string;
   let upstream: Http2SecureServer;

@@ -160,7 +160,7 @@ export async function startMockProvider(
         const n = Math.min(block.length, reply.produceBytes - rec.bytesWritten);
         const chunk = block.subarray(0, n);
         rec.bytesWritten += n;
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(chunk)) await drainOrClose(res);
       }
       res.end();
       return;
@@ -235,6 +235,19 @@ export async function startMockProvider(
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** Resolves on 'drain' or 'close', leaving no listener behind (events.once would leak the loser's). */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function toHandler(h: MockHandler | MockReply): MockHandler {
