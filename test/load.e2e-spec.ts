@@ -38,7 +38,7 @@ describe('load: 1,000 mixed requests, all-in-one', () => {
   });
 
   it('stores exactly one event per request, with the usage and outcome of its kind', async () => {
-    const created = await runCli(['keys', 'create', '--name', 'load', '--json'], {
+    const created = await runCli(['keys', 'create', '--name', 'load', '--dims-allowed', 'run', '--json'], {
       SPENDOPS_DATA_DIR: dataDir,
     });
     expect(created.code).toBe(0);
