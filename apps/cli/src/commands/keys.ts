@@ -2,15 +2,11 @@
 // through the auth service's KeyService on the database directly; a running server learns of the change through
 // a PostgreSQL NOTIFY that its auth service relays as `auth.key.changed.v1` to every proxy.
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { AUTH_MIGRATIONS, KeyRepository, KeyService } from '../../../auth/src';
 import type { KeyPolicy, KeyView } from '@spendops/contracts';
-import { openDataSource } from '@spendops/persistence';
-import { loadConfig } from './load-config';
-import { knownProviderNames } from '../serve/providers';
 import { loadServerSecret } from '../serve/server-secret';
 import { NotifyingKeyBus } from '../serve/notifying-key-bus';
+import { withCliDatabase } from './cli-database';
 import { serverSecretFromHex } from '@spendops/policy';
 
 interface KeysFlags {
@@ -20,27 +16,10 @@ interface KeysFlags {
 }
 
 async function withKeyService<T>(flags: KeysFlags, fn: (keys: KeyService) => Promise<T>): Promise<T> {
-  // A subset of services is irrelevant here: the CLI only needs the database and the secret.
-  const config = loadConfig(
-    { dataDir: flags.dataDir, config: flags.config },
-    { ...process.env, SPENDOPS_SERVICES: '' },
-    knownProviderNames(),
-  );
-  config.data_dir = resolve(config.data_dir);
-  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const secret = serverSecretFromHex(loadServerSecret(config));
-  const opened = await openDataSource({
-    databaseUrl: config.database_url || undefined,
-    dataDir: config.data_dir,
-    migrations: [...AUTH_MIGRATIONS],
-    poolSize: 2,
+  return withCliDatabase(flags, [...AUTH_MIGRATIONS], (db, config) => {
+    const secret = serverSecretFromHex(loadServerSecret(config));
+    return fn(new KeyService(new KeyRepository(db), new NotifyingKeyBus(db), { serverSecret: secret }));
   });
-  try {
-    const bus = new NotifyingKeyBus(opened.dataSource);
-    return await fn(new KeyService(new KeyRepository(opened.dataSource), bus, { serverSecret: secret }));
-  } finally {
-    await opened.close();
-  }
 }
 
 const list = (value: string): string[] =>

@@ -4,8 +4,7 @@
 // `reprice` publishes `usage.repriced.v1` on an in-process bus to the ledger's own handler, which appends
 // `UsageRepriced` events to the shared event store — the same path the services take over RabbitMQ.
 import { Command, Option } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import {
   Topics,
@@ -15,7 +14,6 @@ import {
 } from '@spendops/contracts';
 import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
-import { openDataSource } from '@spendops/persistence';
 import {
   IMPORT_FORMATS,
   OverrideSet,
@@ -37,8 +35,7 @@ import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
 import { LedgerService } from '../../../ledger/src/ledger.service';
 import { UsageEventsProjection } from '../../../ledger/src/projections/usage-events.projection';
 import { applyRepricing } from '../../../ledger/src/repricing.consumer';
-import { knownProviderNames } from '../serve/providers';
-import { loadConfig } from './load-config';
+import { withCliDatabase } from './cli-database';
 
 interface PricingFlags {
   dataDir?: string;
@@ -54,25 +51,8 @@ export interface PricingCliIo {
 const stdoutIo: PricingCliIo = { out: (t) => process.stdout.write(t) };
 
 async function withDatabase<T>(flags: PricingFlags, fn: (db: DataSource) => Promise<T>): Promise<T> {
-  const config = loadConfig(
-    { dataDir: flags.dataDir, config: flags.config },
-    { ...process.env, SPENDOPS_SERVICES: '' },
-    knownProviderNames(),
-  );
-  config.data_dir = resolve(config.data_dir);
-  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const opened = await openDataSource({
-    databaseUrl: config.database_url || undefined,
-    dataDir: config.data_dir,
-    // The ledger's tables too: re-pricing reads its read model and appends to its event store.
-    migrations: [...PRICING_MIGRATIONS, ...LEDGER_MIGRATIONS],
-    poolSize: 2,
-  });
-  try {
-    return await fn(opened.dataSource);
-  } finally {
-    await opened.close();
-  }
+  // The ledger's tables too: re-pricing reads its read model and appends to its event store.
+  return withCliDatabase(flags, [...PRICING_MIGRATIONS, ...LEDGER_MIGRATIONS], (db) => fn(db));
 }
 
 /** A PricingService over the database, for the read-only views (list, show) the admin API also serves. */

@@ -3,13 +3,9 @@
 // it commits), replays the events from position zero and stores the new checkpoint while holding the
 // projection's advisory lock; the server's runner skips that projection meanwhile and ingestion (appends) goes on.
 import { Command, Option } from 'commander';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { EventStore, ProjectionRunner, type ProjectionStatus } from '@spendops/event-store';
-import { openDataSource } from '@spendops/persistence';
 import { LEDGER_MIGRATIONS, ledgerProjections } from '../../../ledger/src';
-import { loadConfig } from './load-config';
-import { knownProviderNames } from '../serve/providers';
+import { withCliDatabase } from './cli-database';
 
 export interface ProjectionsFlags {
   dataDir?: string;
@@ -29,27 +25,12 @@ async function withRunner<T>(
   flags: ProjectionsFlags,
   fn: (runner: ProjectionRunner) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig(
-    { dataDir: flags.dataDir, config: flags.config },
-    { ...process.env, SPENDOPS_SERVICES: '' },
-    knownProviderNames(),
-  );
-  config.data_dir = resolve(config.data_dir);
-  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const opened = await openDataSource({
-    databaseUrl: config.database_url || undefined,
-    dataDir: config.data_dir,
-    migrations: [...LEDGER_MIGRATIONS],
-    poolSize: 2,
-  });
-  try {
-    const store = new EventStore(opened.dataSource);
-    const runner = new ProjectionRunner(opened.dataSource, store, {});
+  return withCliDatabase(flags, [...LEDGER_MIGRATIONS], (db) => {
+    const store = new EventStore(db);
+    const runner = new ProjectionRunner(db, store, {});
     for (const projection of ledgerProjections(null, store)) runner.register(projection);
-    return await fn(runner);
-  } finally {
-    await opened.close();
-  }
+    return fn(runner);
+  });
 }
 
 export async function projectionsStatus(flags: ProjectionsFlags): Promise<ProjectionStatus[]> {
