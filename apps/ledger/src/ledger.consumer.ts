@@ -1,5 +1,6 @@
 // Consumes priced usage and denials from the bus. The handler resolves only after the append committed, so
-// the bus acks only then; a redelivery appends nothing (deterministic event ids).
+// the bus acks only then; a redelivery appends nothing (deterministic event ids). Messages delivered together
+// are appended together (LedgerService's group commit), so the prefetch is also the largest batch.
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Topics, type RequestDeniedV1, type UsagePricedV1 } from '@spendops/contracts';
 import { MESSAGE_BUS, PoisonMessageError, type MessageBus } from '@spendops/messaging';
@@ -11,6 +12,9 @@ export const LEDGER_QUEUES = {
   denials: 'ledger.denials',
   ingest: 'ledger.ingest',
 } as const;
+
+/** Messages in flight per queue: enough that a burst fills one multi-row append rather than many small ones. */
+export const USAGE_PREFETCH = 200;
 
 @Injectable()
 export class LedgerConsumer implements OnApplicationBootstrap {
@@ -33,7 +37,7 @@ export class LedgerConsumer implements OnApplicationBootstrap {
           throw new PoisonMessageError('usage.priced.v1 without request_id or cost');
         await this.ledger.recordUsage(payload);
       },
-      { prefetch: 50 },
+      { prefetch: USAGE_PREFETCH },
     );
     await this.bus.subscribe<RequestDeniedV1>(
       LEDGER_QUEUES.denials,
@@ -43,7 +47,7 @@ export class LedgerConsumer implements OnApplicationBootstrap {
           throw new PoisonMessageError('request.denied.v1 without request_id');
         await this.ledger.recordDenial(payload);
       },
-      { prefetch: 50 },
+      { prefetch: USAGE_PREFETCH },
     );
     // The receipt of ingested usage (pricing consumes the same messages on its own queue and prices them).
     await this.bus.subscribe<unknown>(
@@ -54,7 +58,7 @@ export class LedgerConsumer implements OnApplicationBootstrap {
           throw new PoisonMessageError('usage.ingest.v1 without request_id');
         await this.ledger.recordIngestReceipt(payload as UsageIngestedData);
       },
-      { prefetch: 50 },
+      { prefetch: USAGE_PREFETCH },
     );
   }
 }

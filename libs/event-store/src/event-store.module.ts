@@ -4,6 +4,7 @@ import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs
 import { DATABASE_CONNECTION, type DatabaseConnection } from '@spendops/persistence';
 import { EventStore } from './event-store';
 import { EventStoreSchema1733000000000 } from './event-store.migration';
+import { OrderedEventReader1733000000120 } from './ordered-reader.migration';
 import { ProjectionHeartbeat1733000000110 } from './projection-heartbeat.migration';
 import {
   PROJECTION_RUNNER_OPTIONS,
@@ -12,7 +13,11 @@ import {
 } from './projection-runner';
 
 /** The event store's migrations, for PersistenceModule.forRoot({ migrations }). */
-export const EVENT_STORE_MIGRATIONS = [EventStoreSchema1733000000000, ProjectionHeartbeat1733000000110];
+export const EVENT_STORE_MIGRATIONS = [
+  EventStoreSchema1733000000000,
+  ProjectionHeartbeat1733000000110,
+  OrderedEventReader1733000000120,
+];
 
 class RunnerStarter implements OnApplicationBootstrap {
   constructor(private readonly runner: ProjectionRunner) {}

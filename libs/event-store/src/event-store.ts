@@ -74,20 +74,11 @@ export class EventStore {
     manager?: EntityManager,
     types?: string[],
   ): Promise<StoredEvent[]> {
-    const params: unknown[] = [after.transaction_id, after.global_position, limit];
-    let typeFilter = '';
-    if (types && types.length > 0) {
-      params.push(types);
-      typeFilter = 'AND type = ANY($4::text[])';
-    }
+    // events_read_after (OrderedEventReader migration) pins the in-order index walk; same filter as described.
     return (manager ?? this.dataSource.manager).query(
-      `SELECT ${COLUMNS} FROM events e
-       WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
-         ${typeFilter}
-       ORDER BY e.transaction_id, e.global_position
-       LIMIT $3`,
-      params,
+      `SELECT ${COLUMNS} FROM events_read_after($1::xid8, $2::bigint, $3::int, $4::text[]) e
+       ORDER BY e.transaction_id, e.global_position`,
+      [after.transaction_id, after.global_position, limit, types && types.length > 0 ? types : null],
     );
   }
 

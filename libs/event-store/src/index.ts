@@ -5,3 +5,4 @@ export * from './projection';
 export * from './projection-runner';
 export * from './event-store.module';
 export * from './projection-heartbeat.migration';
+export * from './ordered-reader.migration';

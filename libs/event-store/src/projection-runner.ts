@@ -265,11 +265,14 @@ export class ProjectionRunner implements OnApplicationShutdown {
     return projection;
   }
 
+  // Projection commits need not wait for the WAL flush: the events they derive from are durable, and a lost
+  // commit loses the rows and the checkpoint together, so those events are simply projected again.
   private async tryLock(manager: EntityManager, name: string): Promise<boolean> {
-    const [row] = await manager.query('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [
-      LOCK_SPACE,
-      name,
-    ]);
+    const [row] = await manager.query(
+      `SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok,
+         set_config('synchronous_commit', 'off', true) AS sync`,
+      [LOCK_SPACE, name],
+    );
     return row.ok === true;
   }
 

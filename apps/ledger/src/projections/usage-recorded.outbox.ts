@@ -11,7 +11,7 @@ import { viewFromPriced, withCosts } from '../usage-view.mapper';
 export class UsageRecordedOutbox implements Projection {
   readonly name = 'usage_recorded_outbox';
   readonly types = [LedgerEventTypes.usageRecorded, LedgerEventTypes.usageRepriced];
-  readonly batchSize = 200;
+  readonly batchSize = 500;
 
   constructor(
     private readonly bus: MessageBus,
