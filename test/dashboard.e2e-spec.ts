@@ -1,0 +1,269 @@
+// The dashboard in headless Chromium against the built all-in-one server: requests seeded through the proxy
+// (mock OpenAI upstream) show up with the API's numbers on each page, a filter changes them to the right ones,
+// and a key created in the UI works through the proxy until it is revoked in the UI. Screenshots of each page go
+// to test/screenshots/ for a reviewer.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Decimal from 'decimal.js';
+import type { Browser, Page } from 'playwright-core';
+import { request } from 'undici';
+import { MockProvider, openAiChatJson, startMockProvider } from '@spendops/testing';
+import { findChromium, launchChromium } from './support/browser';
+import { SpendOpsProcess, startSpendOps } from './support/spendops-process';
+
+jest.setTimeout(120_000);
+
+const CHROMIUM = findChromium();
+const SHOTS = join(__dirname, 'screenshots');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The dashboard's money formats, written out independently of its code. */
+const usd2 = (d: Decimal) => '$' + d.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+interface EventRow {
+  request_id: string;
+  model: string;
+  tenant_id: string;
+  total_cost_usd: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+const describeWithBrowser = CHROMIUM ? describe : describe.skip;
+if (!CHROMIUM) {
+  console.warn(
+    'dashboard e2e skipped: no chromium binary (run scripts/ci/chromium.sh or set SPENDOPS_CHROMIUM)',
+  );
+}
+
+describeWithBrowser('dashboard in a browser', () => {
+  let mock: MockProvider;
+  let server: SpendOpsProcess;
+  let browser: Browser;
+  let page: Page;
+  let token: string;
+  const seeded: EventRow[] = [];
+
+  const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const res = await request(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.body.json()) as Record<string, unknown>;
+  };
+
+  const proxyCall = async (key: string, model: string, dims: string) => {
+    const res = await request(`${server.url}/v1/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-aso-api-key': key, 'x-aso-dims': dims },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await res.body.text();
+    return { status: res.statusCode, requestId: res.headers['x-aso-request-id'] as string };
+  };
+
+  const eventOf = async (requestId: string): Promise<EventRow> => {
+    for (let i = 0; i < 200; i++) {
+      const body = await admin('GET', `/api/v1/events?request_id=${requestId}`);
+      const events = body.events as EventRow[];
+      if (events.length) return events[0];
+      await sleep(50);
+    }
+    throw new Error(`no event for ${requestId}`);
+  };
+
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    mock = await startMockProvider((req) => {
+      const model = (JSON.parse(String(req.body)) as { model: string }).model;
+      const big = model === 'gpt-4o';
+      return {
+        body: {
+          ...openAiChatJson(model, 'Hello!'),
+          usage: big
+            ? { prompt_tokens: 120_000, completion_tokens: 40_000, total_tokens: 160_000 }
+            : { prompt_tokens: 1200, completion_tokens: 300, total_tokens: 1500 },
+        },
+      };
+    });
+    server = await startSpendOps(['--addr', '127.0.0.1:0'], {
+      SPENDOPS_DATA_DIR: mkdtempSync(join(tmpdir(), 'spendops-dash-')),
+      SPENDOPS_UPSTREAM_OPENAI: mock.url,
+    });
+    token = server.adminToken!;
+    const acme = (await admin('POST', '/api/v1/keys', { name: 'acme-app', tenant: 'acme' })) as {
+      key: string;
+    };
+    const globex = (await admin('POST', '/api/v1/keys', { name: 'globex-app', tenant: 'globex' })) as {
+      key: string;
+    };
+    const calls = [
+      [acme.key, 'gpt-4o', 'team=backend'],
+      [acme.key, 'gpt-4o', 'team=backend'],
+      [acme.key, 'gpt-4o-mini', 'team=search'],
+      [globex.key, 'gpt-4o-mini', 'team=ml'],
+      [globex.key, 'gpt-4o-mini', 'team=ml'],
+    ];
+    for (const [key, model, dims] of calls) {
+      const { status, requestId } = await proxyCall(key, model, dims);
+      expect(status).toBe(200);
+      seeded.push(await eventOf(requestId));
+    }
+    browser = await launchChromium(CHROMIUM!);
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page.on('dialog', (d) => void d.accept());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop('SIGKILL');
+    await mock?.close();
+  });
+
+  it('asks for the admin token on a deep link, refuses a wrong one, signs in with Enter', async () => {
+    await page.goto(`${server.url}/explorer`);
+    const input = page.getByLabel('Admin token');
+    await input.fill('aso_admin_wrong');
+    await input.press('Enter');
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('refused');
+    await shot('login');
+    await input.fill(token);
+    await input.press('Enter');
+    await page.getByRole('heading', { name: 'Explorer', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/explorer');
+  });
+
+  it('overview: month-to-date and today spend are the sum of the seeded costs; top models ranked', async () => {
+    const total = seeded.reduce((s, e) => s.plus(e.total_cost_usd), new Decimal(0));
+    expect(total.gt(0)).toBe(true);
+    await page.goto(`${server.url}/overview`);
+    const mtd = page.getByTestId('mtd-spend');
+    await mtd.waitFor();
+    expect(await mtd.textContent()).toBe(usd2(total));
+    expect(await page.getByTestId('today-spend').textContent()).toBe(usd2(total));
+    const models = await page.getByTestId('top-models').locator('tbody tr td:first-child').allTextContents();
+    expect(models).toEqual(['gpt-4o', 'gpt-4o-mini']);
+    const teams = await page.getByTestId('top-teams').locator('tbody tr td:first-child').allTextContents();
+    expect(teams[0]).toBe('backend');
+    expect(teams.sort()).toEqual(['backend', 'ml', 'search']);
+    await shot('overview');
+  });
+
+  it('explorer: grouped by model, then a tenant filter changes the totals to that tenant', async () => {
+    await page.goto(`${server.url}/explorer?group=model`);
+    await page.getByTestId('explorer-table').waitFor();
+    const sumOf = (rows: EventRow[]) => rows.reduce((s, e) => s.plus(e.total_cost_usd), new Decimal(0));
+    expect(await page.getByTestId('explorer-total').textContent()).toContain(
+      `${usd2(sumOf(seeded))} over 5 requests`,
+    );
+    await shot('explorer');
+    await page.getByRole('textbox', { name: 'Tenant' }).fill('globex');
+    await page.getByRole('textbox', { name: 'Tenant' }).press('Enter');
+    await page.waitForURL(/tenant=globex/);
+    const globex = seeded.filter((e) => e.tenant_id === 'globex');
+    await page.getByTestId('explorer-total').filter({ hasText: 'over 2 requests' }).waitFor();
+    expect(await page.getByTestId('explorer-total').textContent()).toContain(
+      `${usd2(sumOf(globex))} over 2 requests`,
+    );
+    const rows = await page
+      .getByTestId('explorer-table')
+      .locator('tbody tr td:first-child')
+      .allTextContents();
+    expect(rows).toEqual(['gpt-4o-mini']);
+  });
+
+  it('requests: the list links to a request whose page shows model, tokens and exact cost', async () => {
+    await page.goto(`${server.url}/requests`);
+    const table = page.getByTestId('requests-table');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(5);
+    await shot('requests');
+    const first = seeded[0];
+    await page.getByRole('link', { name: first.request_id.slice(0, 8) }).click();
+    await page.getByTestId('request-cost').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/requests/${first.request_id}`);
+    expect(await page.getByTestId('request-model').textContent()).toBe('gpt-4o');
+    const cost = new Decimal(first.total_cost_usd);
+    const shown = (await page.getByTestId('request-cost').textContent())!;
+    expect(shown).toMatch(/^\$[\d,]+\.\d{2,}$/);
+    expect(new Decimal(shown.replace(/[$,]/g, '')).eq(cost)).toBe(true);
+    const facts = (await page.getByLabel('Token buckets').textContent())!;
+    expect(facts).toContain('120,000');
+    expect(facts).toContain('40,000');
+    await shot('request-detail');
+    // A cheap request's cost shows at least 4 decimals.
+    const small = seeded[3];
+    await page.goto(`${server.url}/requests/${small.request_id}`);
+    const smallCost = (await page.getByTestId('request-cost').textContent())!;
+    expect(new Decimal(small.total_cost_usd).lt(1)).toBe(true);
+    expect(smallCost).toMatch(/^\$0\.\d{4,}$/);
+    expect(new Decimal(smallCost.slice(1)).eq(small.total_cost_usd)).toBe(true);
+  });
+
+  it('requests: filtering by model narrows the list', async () => {
+    await page.goto(`${server.url}/requests?model=gpt-4o-mini`);
+    await page.getByTestId('requests-table').waitFor();
+    const models = await page
+      .getByTestId('requests-table')
+      .locator('tbody tr td:nth-child(4)')
+      .allTextContents();
+    expect(models).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini']);
+  });
+
+  it('keys: a key created in the UI works through the proxy; revoked in the UI, it is refused', async () => {
+    await page.goto(`${server.url}/keys`);
+    await page.getByTestId('keys-table').waitFor();
+    await page.getByLabel('Name').fill('from-the-ui');
+    await page.getByLabel('Name').press('Enter');
+    const secret = (await page.getByTestId('new-key-secret').textContent())!;
+    expect(secret).toMatch(/^aso_k_/);
+    await shot('keys');
+    expect((await proxyCall(secret, 'gpt-4o-mini', 'team=ui')).status).toBe(200);
+    await page.getByRole('button', { name: 'Revoke from-the-ui' }).click();
+    await page
+      .getByRole('row', { name: /from-the-ui/ })
+      .getByText('revoked')
+      .waitFor();
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 401 && status !== 403; i++) {
+      status = (await proxyCall(secret, 'gpt-4o-mini', 'team=ui')).status;
+      if (status === 200) await sleep(50);
+    }
+    expect([401, 403]).toContain(status);
+  });
+
+  it('denials: the refused request is listed', async () => {
+    // The ledger records the denial asynchronously: wait for the API to have it first.
+    for (let i = 0; i < 100; i++) {
+      if (((await admin('GET', '/api/v1/denials')).denials as unknown[]).length) break;
+      await sleep(50);
+    }
+    await page.goto(`${server.url}/denials`);
+    const table = page.getByTestId('denials-table');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+    await shot('denials');
+  });
+
+  it('pricing: the catalog lists the seeded models with their tiers', async () => {
+    await page.goto(`${server.url}/pricing`);
+    await page.getByTestId('catalog-table').waitFor();
+    await page.getByLabel('Find a model').fill('gpt-4o-mini');
+    const models = await page
+      .getByTestId('catalog-table')
+      .locator('tbody tr td:nth-child(2)')
+      .allTextContents();
+    expect(models).toContain('gpt-4o-mini');
+    await shot('pricing');
+  });
+
+  it('budgets: the deep link loads', async () => {
+    await page.goto(`${server.url}/budgets`);
+    await page.getByRole('heading', { name: 'Budgets', level: 1 }).waitFor();
+  });
+});
