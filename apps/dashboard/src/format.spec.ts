@@ -7,6 +7,7 @@ import {
   stackSeries,
   usd,
   usdExact,
+  usdShort,
 } from './format';
 
 describe('dashboard formatting', () => {
@@ -29,6 +30,13 @@ describe('dashboard formatting', () => {
     expect(usdExact('12.500000000')).toBe('$12.50');
     expect(usdExact('1234.5678')).toBe('$1,234.5678');
     expect(usdExact(null)).toBe('—');
+  });
+
+  it('writes a non-zero spend under half a cent as <$0.01', () => {
+    expect(usdShort('0.00045')).toBe('<$0.01');
+    expect(usdShort('0')).toBe('$0.00');
+    expect(usdShort('0.005')).toBe('$0.01');
+    expect(usdShort('12.345')).toBe('$12.35');
   });
 
   it('groups counts', () => {

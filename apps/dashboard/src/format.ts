@@ -23,6 +23,12 @@ export function usd(value: string | number | null | undefined): string {
   return `${negative ? '-' : ''}$${group(int)}.${frac}`;
 }
 
+/** A group's spend: like usd, but a non-zero amount under half a cent reads `<$0.01`, not `$0.00`. */
+export function usdShort(value: string | null | undefined): string {
+  const n = Number(value ?? 0);
+  return n > 0 && n < 0.005 ? '<$0.01' : usd(value);
+}
+
 /**
  * One request's cost: as exact as the API gives it, at least 2 decimals from $1 up and at least 4 below, trailing
  * zeros past those trimmed (`$0.00015`, `$0.0000`, `$12.50`), at most 9 decimals.

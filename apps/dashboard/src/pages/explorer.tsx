@@ -13,6 +13,7 @@ import {
   stackSeries,
   usd,
   utcDay,
+  usdShort,
 } from '../format';
 import { navigate } from '../router';
 import { Empty, ErrorMessage, Loaded, messageOf, useLoad } from '../ui';
@@ -189,7 +190,7 @@ export function ExplorerPage({ api, search }: { api: AdminApi; search: URLSearch
                       <td class="num">{count(g.prompt_tokens)}</td>
                       <td class="num">{count(g.completion_tokens)}</td>
                       <td class="num">{count(g.unpriced_requests)}</td>
-                      <td class="num">{usd(g.cost_usd)}</td>
+                      <td class="num">{usdShort(g.cost_usd)}</td>
                     </tr>
                   ))}
                 </tbody>

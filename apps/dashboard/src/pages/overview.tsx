@@ -2,7 +2,16 @@
 // providers, models and teams this month.
 import type { AdminApi, Analytics } from '../api';
 import { StackedBars } from '../chart';
-import { bucketStarts, count, monthForecast, monthToDate, stackSeries, today, usd } from '../format';
+import {
+  bucketStarts,
+  count,
+  monthForecast,
+  monthToDate,
+  stackSeries,
+  today,
+  usd,
+  usdShort,
+} from '../format';
 import { Card, Empty, Loaded, useLoad } from '../ui';
 
 interface OverviewData {
@@ -64,7 +73,7 @@ function TopList({
               <tr key={JSON.stringify(g.group)}>
                 <td>{Object.values(g.group)[0] || '(none)'}</td>
                 <td class="num">{count(g.requests)}</td>
-                <td class="num">{usd(g.cost_usd)}</td>
+                <td class="num">{usdShort(g.cost_usd)}</td>
               </tr>
             ))}
           </tbody>
@@ -82,7 +91,15 @@ export function OverviewPage({ api }: { api: AdminApi }) {
       <Loaded load={load} retry={reload} what="spend">
         {(d) => {
           const month = monthToDate(d.now);
-          const trend = stackSeries(d.month.series, [], bucketStarts(month, 'day'));
+          // The whole month on the axis, so the first days of a month do not fill it.
+          const monthEnd = new Date(
+            Date.UTC(d.now.getUTCFullYear(), d.now.getUTCMonth() + 1, 1),
+          ).toISOString();
+          const trend = stackSeries(
+            d.month.series,
+            [],
+            bucketStarts({ from: month.from, to: monthEnd }, 'day'),
+          );
           return (
             <>
               <div class="cards">
