@@ -3,6 +3,7 @@
 // EventStoreModule.forRoot() and a MESSAGE_BUS provider.
 import { Module } from '@nestjs/common';
 import { EVENT_STORE_MIGRATIONS } from '@spendops/event-store';
+import { LedgerAggregateRollups1733000000130 } from './aggregate-rollups.migration';
 import { LedgerConsumer } from './ledger.consumer';
 import { LedgerReadModels1733000000100 } from './ledger.migration';
 import { LedgerProjections } from './ledger-projections';
@@ -11,7 +12,11 @@ import { LedgerService } from './ledger.service';
 import { LedgerRepricingConsumer } from './repricing.consumer';
 
 /** The ledger's migrations (the event store's included), for PersistenceModule.forRoot({ migrations }). */
-export const LEDGER_MIGRATIONS = [...EVENT_STORE_MIGRATIONS, LedgerReadModels1733000000100];
+export const LEDGER_MIGRATIONS = [
+  ...EVENT_STORE_MIGRATIONS,
+  LedgerReadModels1733000000100,
+  LedgerAggregateRollups1733000000130,
+];
 
 @Module({
   providers: [LedgerService, LedgerQueries, LedgerConsumer, LedgerProjections, LedgerRepricingConsumer],

@@ -2,6 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { RequestDeniedV1, UsageEventView } from '@spendops/contracts';
+import { AGGREGATE_TABLES } from './projections/usage-aggregates.sql';
 import { VIEW_COLUMNS, denialFromRow, formatCost, viewFromRow } from './usage-view.mapper';
 
 export const DEFAULT_LIMIT = 100;
@@ -151,7 +152,8 @@ export class LedgerQueries {
     if (dimKeys.length === 1 && fixed.some((g) => g !== 'tenant_id'))
       throw new LedgerFilterError('group_by', 'a dimension groups only with tenant_id');
     const params: unknown[] = [query.interval, from, to];
-    let table = 'usage_aggregates';
+    // The smallest aggregate table that has every grouping column (all of them have tenant_id).
+    let table = AGGREGATE_TABLES.find((t) => fixed.every((g) => t.keys.includes(g)))!.table;
     const groupCols: string[] = [...fixed];
     let where = 'bucket = $1 AND bucket_start >= $2 AND bucket_start < $3';
     if (dimKeys.length === 1) {

@@ -16,7 +16,12 @@ import { PersistenceModule } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '../../../libs/testing/src/postgres';
 import { LEDGER_PROJECTIONS } from './ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';
-import { LedgerFilterError, LedgerQueries, type LedgerFilter } from './ledger.queries';
+import {
+  LedgerFilterError,
+  LedgerQueries,
+  type AnalyticsDimension,
+  type LedgerFilter,
+} from './ledger.queries';
 import { LedgerService } from './ledger.service';
 
 jest.setTimeout(30_000);
@@ -531,6 +536,52 @@ describe('re-pricing, aggregates, rebuild, outbox', () => {
         ]),
       );
     }
+    // Every grouping, with and without the tenant filter, is answered by its own (smallest) aggregate table:
+    // each must agree with the rows.
+    const groupings: AnalyticsDimension[][] = [
+      [],
+      ['tenant_id'],
+      ['api_key_id'],
+      ['provider'],
+      ['model'],
+      ['provider', 'model'],
+      ['api_key_id', 'model'],
+      ['tenant_id', 'api_key_id', 'provider', 'model'],
+    ];
+    for (const groupBy of groupings)
+      for (const interval of ['hour', 'day'] as const)
+        for (const tenant of [T, undefined]) {
+          const got = await queries.analytics({ from, to, interval, groupBy, tenant_id: tenant });
+          const want: Record<string, unknown>[] = await ds.query(
+            `SELECT date_trunc($1, ts, 'UTC') AS bucket, ${groupBy.map((c) => `${c}, `).join('')}
+               count(*)::int AS requests, sum(total_tokens)::int AS tokens,
+               coalesce(sum(total_cost_usd), 0)::text AS cost,
+               (count(*) FILTER (WHERE total_cost_usd IS NULL))::int AS unpriced
+             FROM usage_events_view
+             WHERE ts >= $2 AND ts < $3 AND ($4::text IS NULL OR tenant_id = $4)
+             GROUP BY ${['1', ...groupBy].join(', ')} ORDER BY ${['1', ...groupBy].join(', ')}`,
+            [interval, from, to, tenant ?? null],
+          );
+          expect(
+            got.map((r) => [
+              r.bucket_start,
+              ...groupBy.map((c) => r.group[c]),
+              r.requests,
+              r.total_tokens,
+              Number(r.cost_usd),
+              r.unpriced_requests,
+            ]),
+          ).toEqual(
+            want.map((w) => [
+              (w.bucket as Date).toISOString(),
+              ...groupBy.map((c) => w[c]),
+              w.requests,
+              w.tokens,
+              Number(w.cost),
+              w.unpriced,
+            ]),
+          );
+        }
     const dims = await queries.analytics({ from, to, interval: 'day', groupBy: ['dim:team'], tenant_id: T });
     const byTeam: Record<string, number> = {};
     for (const r of dims) byTeam[r.group['dim:team']] = (byTeam[r.group['dim:team']] ?? 0) + r.requests;
@@ -553,6 +604,9 @@ describe('re-pricing, aggregates, rebuild, outbox', () => {
       ds.query(`SELECT (SELECT json_agg(v ORDER BY request_id) FROM usage_events_view v) AS events,
         (SELECT json_agg(a ORDER BY bucket, bucket_start, tenant_id, api_key_id, provider, model) FROM usage_aggregates a) AS aggs,
         (SELECT json_agg(d ORDER BY bucket, bucket_start, dim_key, dim_value, tenant_id) FROM usage_dim_aggregates d) AS dims,
+        (SELECT json_agg(r ORDER BY bucket, bucket_start, tenant_id) FROM usage_totals r) AS totals,
+        (SELECT json_agg(r ORDER BY bucket, bucket_start, tenant_id, api_key_id) FROM usage_aggregates_by_key r) AS by_key,
+        (SELECT json_agg(r ORDER BY bucket, bucket_start, tenant_id, provider, model) FROM usage_aggregates_by_model r) AS by_model,
         (SELECT json_agg(x ORDER BY request_id) FROM denials_view x) AS denials`);
     const incremental = await snapshot();
     await runner.rebuild(LEDGER_PROJECTIONS.usageEvents);

@@ -25,18 +25,39 @@ const SIGNED_SUMS = `sum(v.sign), sum(v.sign * v.prompt_tokens), sum(v.sign * v.
 const ADD = MEASURES.map((m) => `${m} = t.${m} + EXCLUDED.${m}`).join(', ');
 
 /**
- * Two CTEs (`agg_keys`, `agg_dims`) adding `source` to the aggregates; `source` names a relation with
+ * The aggregate tables by their key columns (after bucket, bucket_start), smallest first. Each sums the same
+ * rows; the coarser ones exist so an analytics query scans as few rows as its grouping allows (an hourly month
+ * of totals is ~720 rows per tenant in usage_totals, but one row per key/provider/model combination and hour
+ * in usage_aggregates).
+ */
+export const AGGREGATE_TABLES: readonly { table: string; keys: readonly string[] }[] = [
+  { table: 'usage_totals', keys: ['tenant_id'] },
+  { table: 'usage_aggregates_by_key', keys: ['tenant_id', 'api_key_id'] },
+  { table: 'usage_aggregates_by_model', keys: ['tenant_id', 'provider', 'model'] },
+  { table: 'usage_aggregates', keys: ['tenant_id', 'api_key_id', 'provider', 'model'] },
+];
+
+/** Every table the usage projection writes (for its reset). */
+export const AGGREGATE_TABLE_NAMES = [...AGGREGATE_TABLES.map((t) => t.table), 'usage_dim_aggregates'];
+
+/**
+ * CTEs (`agg_0` ... and `agg_dims`) adding `source` to every aggregate table; `source` names a relation with
  * usage_events_view's columns and an integer `sign`. Append them to a WITH list whose statement runs them.
  */
 export function aggregateCtes(source: string): string {
-  return `
-  agg_keys AS (
-    INSERT INTO usage_aggregates AS t (bucket, bucket_start, tenant_id, api_key_id, provider, model, ${MEASURES.join(', ')})
-    SELECT b.bucket, date_trunc(b.bucket, v.ts, 'UTC'), v.tenant_id, v.api_key_id, v.provider, v.model, ${SIGNED_SUMS}
+  const tables = AGGREGATE_TABLES.map((t, i) => {
+    const keys = t.keys.join(', ');
+    const groupBy = Array.from({ length: t.keys.length + 2 }, (_, j) => j + 1).join(', ');
+    return `
+  agg_${i} AS (
+    INSERT INTO ${t.table} AS t (bucket, bucket_start, ${keys}, ${MEASURES.join(', ')})
+    SELECT b.bucket, date_trunc(b.bucket, v.ts, 'UTC'), ${t.keys.map((k) => `v.${k}`).join(', ')}, ${SIGNED_SUMS}
     FROM ${source} v CROSS JOIN (VALUES ('hour'), ('day')) AS b(bucket)
-    GROUP BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (bucket, bucket_start, tenant_id, api_key_id, provider, model) DO UPDATE SET ${ADD}
-    RETURNING 1),
+    GROUP BY ${groupBy}
+    ON CONFLICT (bucket, bucket_start, ${keys}) DO UPDATE SET ${ADD}
+    RETURNING 1),`;
+  });
+  return `${tables.join('')}
   agg_dims AS (
     INSERT INTO usage_dim_aggregates AS t (bucket, bucket_start, tenant_id, dim_key, dim_value, ${MEASURES.join(', ')})
     SELECT b.bucket, date_trunc(b.bucket, v.ts, 'UTC'), v.tenant_id, d.key, d.value, ${SIGNED_SUMS}

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { Projection, StoredEvent } from '@spendops/event-store';
 import { LedgerEventTypes, type UsageRecordedData, type UsageRepricedData } from '../ledger.events';
 import { viewFromPriced } from '../usage-view.mapper';
-import { aggregateCtes, insertViewRows } from './usage-aggregates.sql';
+import { AGGREGATE_TABLE_NAMES, aggregateCtes, insertViewRows } from './usage-aggregates.sql';
 
 export class UsageEventsProjection implements Projection {
   readonly name = 'usage_events_view';
@@ -34,7 +34,7 @@ export class UsageEventsProjection implements Projection {
   // DELETE, not TRUNCATE: a rebuild runs while serving, and TRUNCATE's exclusive lock would block every reader
   // until it commits; with DELETE they keep reading the old rows.
   async reset(manager: EntityManager): Promise<void> {
-    for (const table of ['usage_events_view', 'usage_aggregates', 'usage_dim_aggregates'])
+    for (const table of ['usage_events_view', ...AGGREGATE_TABLE_NAMES])
       await manager.query(`DELETE FROM ${table}`);
   }
 
