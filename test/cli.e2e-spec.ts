@@ -2,6 +2,7 @@
 // embedded PostgreSQL, create another key while it runs, call providers through it (JSON and a stream), read the
 // events and denials back from the admin API, revoke a key from the CLI, stop with SIGTERM.
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -186,6 +187,37 @@ describe('spendops CLI, all-in-one', () => {
     const { event } = await eventOf(res.headers['x-aso-request-id'] as string);
     expect(event).toMatchObject({ provider: 'anthropic', usage_source: 'provider', outcome: 'completed' });
     expect(event.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it('relays a WebSocket upgrade (Realtime API) through the served process', async () => {
+    const { port } = new URL(server.url);
+    const sock = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    let got = '';
+    const until = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${text}" in ${JSON.stringify(got)}`)), 5000);
+        const check = () => {
+          if (got.includes(text)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        sock.on('data', (d: Buffer) => {
+          got += d.toString();
+          check();
+        });
+        check();
+      });
+    sock.write(
+      'GET /v1/openai/v1/realtime?model=gpt-realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+        `Connection: Upgrade\r\nX-ASO-API-Key: ${earlyKey.key}\r\n\r\n`,
+    );
+    await until('\r\n\r\n');
+    expect(got).toMatch(/^HTTP\/1.1 101 /);
+    sock.write('ping\n');
+    await until('echo:ping');
+    sock.destroy();
   });
 
   it('rejects a request without a key with the documented error and records one denial', async () => {

@@ -3,16 +3,20 @@
 // hot path); everything else (admin API, ops endpoints, 404s) goes to Nest on the fastify adapter.
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export class RequestDispatcher {
   private proxyHandler: RawHandler | null = null;
+  private proxyUpgrade: UpgradeHandler | null = null;
   private frameworkHandler: RawHandler | null = null;
 
-  /** The proxy's handler, set once the proxy module is initialised (only in processes that run `proxy`). */
-  setProxy(handler: RawHandler): void {
+  /** The proxy's handlers, set once the proxy module is initialised (only in processes that run `proxy`). */
+  setProxy(handler: RawHandler, upgrade: UpgradeHandler): void {
     this.proxyHandler = handler;
+    this.proxyUpgrade = upgrade;
   }
 
   /** Passed as fastify's `serverFactory`: fastify hands us its request handler and gets our server back. */
@@ -23,6 +27,14 @@ export class RequestDispatcher {
       { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
       (req, res) => this.dispatch(req, res),
     );
+    // WebSocket upgrades (the Realtime API) under /v1/ are relayed by the proxy; nothing else upgrades.
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.proxyUpgrade && req.url !== undefined && req.url.startsWith('/v1/')) {
+        this.proxyUpgrade(req, socket, head);
+      } else {
+        socket.destroy();
+      }
+    });
     return server;
   };
 

@@ -47,7 +47,10 @@ class ProxyMount implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const handler = this.moduleRef.get(ProxyHandler, { strict: false });
-    this.options.dispatcher.setProxy((req, res) => handler.handle(req, res));
+    this.options.dispatcher.setProxy(
+      (req, res) => handler.handle(req, res),
+      (req, socket, head) => handler.handleUpgrade(req, socket, head),
+    );
   }
 }
 
