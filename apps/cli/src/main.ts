@@ -5,6 +5,7 @@ import { runServe } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
 import { registerPricingCommands } from './commands/pricing';
 import { registerProjectionsCommands } from './commands/projections';
+import { registerMockProviderCommand } from './commands/mock-provider';
 import { spendopsVersion } from './version';
 
 /** Exit status 0 on success, non-zero with a one-line error on stderr otherwise (interface.md). */
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
   registerKeysCommands(program);
   registerPricingCommands(program);
   registerProjectionsCommands(program);
+  registerMockProviderCommand(program);
 
   program
     .command('version')
