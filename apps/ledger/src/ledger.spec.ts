@@ -605,8 +605,8 @@ describe('re-pricing, aggregates, rebuild, outbox', () => {
         (SELECT json_agg(a ORDER BY bucket, bucket_start, tenant_id, api_key_id, provider, model) FROM usage_aggregates a) AS aggs,
         (SELECT json_agg(d ORDER BY bucket, bucket_start, dim_key, dim_value, tenant_id) FROM usage_dim_aggregates d) AS dims,
         (SELECT json_agg(r ORDER BY bucket, bucket_start, tenant_id) FROM usage_totals r) AS totals,
-        (SELECT json_agg(r ORDER BY bucket, bucket_start, tenant_id, api_key_id) FROM usage_aggregates_by_key r) AS by_key,
-        (SELECT json_agg(r ORDER BY bucket, bucket_start, tenant_id, provider, model) FROM usage_aggregates_by_model r) AS by_model,
+        (SELECT json_agg(r ORDER BY bucket, bucket_start, api_key_id, tenant_id) FROM usage_aggregates_by_key r) AS by_key,
+        (SELECT json_agg(r ORDER BY bucket, bucket_start, provider, model, tenant_id) FROM usage_aggregates_by_model r) AS by_model,
         (SELECT json_agg(x ORDER BY request_id) FROM denials_view x) AS denials`);
     const incremental = await snapshot();
     await runner.rebuild(LEDGER_PROJECTIONS.usageEvents);

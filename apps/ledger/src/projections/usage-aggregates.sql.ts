@@ -32,8 +32,8 @@ const ADD = MEASURES.map((m) => `${m} = t.${m} + EXCLUDED.${m}`).join(', ');
  */
 export const AGGREGATE_TABLES: readonly { table: string; keys: readonly string[] }[] = [
   { table: 'usage_totals', keys: ['tenant_id'] },
-  { table: 'usage_aggregates_by_key', keys: ['tenant_id', 'api_key_id'] },
-  { table: 'usage_aggregates_by_model', keys: ['tenant_id', 'provider', 'model'] },
+  { table: 'usage_aggregates_by_key', keys: ['api_key_id', 'tenant_id'] },
+  { table: 'usage_aggregates_by_model', keys: ['provider', 'model', 'tenant_id'] },
   { table: 'usage_aggregates', keys: ['tenant_id', 'api_key_id', 'provider', 'model'] },
 ];
 
