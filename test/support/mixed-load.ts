@@ -122,7 +122,11 @@ function replyFor(req: RecordedRequest) {
     case 'gemini-json':
       return { body: geminiJson() };
     case 'client-cancel':
-      return { headers: SSE_HEADERS, chunks: openAiChatStream(SLOW_WORDS, { usage: withUsage }), delayMs: 50 };
+      return {
+        headers: SSE_HEADERS,
+        chunks: openAiChatStream(SLOW_WORDS, { usage: withUsage }),
+        delayMs: 50,
+      };
     case 'upstream-429':
       return { status: 429, body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } } };
     case 'upstream-500':
