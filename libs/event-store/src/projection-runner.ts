@@ -19,6 +19,8 @@ export interface ProjectionRunnerOptions {
   listenUrl?: string;
   /** How often an idle projection's persisted heartbeat is refreshed (default 5 s; a pass that moves writes it). */
   heartbeatMs?: number;
+  /** How often the loop refreshes the lag gauge (default 1 s): counting a backlog after every pass costs more than it tells. */
+  lagRefreshMs?: number;
 }
 
 /** Where a projection stands, as `spendops projections status` shows it. */
@@ -92,6 +94,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
   private listener: Client | null = null;
   private readonly onAppend = () => this.wakeUp();
   private readonly heartbeats = new Map<string, number>();
+  private lagRefreshedAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -101,6 +104,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
     this.options = {
       pollMs: options?.pollMs ?? 250,
       heartbeatMs: options?.heartbeatMs ?? 5000,
+      lagRefreshMs: options?.lagRefreshMs ?? 1000,
       listenUrl: options?.listenUrl,
     };
   }
@@ -321,7 +325,10 @@ export class ProjectionRunner implements OnApplicationShutdown {
     while (this.running) {
       try {
         await this.catchUp();
-        await this.lag();
+        if (Date.now() - this.lagRefreshedAt >= this.options.lagRefreshMs) {
+          this.lagRefreshedAt = Date.now();
+          await this.lag();
+        }
       } catch {
         // A failed batch rolled back; it is retried on the next pass (the checkpoint did not move).
       }
