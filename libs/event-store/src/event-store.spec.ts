@@ -301,4 +301,60 @@ describe('ProjectionRunner', () => {
     // In order: the events before the backlog (other types), then the first 10 of it; not all 3000.
     expect(fetched).toBeLessThan(earlier + 100);
   });
+
+  it('a projection of sparse types reads on from where it last saw everything, not from its last event', async () => {
+    const reads: string[] = [];
+    const spying = Object.create(store) as EventStore;
+    spying.readBatch = (after, limit, manager, types) => {
+      reads.push(after.global_position);
+      return store.readBatch(after, limit, manager, types);
+    };
+    const runner = new ProjectionRunner(ds, spying);
+    runner.register({ ...recorder('sparse'), name: 'sparse', types: ['Rare'] });
+    const rare = ev('sparse', 'Rare');
+    await store.append([rare]);
+    await runner.catchUp();
+    const handledAt = (await runner.checkpointOf('sparse')).global_position;
+    await store.append(Array.from({ length: 50 }, () => ev('sparse', 'Common')));
+    await runner.catchUp();
+    const [{ p: newest }] = await ds.query('SELECT max(global_position)::text AS p FROM events');
+    reads.length = 0;
+    await runner.catchUp();
+    expect(reads).toEqual([newest]); // not handledAt: the 50 skipped events are not walked again
+    expect(handledAt).not.toBe(newest);
+    // The persisted checkpoint still names the last event handled.
+    expect((await runner.checkpointOf('sparse')).global_position).toBe(handledAt);
+    const later = ev('sparse', 'Rare');
+    await store.append([later]);
+    await runner.catchUp();
+    expect([...(await seen('sparse')).keys()].sort()).toEqual([rare.event_id, later.event_id].sort());
+  });
+
+  it('skipping ahead never passes a transaction still in flight', async () => {
+    const runner = new ProjectionRunner(ds, store);
+    runner.register({ ...recorder('sparse-trap'), name: 'sparse-trap', types: ['RareTrap'] });
+    await runner.catchUp();
+    const slow = await connect();
+    const fast = await connect();
+    try {
+      const late = ev('sparse-trap', 'RareTrap');
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO events (event_id, stream_id, type, data) VALUES ($1, 'sparse-trap', 'RareTrap', '{}')`,
+        [late.event_id],
+      );
+      for (let i = 0; i < 3; i++)
+        await fast.query(
+          `INSERT INTO events (event_id, stream_id, type, data) VALUES ($1, 'sparse-trap', 'Common', '{}')`,
+          [randomUUID()],
+        );
+      expect(await runner.catchUp()).toBe(0);
+      await slow.query('COMMIT');
+      expect(await runner.catchUp()).toBe(1);
+      expect((await seen('sparse-trap')).get(late.event_id)).toBe(1);
+    } finally {
+      await slow.end();
+      await fast.end();
+    }
+  });
 });

@@ -82,6 +82,38 @@ export class EventStore {
     );
   }
 
+  /**
+   * readAfter, plus the newest event of any type below the same horizon, from the same snapshot. When fewer than
+   * `limit` events came back, everything up to that head has been seen, so a projection of sparse types (denials
+   * among usage) may move its checkpoint there instead of walking the same skipped events on every pass: events
+   * below the horizon are final, and any later one sorts after the head.
+   */
+  async readBatch(
+    after: Checkpoint,
+    limit: number,
+    manager: EntityManager,
+    types?: string[],
+  ): Promise<{ events: StoredEvent[]; head: Checkpoint | null }> {
+    const rows: (StoredEvent & { head_tx: string; head_pos: string; global_position: string | null })[] =
+      await manager.query(
+        `WITH batch AS (SELECT * FROM events_read_after($1::xid8, $2::bigint, $3::int, $4::text[])),
+         head AS (
+           SELECT transaction_id AS head_tx, global_position AS head_pos FROM events
+           WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           ORDER BY transaction_id DESC, global_position DESC LIMIT 1)
+         SELECT head_tx::text AS head_tx, head_pos::text AS head_pos, ${COLUMNS}
+         FROM head LEFT JOIN batch e ON true
+         ORDER BY e.transaction_id, e.global_position`,
+        [after.transaction_id, after.global_position, limit, types && types.length > 0 ? types : null],
+      );
+    if (rows.length === 0) return { events: [], head: null };
+    const head = { transaction_id: rows[0].head_tx, global_position: rows[0].head_pos };
+    const events: StoredEvent[] = [];
+    for (const { head_tx: _tx, head_pos: _pos, ...event } of rows)
+      if (event.global_position !== null) events.push(event as StoredEvent);
+    return { events, head };
+  }
+
   /** Every event of a stream, in append order. */
   async readStream(streamId: string, manager?: EntityManager): Promise<StoredEvent[]> {
     return (manager ?? this.dataSource.manager).query(

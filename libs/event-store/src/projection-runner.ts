@@ -95,6 +95,11 @@ export class ProjectionRunner implements OnApplicationShutdown {
   private readonly onAppend = () => this.wakeUp();
   private readonly heartbeats = new Map<string, number>();
   private lagRefreshedAt = 0;
+  /**
+   * Per projection, how far this runner has read with nothing of the projection's types left behind. Kept in
+   * memory only: the persisted checkpoint still names the last event handled.
+   */
+  private readonly scanned = new Map<string, Checkpoint>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -169,21 +174,23 @@ export class ProjectionRunner implements OnApplicationShutdown {
   /** One transaction: lock, read, handle, checkpoint. */
   async runBatch(name: string): Promise<BatchResult> {
     const projection = this.get(name);
-    return this.dataSource.transaction(async (manager) => {
-      if (!(await this.tryLock(manager, name))) return { locked: false, handled: 0 };
+    const limit = projection.batchSize ?? 500;
+    const result = await this.dataSource.transaction(async (manager) => {
+      if (!(await this.tryLock(manager, name))) return { locked: false, handled: 0, head: null };
       const checkpoint = await this.checkpoint(manager, name);
-      const events = await this.store.readAfter(
-        checkpoint,
-        projection.batchSize ?? 500,
-        manager,
-        projection.types,
-      );
-      if (events.length === 0) return { locked: true, handled: 0 };
+      const scanned = this.scanned.get(name);
+      const from = scanned && after(scanned, checkpoint) ? scanned : checkpoint;
+      const { events, head } = await this.store.readBatch(from, limit, manager, projection.types);
+      if (events.length === 0) return { locked: true, handled: 0, head };
       await projection.handle(events, manager);
       await this.saveCheckpoint(manager, name, checkpointOf(events[events.length - 1]));
       handledCounter.inc({ projection: name }, events.length);
-      return { locked: true, handled: events.length };
+      return { locked: true, handled: events.length, head: events.length < limit ? head : null };
     });
+    // Only after the commit: a short batch saw every event below the horizon, so the next read may start at the
+    // head (see EventStore.readBatch) rather than walk again the events of other types it skipped.
+    if (result.head) this.scanned.set(name, result.head);
+    return { locked: result.locked, handled: result.handled };
   }
 
   /**
@@ -195,6 +202,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
     const projection = this.get(name);
     if (!projection.reset) throw new Error(`projection ${name} cannot be rebuilt (no reset)`);
     const reset = projection.reset.bind(projection);
+    this.scanned.delete(name);
     const total = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE, name]);
       await reset(manager);
@@ -355,4 +363,10 @@ export class ProjectionRunner implements OnApplicationShutdown {
       await client.end().catch(() => undefined);
     }
   }
+}
+
+/** Whether checkpoint `a` is past `b` in (transaction_id, global_position) order. */
+function after(a: Checkpoint, b: Checkpoint): boolean {
+  const [ta, tb] = [BigInt(a.transaction_id), BigInt(b.transaction_id)];
+  return ta > tb || (ta === tb && BigInt(a.global_position) > BigInt(b.global_position));
 }
