@@ -377,3 +377,23 @@ describe('SIGTERM while a stream is in flight', () => {
     }
   });
 });
+
+describe('SIGTERM with a client holding a half-sent request', () => {
+  it('exits promptly instead of waiting for the client', async () => {
+    const env = { SPENDOPS_DATA_DIR: mkdtempSync(join(tmpdir(), 'spendops-halfsent-')) };
+    const server = await startSpendOps(['--addr', '127.0.0.1:0'], env);
+    const { port } = new URL(server.url);
+    const held = connect(Number(port), '127.0.0.1');
+    try {
+      await new Promise((r) => held.once('connect', r));
+      held.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'); // headers never finished
+      await sleep(200);
+      const start = Date.now();
+      expect(await server.stop('SIGTERM')).toBe(0);
+      expect(Date.now() - start).toBeLessThan(10_000);
+    } finally {
+      held.destroy();
+      await server.stop('SIGKILL');
+    }
+  });
+});

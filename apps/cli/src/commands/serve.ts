@@ -26,7 +26,13 @@ export async function runServe(flags: CommonFlags): Promise<void> {
 
 export async function startServer(config: SpendOpsConfig): Promise<NestFastifyApplication> {
   const dispatcher = new RequestDispatcher();
-  const adapter = new FastifyAdapter({ serverFactory: dispatcher.serverFactory, bodyLimit: 16 << 20 });
+  // On close, connections still open after the proxy's drain (idle keep-alives, half-sent requests) are cut:
+  // otherwise one client holding a connection keeps the process from exiting.
+  const adapter = new FastifyAdapter({
+    serverFactory: dispatcher.serverFactory,
+    bodyLimit: 16 << 20,
+    forceCloseConnections: true,
+  });
   const needsSecret = config.services.includes('auth') || config.services.includes('proxy');
   let adminToken: string | null = null;
   const module = ServeModule.forRoot({
