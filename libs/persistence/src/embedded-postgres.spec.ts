@@ -105,4 +105,18 @@ describe('EmbeddedPostgres', () => {
     expect(await query(url, 'SELECT v FROM kept')).toEqual([{ v: 'yes' }]);
     await pg.stop();
   });
+
+  // As root the server runs as `postgres`: a private directory above the data dir must give a clear error.
+  (process.getuid?.() === 0 ? it : it.skip)(
+    'says what to do when a parent directory is private',
+    async () => {
+      const privateParent = await mkdtemp(join(tmpdir(), 'spendops-private-')); // mkdtemp: mode 0700
+      try {
+        const pg = new EmbeddedPostgres({ dataDir: join(privateParent, 'data') });
+        await expect(pg.start()).rejects.toThrow(/cannot reach .* is not traversable \(mode 700\)/);
+      } finally {
+        await rm(privateParent, { recursive: true, force: true });
+      }
+    },
+  );
 });

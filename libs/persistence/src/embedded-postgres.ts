@@ -68,7 +68,10 @@ export class EmbeddedPostgres {
     const dataDir = dirname(this.clusterDir);
     await mkdir(dataDir, { recursive: true });
     const ids = await runAsIds();
-    if (ids) await allowTraversal(dataDir);
+    if (ids) {
+      await allowTraversal(dataDir);
+      await assertReachable(dataDir, embeddedBinDir());
+    }
     const password = await this.password();
     if (!existsSync(join(this.clusterDir, 'PG_VERSION'))) await this.initialise(ids, password);
     let port = await this.runningPort();
@@ -255,6 +258,27 @@ async function runAsIds(): Promise<Ids | null> {
     await run('groupadd', ['--system', 'postgres']).catch(() => undefined);
     await run('useradd', ['--system', '-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres']);
     return lookup();
+  }
+}
+
+/**
+ * As root the server runs as `postgres`, which must be able to traverse every directory above its cluster and
+ * its binaries. A private parent (e.g. /root, mode 0700) would make initdb fail with a cryptic error; say what to
+ * do instead of changing the permissions of a directory we do not own.
+ */
+async function assertReachable(...dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (let d = dirname(resolve(dir)); ; d = dirname(d)) {
+      const mode = (await stat(d)).mode & 0o777;
+      if ((mode & 0o001) === 0) {
+        throw new Error(
+          `embedded postgres runs as the user "postgres", which cannot reach ${dir}: ${d} is not traversable ` +
+            `(mode ${mode.toString(8)}). Put the repository and --data-dir under a traversable directory ` +
+            `(e.g. /srv or /opt), run as a non-root user, or set DATABASE_URL`,
+        );
+      }
+      if (dirname(d) === d) break;
+    }
   }
 }
 
