@@ -75,8 +75,9 @@ export class AppendBatcher {
     try {
       settle(batch, new Set(await this.write(batch.map((p) => p.event))));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0].reject(err);
+      if (batch.length === 1 || !isDataError(err)) {
+        // The database or the connection failed: every caller fails, and the bus redelivers each message.
+        for (const p of batch) p.reject(err);
         return;
       }
       // One bad event must not fail the others: each is retried alone and fails (or succeeds) on its own.
@@ -99,4 +100,11 @@ function settle(batch: Pending[], appended: Set<string>): void {
     const id = p.event.event_id.toLowerCase();
     p.resolve(appended.delete(id));
   }
+}
+
+/** PostgreSQL refused the data itself (SQLSTATE class 22 data exception, 23 integrity, 54 limit exceeded). */
+function isDataError(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : e?.driverError?.code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
 }

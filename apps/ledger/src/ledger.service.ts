@@ -1,4 +1,5 @@
-// The write side: appends UsageRecorded, RequestDenied and UsageRepriced events (idempotently).
+// The write side: appends UsageRecorded, RequestDenied and UsageRepriced events (idempotently). Consumer-path
+// appends (usage, denials, receipts) are group-committed by an AppendBatcher; re-pricings are appended alone.
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { CostFields, RequestDeniedV1, UsagePricedV1 } from '@spendops/contracts';
