@@ -9,6 +9,7 @@ import {
   type RequestDeniedV1,
   type UsageEventView,
   type UsagePricedV1,
+  usageDetailDefaults,
 } from '@spendops/contracts';
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
@@ -60,18 +61,7 @@ function priced(
       endpoint_class: 'chat',
       not_billed: false,
       model: over.request_model ?? 'gpt-4o',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: null,
-      extraction_note: '',
+      ...usageDetailDefaults(),
       ...usage,
     },
     cost: {

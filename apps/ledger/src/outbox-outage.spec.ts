@@ -3,7 +3,13 @@
 // refuses some publishes, usage keeps being recorded and re-priced; when the consumer is back it gets every
 // message (some twice: at least once), deduplicates by message id, and sees each request's messages in order.
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Topics, zeroTokens, type UsageEventView, type UsagePricedV1 } from '@spendops/contracts';
+import {
+  Topics,
+  zeroTokens,
+  type UsageEventView,
+  type UsagePricedV1,
+  usageDetailDefaults,
+} from '@spendops/contracts';
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS, type Envelope } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
@@ -41,18 +47,7 @@ function priced(i: number): UsagePricedV1 {
       endpoint_class: 'chat',
       not_billed: false,
       model: 'gpt-4o',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: null,
-      extraction_note: '',
+      ...usageDetailDefaults(),
     },
     cost: {
       provider_cost: null,

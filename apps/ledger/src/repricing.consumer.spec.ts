@@ -8,6 +8,7 @@ import {
   type CostFields,
   type UsagePricedV1,
   type UsageRepricedV1,
+  usageDetailDefaults,
 } from '@spendops/contracts';
 import { EventStore } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
@@ -65,18 +66,7 @@ function priced(requestId: string): UsagePricedV1 {
       endpoint_class: 'chat',
       not_billed: false,
       model: 'gpt-new-1',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: null,
-      extraction_note: '',
+      ...usageDetailDefaults(),
     },
     cost: UNPRICED,
   };

@@ -256,3 +256,38 @@ export interface UsageRepricedV1 {
   catalog_version: string;
   overrides_version: number;
 }
+
+/**
+ * The detail fields of ExtractedUsage when the provider reported none of them: no ids, no per-request fees, no
+ * provider cost, no raw usage. Spread it where a message is built field by field (ingest defaults, tests).
+ */
+export function usageDetailDefaults(): Pick<
+  ExtractedUsage,
+  | 'response_model'
+  | 'generation_id'
+  | 'service_tier'
+  | 'web_search_requests'
+  | 'image_count'
+  | 'image_size'
+  | 'image_quality'
+  | 'audio_seconds'
+  | 'input_characters'
+  | 'provider_cost'
+  | 'raw_usage'
+  | 'extraction_note'
+> {
+  return {
+    response_model: '',
+    generation_id: '',
+    service_tier: '',
+    web_search_requests: 0,
+    image_count: 0,
+    image_size: '',
+    image_quality: '',
+    audio_seconds: '0',
+    input_characters: 0,
+    provider_cost: null,
+    raw_usage: null,
+    extraction_note: '',
+  };
+}

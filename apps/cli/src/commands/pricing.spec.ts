@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { zeroTokens, type CostFields, type UsagePricedV1 } from '@spendops/contracts';
+import { zeroTokens, type CostFields, type UsagePricedV1, usageDetailDefaults } from '@spendops/contracts';
 import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
@@ -76,18 +76,7 @@ function stored(
       endpoint_class: 'chat',
       not_billed: false,
       model,
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: null,
-      extraction_note: '',
+      ...usageDetailDefaults(),
     },
     cost,
   };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
-import { zeroTokens, type UsagePricedV1 } from '@spendops/contracts';
+import { zeroTokens, type UsagePricedV1, usageDetailDefaults } from '@spendops/contracts';
 import { EventStore, ProjectionRunner, type ProjectionStatus } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
@@ -42,18 +42,7 @@ function priced(id: string, i: number): UsagePricedV1 {
       endpoint_class: 'chat',
       not_billed: false,
       model: 'gpt-4o',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: null,
-      extraction_note: '',
+      ...usageDetailDefaults(),
     },
     cost: {
       provider_cost: null,

@@ -4,6 +4,7 @@ import {
   type ExtractedUsage,
   type TokenCounts,
   type UsageExtractedV1,
+  usageDetailDefaults,
 } from '@spendops/contracts';
 
 /** 2026-08-01 12:00 UTC, the reference tests' pricing date. */
@@ -22,18 +23,7 @@ export function extractedUsage(
     endpoint_class: 'chat',
     not_billed: false,
     model,
-    response_model: '',
-    generation_id: '',
-    service_tier: '',
-    web_search_requests: 0,
-    image_count: 0,
-    image_size: '',
-    image_quality: '',
-    audio_seconds: '0',
-    input_characters: 0,
-    provider_cost: null,
-    raw_usage: null,
-    extraction_note: '',
+    ...usageDetailDefaults(),
     ...patch,
   };
 }
