@@ -1,33 +1,23 @@
 // The read side: filtered, keyset-paginated events and denials, and analytics from the aggregates.
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { RequestDeniedV1, UsageEventView } from '@spendops/contracts';
+import type {
+  AnalyticsBucket,
+  AnalyticsGroup,
+  AnalyticsRequest,
+  EventFilter,
+  RequestDeniedV1,
+  UsageEventView,
+} from '@spendops/contracts';
 import { AGGREGATE_TABLES } from './projections/usage-aggregates.sql';
 import { VIEW_COLUMNS, denialFromRow, formatCost, viewFromRow } from './usage-view.mapper';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
-export interface LedgerFilter {
-  request_id?: string;
-  provider?: string;
-  /** Events only: a model filter on denials is a LedgerFilterError. */
-  model?: string;
-  key_id?: string;
-  tenant_id?: string;
-  /** RFC 3339; inclusive. */
-  from?: string;
-  /** RFC 3339; exclusive. */
-  to?: string;
-  /** Every pair must match exactly. */
-  dims?: Record<string, string>;
-  /** Page size: default 100, values above 1000 are capped; below 1 is an error. */
-  limit?: number;
-  /** Default desc (newest first). A cursor continues only a query of the same order. */
-  order?: 'asc' | 'desc';
-  /** The `next` of the previous page. */
-  next?: string;
-}
+/** The read model's filter (libs/contracts' EventFilter): every field optional; limit default 100, max 1000;
+ * order default desc; `next` continues only a query of the same order; a model filter on denials is an error. */
+export type LedgerFilter = EventFilter;
 
 /** A filter the ledger cannot apply; `param` names the query parameter at fault (a 400 for the API). */
 export class LedgerFilterError extends Error {
@@ -45,32 +35,11 @@ export interface Page<T> {
   next: string | null;
 }
 
-export type AnalyticsDimension = 'tenant_id' | 'api_key_id' | 'provider' | 'model' | `dim:${string}`;
+export type AnalyticsDimension = AnalyticsGroup;
 
-export interface AnalyticsQuery {
-  from: string;
-  to: string;
-  interval: 'hour' | 'day';
-  /** Up to one `dim:<key>` (dimension values) or any of the fixed columns. Empty = totals per bucket. */
-  groupBy?: AnalyticsDimension[];
-  tenant_id?: string;
-}
+export type AnalyticsQuery = AnalyticsRequest;
 
-export interface AnalyticsRow {
-  bucket_start: string;
-  group: Record<string, string>;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  /** Exact decimal USD of the priced requests. */
-  cost_usd: string;
-  /** Requests whose cost is unknown (not counted as $0 in cost_usd). */
-  unpriced_requests: number;
-}
+export type AnalyticsRow = AnalyticsBucket;
 
 const CURSOR_VERSION = 'v1';
 
