@@ -36,7 +36,34 @@ export const busMetrics = {
   connected: gauge(metricsRegistry, 'spendops_bus_connected', '1 while the broker connection is up.', [
     'transport',
   ]),
+  redelivered: counter(
+    metricsRegistry,
+    'spendops_bus_redelivered_total',
+    'Deliveries the broker flagged as redelivered (a consumer died or disconnected holding them).',
+    ['transport', 'queue'],
+  ),
+  queueDepth: queueDepthGauge(),
 };
+
+/** Samplers of the consumed queues' depths, one per live bus; run when /metrics is scraped. */
+export const queueDepthSamplers = new Set<(set: (queue: string, depth: number) => void) => Promise<void>>();
+
+function queueDepthGauge(): Gauge<string> {
+  const name = 'spendops_bus_queue_depth';
+  const existing = metricsRegistry.getSingleMetric(name);
+  if (existing) return existing as Gauge<string>;
+  return new Gauge({
+    name,
+    help: 'Messages ready in each queue this process consumes (its consumer lag), sampled at scrape time.',
+    labelNames: ['queue'],
+    registers: [metricsRegistry],
+    async collect() {
+      for (const sample of queueDepthSamplers) {
+        await sample((queue, depth) => this.set({ queue }, depth)).catch(() => undefined);
+      }
+    },
+  });
+}
 
 export const outboundMetrics = {
   queueDepth: gauge(

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Envelope, PoisonMessageError } from '../bus';
 import { BusUnavailableError } from '../errors';
 import { SpoolingOutboundQueue } from '../outbound/spooling-outbound-queue';
-import { JsonLogger } from '@spendops/observability';
+import { JsonLogger, metricsRegistry } from '@spendops/observability';
 import { RabbitMqBus } from './rabbitmq-bus';
 
 JsonLogger.setLevel('error');
@@ -77,6 +77,36 @@ describeBroker('RabbitMqBus', () => {
     await waitFor(() => got.length === 1, 10_000, 'redelivery');
     await sleep(200);
     expect(got).toEqual(['unacked-1']);
+    expect(await metricsRegistry.getSingleMetricAsString('spendops_bus_redelivered_total')).toContain(
+      `spendops_bus_redelivered_total{transport="rabbitmq",queue="${q}"} 1`,
+    );
+  });
+
+  it('reports the depth of each consumed queue (consumer lag) on /metrics', async () => {
+    const q = uniqueName('depth');
+    const topic = `${q}.ev.v1`;
+    const slow = await newBus();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    await slow.subscribe(q, [topic], () => held, { prefetch: 1 });
+    for (let i = 0; i < 5; i++) await slow.publish(topic, { i });
+    const depth = async () => {
+      const text = await metricsRegistry.getSingleMetricAsString('spendops_bus_queue_depth');
+      return Number(new RegExp(`queue="${q}"} (\\d+)`).exec(text)?.[1] ?? -1);
+    };
+    // One message is held by the consumer (prefetch 1); the other four wait in the queue.
+    const until = async (want: number) => {
+      const deadline = Date.now() + 10_000;
+      let seen = await depth();
+      while (seen !== want && Date.now() < deadline) {
+        await sleep(50);
+        seen = await depth();
+      }
+      return seen;
+    };
+    expect(await until(4)).toBe(4);
+    release();
+    expect(await until(0)).toBe(0);
   });
 
   it('broker stopped and restarted: nothing confirmed or spooled is lost, subscriptions come back', async () => {

@@ -29,7 +29,7 @@ import {
   RemoteCommandError,
   RequestTimeoutError,
 } from '../errors';
-import { busMetrics } from '../metrics';
+import { busMetrics, queueDepthSamplers } from '../metrics';
 import {
   DEFAULT_PREFETCH,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -132,6 +132,9 @@ export class RabbitMqBus implements MessageBus {
   private reconnectTimer?: NodeJS.Timeout;
   private wakeReconnect?: () => void;
   private loop?: Promise<void>;
+  /** Shared (non-exclusive) queues this process consumes, for the queue-depth gauge. */
+  private readonly consumedQueues = new Set<string>();
+  private readonly sampleDepths = (set: (queue: string, depth: number) => void) => this.queueDepths(set);
 
   constructor(private readonly options: RabbitMqBusOptions) {
     this.exchange = options.exchange ?? DEFAULT_EXCHANGE;
@@ -140,6 +143,20 @@ export class RabbitMqBus implements MessageBus {
       retryBaseMs: options.retryBaseMs ?? DEFAULT_RETRY.retryBaseMs,
       retryMaxMs: options.retryMaxMs ?? DEFAULT_RETRY.retryMaxMs,
     };
+    queueDepthSamplers.add(this.sampleDepths);
+  }
+
+  /** Ready messages per consumed queue, read on a short-lived channel (a failed check closes only that one). */
+  private async queueDepths(set: (queue: string, depth: number) => void): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.consumedQueues.size === 0) return;
+    const channel = await conn.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      for (const queue of this.consumedQueues) set(queue, (await channel.checkQueue(queue)).messageCount);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Starts connecting (and reconnecting) in the background; resolves after the first attempt either way. */
@@ -210,6 +227,7 @@ export class RabbitMqBus implements MessageBus {
       prefetch: Math.max(1, options.prefetch ?? DEFAULT_PREFETCH),
       maxAttempts: Math.max(1, options.maxAttempts ?? this.retry.maxAttempts),
     };
+    if (!exclusive) this.consumedQueues.add(queue);
     await this.register({ setup: (conn, lost) => this.setUpSubscription(conn, sub, lost) });
   }
 
@@ -282,6 +300,7 @@ export class RabbitMqBus implements MessageBus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    queueDepthSamplers.delete(this.sampleDepths);
     this.wakeReconnect?.();
     clearTimeout(this.reconnectTimer);
     await Promise.all(this.consumers.map(({ channel, tag }) => channel.cancel(tag).catch(() => undefined)));
@@ -300,6 +319,7 @@ export class RabbitMqBus implements MessageBus {
   /** Drops the connection at once, without draining or reconnecting: what a crashed process leaves behind. */
   abort(): void {
     this.closing = true;
+    queueDepthSamplers.delete(this.sampleDepths);
     this.wakeReconnect?.();
     const conn = this.conn;
     this.markDisconnected('aborted');
@@ -496,6 +516,7 @@ export class RabbitMqBus implements MessageBus {
     retryQueues: Set<string>,
   ): Promise<void> {
     let envelope: Envelope | undefined;
+    if (msg.fields.redelivered) busMetrics.redelivered.inc({ transport: TRANSPORT, queue: sub.queue });
     try {
       envelope = decodeEnvelope(msg);
       await sub.handler(envelope.payload, envelope);
