@@ -8,7 +8,7 @@ import { SpendOpsConfig } from '@spendops/config';
 import { CommonFlags, loadConfig } from './load-config';
 import { RequestDispatcher, splitHostPort } from '../serve/http-server';
 import { ServeModule } from '../serve/serve.module';
-import { JsonErrorFilter } from '../serve/not-found.filter';
+import { JsonErrorFilter } from '../serve/json-error.filter';
 import { knownProviderNames } from '../serve/providers';
 import { loadServerSecret } from '../serve/server-secret';
 import { ProxyHandler } from '../../../proxy/src';
