@@ -24,7 +24,7 @@ import { EventStore, ProjectionRunner, type NewEvent } from '@spendops/event-sto
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource } from '@spendops/persistence';
 import type { DataSource } from 'typeorm';
-import { startPostgres } from '../../../libs/testing/src/postgres';
+import { startPostgres } from '@spendops/testing';
 import {
   LEDGER_MIGRATIONS,
   LedgerEventTypes,

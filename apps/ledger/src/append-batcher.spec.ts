@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { EventStore, type NewEvent } from '@spendops/event-store';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { AppendBatcher } from './append-batcher';
 import { LEDGER_MIGRATIONS } from './ledger.module';
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import type { UsageEventView } from '@spendops/contracts';
-import { rabbitMqAvailable, startRabbitMq, type RabbitMqInstance } from '../../../libs/testing/src/rabbitmq';
+import { rabbitMqAvailable, startRabbitMq, type RabbitMqInstance } from '@spendops/testing';
 
 jest.setTimeout(60_000);
 

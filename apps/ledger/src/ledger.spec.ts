@@ -14,7 +14,7 @@ import {
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_PROJECTIONS } from './ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';
 import {

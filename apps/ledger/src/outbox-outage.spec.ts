@@ -13,7 +13,7 @@ import {
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS, type Envelope } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { LedgerEventTypes } from './ledger.events';
 import { LEDGER_PROJECTIONS } from './ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';

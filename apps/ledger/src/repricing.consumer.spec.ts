@@ -13,7 +13,7 @@ import {
 import { EventStore } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from './ledger.module';
 import { LedgerService } from './ledger.service';
 import { LEDGER_REPRICING_QUEUE, LedgerRepricingConsumer } from './repricing.consumer';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { EventStore } from './event-store';
 import { EVENT_STORE_MIGRATIONS } from './event-store.module';
 import type { NewEvent, StoredEvent } from './event.types';

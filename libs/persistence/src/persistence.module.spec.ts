@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { startPostgres, type TestPostgres } from '../../testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { openDataSource } from './data-source';
 import { DATABASE_CONNECTION, PersistenceModule, type DatabaseConnection } from './persistence.module';
 

@@ -1,3 +1,4 @@
 export * from './mock-provider';
 export * from './postgres';
 export * from './rabbitmq';
+export * from './scripted-upstream';

@@ -3,7 +3,7 @@
 // followed end to end without a provider key. Also the upstream of the SDK compatibility suite (compat/).
 import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { startScriptedUpstream } from '../../../../libs/testing/src/scripted-upstream';
+import { startScriptedUpstream } from '@spendops/testing';
 
 interface MockProviderFlags {
   addr: string;

@@ -10,7 +10,7 @@ import { zeroTokens, type CostFields, type UsagePricedV1, usageDetailDefaults } 
 import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
 import { LedgerService } from '../../../ledger/src/ledger.service';
 import { UsageEventsProjection } from '../../../ledger/src/projections/usage-events.projection';

@@ -9,7 +9,7 @@ import { zeroTokens, type UsagePricedV1, usageDetailDefaults } from '@spendops/c
 import { EventStore, ProjectionRunner, type ProjectionStatus } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS, LEDGER_PROJECTIONS, LedgerService, ledgerProjections } from '../../../ledger/src';
 import { registerProjectionsCommands, statusTable } from './projections';
 

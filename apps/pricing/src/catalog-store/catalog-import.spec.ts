@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { loadBuiltinCatalog } from '../catalog/load';
 import { defaultRefDir } from '../catalog/generate';
 import { PRICING_MIGRATIONS } from '../overrides/pricing-overrides.migration';

@@ -3,7 +3,7 @@ import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from '../../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { PRICING_MIGRATIONS } from './pricing-overrides.migration';
 import { PostgresOverrideStore } from './postgres-override-store';
 

@@ -1,4 +1,4 @@
-import { RabbitMqInstance, rabbitMqAvailable, startRabbitMq } from '../../../testing/src/rabbitmq';
+import { RabbitMqInstance, rabbitMqAvailable, startRabbitMq } from '@spendops/testing';
 import { busContractSuite, sleep, uniqueName, waitFor } from '../bus.contract-suite';
 import { connect as amqpConnect } from 'amqplib';
 import type { GetMessage } from 'amqplib';

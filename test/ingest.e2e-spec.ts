@@ -1,3 +1,5 @@
+// usage.ingest.v1 through the real pricing service into the ledger (two apps on one in-process bus), so it lives
+// with the end-to-end tests.
 // usage.ingest.v1 end to end on the real in-process bus: the real PricingModule prices what a trusted producer
 // published, the real LedgerModule stores it once per request id (however often it is delivered), marks it as
 // ingested without changing the EVENT, and the outbox publishes it as usage.recorded.v1.
@@ -8,14 +10,17 @@ import { Topics, type UsageEventView, type UsagePricedV1 } from '@spendops/contr
 import { EventStore, EventStoreModule } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS, type Envelope } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '../../../libs/testing/src/postgres';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 // Test-only: the real pricing service in front of the ledger, as in the all-in-one process.
-import { PricingModule } from '../../pricing/src';
-import { LEDGER_QUEUES } from './ledger.consumer';
-import { LedgerEventTypes } from './ledger.events';
-import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';
-import { LedgerQueries } from './ledger.queries';
-import { LedgerService } from './ledger.service';
+import { PricingModule } from '../apps/pricing/src';
+import {
+  LEDGER_MIGRATIONS,
+  LEDGER_QUEUES,
+  LedgerEventTypes,
+  LedgerModule,
+  LedgerQueries,
+  LedgerService,
+} from '../apps/ledger/src';
 
 jest.setTimeout(30_000);
 
@@ -131,7 +136,9 @@ describe('usage.ingest.v1 through pricing into the ledger', () => {
       ts: '2026-08-01T09:00:00.000Z',
     });
     // The EVENT shape is the proxied one: the same fields, nothing added.
-    const golden = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'event.golden.json'), 'utf8'));
+    const golden = JSON.parse(
+      readFileSync(join(__dirname, '..', 'apps', 'ledger', 'src', 'fixtures', 'event.golden.json'), 'utf8'),
+    );
     expect(Object.keys(event)).toEqual(Object.keys(golden));
 
     const published = recorded.filter((e) => e.payload.request_id === 'ing-1');

@@ -1,3 +1,5 @@
+// The admin REST API against the real ledger read model, auth and pricing services (in-process bus, real
+// PostgreSQL): it composes several apps, so it lives with the end-to-end tests.
 // The admin API on the Fastify adapter against the real parts: PostgreSQL with the ledger's read models
 // (LedgerQueries), the auth and pricing services on the in-process bus.
 import { mkdtempSync } from 'node:fs';
@@ -19,12 +21,11 @@ import { EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '@spendops/testing';
-import { AUTH_MIGRATIONS, AuthModule } from '../../auth/src';
-import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries, LedgerService } from '../../ledger/src';
-import { PricingModule } from '../../pricing/src';
-import { API_MIGRATIONS, ApiModule } from './api.module';
-import { DENIAL_FIELDS, EVENT_FIELDS } from './events/csv';
-import { OPENAPI_DOCUMENT } from './openapi/openapi.document';
+import { AUTH_MIGRATIONS, AuthModule } from '../apps/auth/src';
+import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries, LedgerService } from '../apps/ledger/src';
+import { PricingModule } from '../apps/pricing/src';
+import { API_MIGRATIONS, ApiModule, OPENAPI_DOCUMENT } from '../apps/api/src';
+import { DENIAL_FIELDS, EVENT_FIELDS } from '@spendops/contracts';
 
 jest.setTimeout(30_000);
 
