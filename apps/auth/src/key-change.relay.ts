@@ -1,9 +1,8 @@
 // Relays key changes written outside this service (the `spendops keys` CLI on the same database) to the bus as
-// `auth.key.changed.v1`, so every proxy's replica applies them. A NOTIFY wakes it at once; a poll of
+// `auth.key.changed.v1` (through KeyService.announce), so every proxy's replica applies them. A NOTIFY wakes it at once; a poll of
 // `updated_at` every second is the backstop for notifications missed while the listener reconnects.
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { KEY_CHANGED_PG_CHANNEL, type KeyChangedV1, Topics } from '@spendops/contracts';
-import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
+import { KEY_CHANGED_PG_CHANNEL, type KeyChangedV1 } from '@spendops/contracts';
 import { JsonLogger } from '@spendops/observability';
 import { DATABASE_CONNECTION, type DatabaseConnection } from '@spendops/persistence';
 import { Client } from 'pg';
@@ -18,14 +17,11 @@ export class KeyChangeRelay implements OnApplicationBootstrap, OnApplicationShut
   private listener: Client | null = null;
   private poller: NodeJS.Timeout | null = null;
   private watermark = new Date(0).toISOString();
-  /** Versions already published, so a poll after a NOTIFY does not publish the same change twice. */
-  private readonly published = new Map<string, number>();
   private stopped = false;
 
   constructor(
     private readonly keys: KeyService,
     private readonly dataSource: DataSource,
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(DATABASE_CONNECTION) private readonly connection: DatabaseConnection,
   ) {}
 
@@ -91,9 +87,8 @@ export class KeyChangeRelay implements OnApplicationBootstrap, OnApplicationShut
 
   private async relay(id: string, change: Change): Promise<void> {
     const key = await this.keys.resolve(id);
-    if (!key || (this.published.get(id) ?? 0) >= key.version) return;
-    this.published.set(id, key.version);
-    const event: KeyChangedV1 = { change: key.status === 'revoked' ? 'revoked' : change, key };
-    await this.bus.publish(Topics.keyChanged, event, { messageId: `${key.id}:${key.version}` });
+    // Changes made through this service were announced by KeyService itself; relay only the others.
+    if (!key || this.keys.hasPublished(id, key.version)) return;
+    await this.keys.announce(key.status === 'revoked' ? 'revoked' : change, key);
   }
 }

@@ -19,6 +19,8 @@ type Change = KeyChangedV1['change'];
 
 export class KeyService {
   private readonly now: () => Date;
+  /** The newest version of each key announced on the bus by this process. */
+  private readonly publishedVersions = new Map<string, number>();
 
   constructor(
     private readonly repo: KeyRepository,
@@ -54,7 +56,7 @@ export class KeyService {
       });
       return s;
     });
-    await this.publish('created', saved.record);
+    await this.announce('created', saved.record);
     return { key, view: saved.view };
   }
 
@@ -149,7 +151,7 @@ export class KeyService {
       if (!current) throw new KeyNotFoundError(id);
       return fn(tx, current);
     });
-    await this.publish(change, saved.record);
+    await this.announce(change, saved.record);
     return saved;
   }
 
@@ -166,9 +168,17 @@ export class KeyService {
   }
 
   /** After the commit: a replica that missed it still resolves the key on its first request. */
-  private async publish(change: Change, key: KeyRecord): Promise<void> {
+  /** Publishes auth.key.changed.v1 for `key` (after its commit); the one path every announcement takes. */
+  async announce(change: Change, key: KeyRecord): Promise<void> {
     const event: KeyChangedV1 = { change, key };
     await this.bus.publish(Topics.keyChanged, event, { messageId: `${key.id}:${key.version}` });
+    if ((this.publishedVersions.get(key.id) ?? 0) < key.version)
+      this.publishedVersions.set(key.id, key.version);
+  }
+
+  /** Whether this process already announced `version` (or a later one) of the key. */
+  hasPublished(id: string, version: number): boolean {
+    return (this.publishedVersions.get(id) ?? 0) >= version;
   }
 }
 
