@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Topics, type UsageCapturedV1, type UsageExtractedV1 } from '@spendops/contracts';
-import { InProcessBus, MESSAGE_BUS, type Envelope } from '@spendops/messaging';
+import { InProcessBus } from '@spendops/messaging';
+import { captureMessages, globalBusModule, type CapturedMessages } from '@spendops/testing';
 import { metricsRegistry } from '@spendops/observability';
 import { EXTRACTION_QUEUE } from './extraction.consumer';
 import { ExtractionModule } from './extraction.module';
@@ -46,29 +47,12 @@ function capture(id: string, over: Partial<UsageCapturedV1> = {}): UsageCaptured
 describe('ExtractionModule', () => {
   let app: TestingModule;
   let bus: InProcessBus;
-  const out: Envelope<UsageExtractedV1>[] = [];
-  let waiters: (() => void)[] = [];
-  const next = (n: number) =>
-    new Promise<void>((resolve) => {
-      const check = () => (out.length >= n ? resolve() : waiters.push(check));
-      check();
-    });
+  let captured: CapturedMessages<UsageExtractedV1>;
 
   beforeAll(async () => {
     bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
-    await bus.subscribe<UsageExtractedV1>('pricing-test', [Topics.usageExtracted], async (_p, env) => {
-      out.push(env);
-      const w = waiters;
-      waiters = [];
-      w.forEach((f) => f());
-    });
-    const busModule = {
-      module: class TestBusModule {},
-      global: true,
-      providers: [{ provide: MESSAGE_BUS, useValue: bus }],
-      exports: [MESSAGE_BUS],
-    };
-    app = await Test.createTestingModule({ imports: [busModule, ExtractionModule] }).compile();
+    captured = await captureMessages<UsageExtractedV1>(bus, 'pricing-test', [Topics.usageExtracted]);
+    app = await Test.createTestingModule({ imports: [globalBusModule(bus), ExtractionModule] }).compile();
     await app.init();
   });
 
@@ -79,8 +63,8 @@ describe('ExtractionModule', () => {
 
   it('extracts a captured stream and publishes usage.extracted.v1 keyed by the request id', async () => {
     await bus.publish(Topics.usageCaptured, capture('req_a'));
-    await next(1);
-    const env = out[0];
+    await captured.waitFor(1);
+    const env = captured.envelopes[0];
     expect(env.id).toBe('req_a');
     const m = env.payload;
     expect(m).toMatchObject({
@@ -99,9 +83,9 @@ describe('ExtractionModule', () => {
   it('a redelivered capture yields the same message id', async () => {
     await bus.publish(Topics.usageCaptured, capture('req_b'));
     await bus.publish(Topics.usageCaptured, capture('req_b'));
-    await next(3);
-    expect(out.slice(1, 3).map((e) => e.id)).toEqual(['req_b', 'req_b']);
-    expect(out[1].payload).toEqual(out[2].payload);
+    await captured.waitFor(3);
+    expect(captured.envelopes.slice(1, 3).map((e) => e.id)).toEqual(['req_b', 'req_b']);
+    expect(captured.envelopes[1].payload).toEqual(captured.envelopes[2].payload);
   });
 
   it('dead-letters a capture of the wrong shape at once, without retries', async () => {
@@ -118,8 +102,8 @@ describe('ExtractionModule', () => {
       Topics.usageCaptured,
       capture('req_c', { response_body: { head: b64('garbage'), total_bytes: 7, truncated: false } }),
     );
-    await next(4);
-    const u = out[3].payload.usage;
+    await captured.waitFor(4);
+    const u = captured.envelopes[3].payload.usage;
     expect(u.usage_source).toBe('estimate');
     expect(u.extraction_note).toMatch(/decode corrupt/);
   });

@@ -10,38 +10,22 @@ import {
   type PricingUnpricedListResponse,
   type UsagePricedV1,
 } from '@spendops/contracts';
-import { InProcessBus, MESSAGE_BUS, type Envelope } from '@spendops/messaging';
+import { InProcessBus } from '@spendops/messaging';
+import { captureMessages, globalBusModule, type CapturedMessages } from '@spendops/testing';
 import { PricingModule } from './pricing.module';
 import { extractedEvent } from './testing/usage-builder';
 
 describe('PricingModule', () => {
   let app: TestingModule;
   let bus: InProcessBus;
-  const priced: Envelope<UsagePricedV1>[] = [];
-  let waiters: (() => void)[] = [];
-
-  const nextPriced = (n: number) =>
-    new Promise<void>((resolve) => {
-      const check = () => (priced.length >= n ? resolve() : waiters.push(check));
-      check();
-    });
+  let captured: CapturedMessages<UsagePricedV1>;
 
   beforeAll(async () => {
     bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
-    await bus.subscribe<UsagePricedV1>('ledger-test', [Topics.usagePriced], async (_p, env) => {
-      priced.push(env);
-      const w = waiters;
-      waiters = [];
-      w.forEach((f) => f());
-    });
-    // The process provides the bus globally; here the real in-process transport.
-    const busModule = {
-      module: class TestBusModule {},
-      global: true,
-      providers: [{ provide: MESSAGE_BUS, useValue: bus }],
-      exports: [MESSAGE_BUS],
-    };
-    app = await Test.createTestingModule({ imports: [busModule, PricingModule.forRoot()] }).compile();
+    captured = await captureMessages<UsagePricedV1>(bus, 'ledger-test', [Topics.usagePriced]);
+    app = await Test.createTestingModule({
+      imports: [globalBusModule(bus), PricingModule.forRoot()],
+    }).compile();
     await app.init();
   });
 
@@ -59,8 +43,8 @@ describe('PricingModule', () => {
       { request_id: 'req-a' },
     );
     await bus.publish(Topics.usageExtracted, e);
-    await nextPriced(1);
-    const env = priced.find((p) => p.payload.request_id === 'req-a')!;
+    await captured.waitFor(1);
+    const env = captured.envelopes.find((p) => p.payload.request_id === 'req-a')!;
     expect(env.id).toBe('req-a');
     expect(env.payload.cost).toMatchObject({
       total_cost_usd: '0.025',
@@ -72,7 +56,7 @@ describe('PricingModule', () => {
   });
 
   it('prices usage.ingest.v1 from trusted producers, filling fields they left out', async () => {
-    const n = priced.length;
+    const n = captured.envelopes.length;
     await bus.publish(Topics.usageIngest, {
       request_id: 'req-ingest',
       tenant_id: 'acme',
@@ -85,8 +69,8 @@ describe('PricingModule', () => {
         endpoint_class: 'messages',
       },
     });
-    await nextPriced(n + 1);
-    const p = priced.find((x) => x.payload.request_id === 'req-ingest')!.payload;
+    await captured.waitFor(n + 1);
+    const p = captured.envelopes.find((x) => x.payload.request_id === 'req-ingest')!.payload;
     // 1000 × 3 + 100 × 15
     expect(p.cost).toMatchObject({ total_cost_usd: '0.0045', cost_source: 'standard' });
     expect(p.usage.cache_read_tokens).toBe(0);
@@ -103,19 +87,19 @@ describe('PricingModule', () => {
     const [dl] = bus.deadLetters('pricing');
     expect(dl.reason).toMatch(/usage\.prompt_tokens must be a non-negative integer/);
     expect(dl.envelope.attempt).toBe(1);
-    expect(priced.some((p) => p.payload.request_id === 'req-bad')).toBe(false);
+    expect(captured.envelopes.some((p) => p.payload.request_id === 'req-bad')).toBe(false);
   });
 
   it('lists unpriced models seen, with counts, and never prices them at $0', async () => {
-    const n = priced.length;
+    const n = captured.envelopes.length;
     for (const id of ['u1', 'u2']) {
       await bus.publish(
         Topics.usageExtracted,
         extractedEvent('openai', 'gpt-unknown-9', { prompt_tokens: 10 }, {}, { request_id: id }),
       );
     }
-    await nextPriced(n + 2);
-    expect(priced.find((p) => p.payload.request_id === 'u1')!.payload.cost).toMatchObject({
+    await captured.waitFor(n + 2);
+    expect(captured.envelopes.find((p) => p.payload.request_id === 'u1')!.payload.cost).toMatchObject({
       total_cost_usd: null,
       cost_source: 'none',
     });
@@ -162,7 +146,7 @@ describe('PricingModule', () => {
     });
     expect(added.version).toBe(1);
     const id = added.overrides[0].id;
-    const n = priced.length;
+    const n = captured.envelopes.length;
     const ev = (rid: string) =>
       extractedEvent(
         'openai',
@@ -172,23 +156,23 @@ describe('PricingModule', () => {
         { request_id: rid, tenant_id: 'acme' },
       );
     await bus.publish(Topics.usageExtracted, ev('ov-1'));
-    await nextPriced(n + 1);
+    await captured.waitFor(n + 1);
     // 10000 × 2 + 500 × 8
-    expect(priced.find((p) => p.payload.request_id === 'ov-1')!.payload.cost).toMatchObject({
+    expect(captured.envelopes.find((p) => p.payload.request_id === 'ov-1')!.payload.cost).toMatchObject({
       total_cost_usd: '0.024',
       cost_source: 'custom',
     });
-    expect(priced.find((p) => p.payload.request_id === 'ov-1')!.payload.cost.pricing_version).toMatch(
-      /\+ov1$/,
-    );
+    expect(
+      captured.envelopes.find((p) => p.payload.request_id === 'ov-1')!.payload.cost.pricing_version,
+    ).toMatch(/\+ov1$/);
     const after = await bus.request<unknown, PricingOverridesResponse>(Commands.pricingOverridesDelete, {
       id,
     });
     expect(after).toEqual({ version: 2, overrides: [] });
     await expect(bus.request(Commands.pricingOverridesDelete, { id })).rejects.toThrow(/no override/);
     await bus.publish(Topics.usageExtracted, ev('ov-2'));
-    await nextPriced(n + 2);
-    expect(priced.find((p) => p.payload.request_id === 'ov-2')!.payload.cost).toMatchObject({
+    await captured.waitFor(n + 2);
+    expect(captured.envelopes.find((p) => p.payload.request_id === 'ov-2')!.payload.cost).toMatchObject({
       total_cost_usd: '0.025',
       cost_source: 'standard',
     });

@@ -2,3 +2,4 @@ export * from './mock-provider';
 export * from './postgres';
 export * from './rabbitmq';
 export * from './scripted-upstream';
+export * from './bus-capture';
