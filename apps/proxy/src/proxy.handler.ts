@@ -7,9 +7,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Agent, Dispatcher } from 'undici';
 import {
+  ADMISSION_GUARDS,
+  AdmissionGuard,
+  AdmissionInput,
   DenialType,
   KeyRecord,
   Outcome,
@@ -68,6 +71,8 @@ interface Exchange {
   body: Buffer | null;
   injected: boolean;
   requestCapture: BodyCapture;
+  /** Admission guards ran (each is released when the request is over). */
+  admitted: boolean;
 }
 
 @Injectable()
@@ -84,6 +89,7 @@ export class ProxyHandler implements OnModuleDestroy {
     @Inject(REQUEST_AUTHORIZER) private readonly authorizer: RequestAuthorizer,
     @Inject(OUTBOUND_QUEUE) private readonly queue: OutboundQueue,
     @Inject(PROXY_OPTIONS) private readonly options: ResolvedProxyOptions,
+    @Optional() @Inject(ADMISSION_GUARDS) private readonly guards: AdmissionGuard[] = [],
   ) {
     // One pool per upstream origin, keep-alive, no decompression, no header added beyond Host/Content-Length.
     this.agent = new Agent({
@@ -148,6 +154,7 @@ export class ProxyHandler implements OnModuleDestroy {
       body: null,
       injected: false,
       requestCapture: new BodyCapture(this.options.captureRequestBytes),
+      admitted: false,
     };
   }
 
@@ -168,6 +175,7 @@ export class ProxyHandler implements OnModuleDestroy {
         onFailure();
       })
       .finally(() => {
+        if (x.admitted) for (const guard of this.guards) guard.release?.(x.id);
         this.metrics.inflight.dec();
         this.inflight--;
         if (this.inflight === 0) this.idleWaiters.splice(0).forEach((w) => w());
@@ -260,6 +268,9 @@ export class ProxyHandler implements OnModuleDestroy {
     if (verdict.model) x.facts.model = verdict.model;
     if (x.endpoint.endsWith(':streamGenerateContent')) x.facts.stream = true;
     if (!x.facts.model) x.facts.model = modelFromGeminiPath(x.endpoint);
+
+    // 5. Admission: budgets and rate limits, from in-memory replicas.
+    if (this.guards.length > 0 && !this.admit(x, key)) return;
 
     if (x.socket) return this.forwardUpgrade(x, def, x.socket, upgradeHead ?? Buffer.alloc(0));
     await this.forward(x, def);
@@ -525,6 +536,31 @@ export class ProxyHandler implements OnModuleDestroy {
         duration_ms: endedAtMs - x.startedAtMs,
       });
     }
+  }
+
+  /** Runs every admission guard; false when one denied (the denial is written). Guards that admitted stay held. */
+  private admit(x: Exchange, key: KeyRecord): boolean {
+    const input: AdmissionInput = {
+      request_id: x.id,
+      key,
+      provider: x.provider,
+      model: x.facts.model,
+      endpoint: x.endpoint,
+      dims: x.dims,
+      stream: x.facts.stream,
+      body: x.body,
+    };
+    x.admitted = true;
+    for (const guard of this.guards) {
+      const result = guard.admit(input);
+      if (result.headers && x.res)
+        for (const [name, value] of Object.entries(result.headers)) x.res.setHeader(name, value);
+      if (!result.ok) {
+        this.deny(x, result.type, result.message, result.status);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Writes the proxy error and enqueues one denial. */

@@ -5,3 +5,5 @@ export * from './authorizer';
 export * from './pricing';
 export * from './read-model';
 export * from './fields';
+export * from './budgets';
+export * from './admission';

@@ -9,6 +9,10 @@ export const Topics = {
   keyChanged: 'auth.key.changed.v1',
   /** Pricing → ledger: a stored event's new cost (appended as `UsageRepriced`). */
   usageRepriced: 'usage.repriced.v1',
+  /** Ledger → anyone: a budget threshold crossed (`BudgetAlertV1`). */
+  budgetAlert: 'budget.alert.v1',
+  /** Ledger → proxies: an enforcing budget's spend (`BudgetSpendV1`). */
+  budgetSpend: 'budget.spend.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
@@ -31,6 +35,15 @@ export const Commands = {
   pricingOverridesAdd: 'pricing.overrides.add',
   pricingOverridesDelete: 'pricing.overrides.delete',
   pricingReprice: 'pricing.reprice',
+  /** Budgets (handled by the ledger). */
+  budgetsCreate: 'ledger.budgets.create',
+  budgetsList: 'ledger.budgets.list',
+  budgetsGet: 'ledger.budgets.get',
+  budgetsUpdate: 'ledger.budgets.update',
+  budgetsDelete: 'ledger.budgets.delete',
+  budgetsAlerts: 'ledger.budgets.alerts',
+  /** Every enforcing budget's current `BudgetSpendV1` (a proxy's replica at start). */
+  budgetsSpendSnapshot: 'ledger.budgets.spend-snapshot',
 } as const;
 export type Command = (typeof Commands)[keyof typeof Commands];
 

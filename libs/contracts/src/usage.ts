@@ -188,6 +188,7 @@ export const DENIAL_TYPES = [
   'body_too_large',
   'bad_request',
   'budget_exceeded',
+  'rate_limited',
 ] as const;
 export type DenialType = (typeof DENIAL_TYPES)[number];
 
