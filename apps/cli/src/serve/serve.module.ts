@@ -25,6 +25,7 @@ import { ExtractionModule } from '../../../extraction/src';
 import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries } from '../../../ledger/src';
 import { PRICING_MIGRATIONS, PricingModule } from '../../../pricing/src';
 import { ProxyHandler, ProxyModule } from '../../../proxy/src';
+import { AdmissionGuardsModule } from './admission-guards';
 import { RequestDispatcher } from './http-server';
 
 const log = new JsonLogger('serve');
@@ -121,6 +122,7 @@ export class ServeModule {
       const keys = ProxyKeysModule.forRoot({ serverSecret: options.serverSecret });
       imports.push(
         { module: ProxyKeysGlobalModule, global: true, imports: [keys], exports: [keys] },
+        AdmissionGuardsModule.forRoot(config),
         ProxyModule.forRoot({
           upstreams: config.upstreams,
           customProviders: config.providers,
