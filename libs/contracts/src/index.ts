@@ -7,3 +7,4 @@ export * from './read-model';
 export * from './fields';
 export * from './budgets';
 export * from './admission';
+export * from './budget-enforcement';

@@ -13,6 +13,10 @@ export const Topics = {
   budgetAlert: 'budget.alert.v1',
   /** Ledger → proxies: an enforcing budget's spend (`BudgetSpendV1`). */
   budgetSpend: 'budget.spend.v1',
+  /** Pricing → proxies: the reservation price sheet (`PriceSheetV1`), at start and on every price change. */
+  priceSheet: 'pricing.price-sheet.v1',
+  /** Proxy → proxies: alive, and its reservations per budget (`ProxyHeartbeatV1`). */
+  proxyHeartbeat: 'proxy.heartbeat.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
@@ -44,6 +48,8 @@ export const Commands = {
   budgetsAlerts: 'ledger.budgets.alerts',
   /** Every enforcing budget's current `BudgetSpendV1` (a proxy's replica at start). */
   budgetsSpendSnapshot: 'ledger.budgets.spend-snapshot',
+  /** The current `PriceSheetV1` (a proxy's budget guard at start). */
+  pricingPriceSheet: 'pricing.price-sheet.get',
 } as const;
 export type Command = (typeof Commands)[keyof typeof Commands];
 
