@@ -7,30 +7,51 @@
 # free loopback ports, runs every SDK driver and the hosted docs' snippets through SpendOps, then checks the
 # recorded usage events through the admin API (compat/verify.py).
 #
-#   bash compat/run.sh                  # writes compat/RESULTS.md and the README table
-#   bash compat/run.sh --broken MODE    # through the breakable proxy in MODE; must fail
+#   bash compat/run.sh                  # both modes; writes compat/RESULTS.md and the README table
+#   bash compat/run.sh --mode all-in-one|distributed   # one mode (distributed: RabbitMQ + PostgreSQL started here,
+#                                       # one process per service, see compat/cluster.js)
+#   bash compat/run.sh --broken MODE    # all-in-one through the breakable proxy in MODE; must fail
 #   COMPAT_SKIP_BUILD=1 bash compat/run.sh   # reuse dist/ as it is
 #
-# Exit status 0 only when every step passed; otherwise the failing SDK and step are printed
-# (`FAIL <sdk> <step>: <reason>`). Output and logs: compat/out/.
+# Exit status 0 only when every step passed in every mode; otherwise the failing mode, SDK and step are printed
+# (`FAIL [mode] <sdk> <step>: <reason>`). Output and logs: compat/out/<mode>/.
 set -euo pipefail
 
 BROKEN="${COMPAT_BROKEN:-}"
+MODE=both
 while [ $# -gt 0 ]; do
   case "$1" in
     --broken) BROKEN="$2"; shift 2 ;;
-    *) echo "usage: $0 [--broken MODE]" >&2; exit 2 ;;
+    --mode) MODE="$2"; shift 2 ;;
+    *) echo "usage: $0 [--mode both|all-in-one|distributed] [--broken MODE]" >&2; exit 2 ;;
   esac
 done
+[ -n "$BROKEN" ] && MODE=all-in-one
+case "$MODE" in
+  both|all-in-one|distributed) ;;
+  *) echo "compat: unknown --mode $MODE (both, all-in-one, distributed)" >&2; exit 2 ;;
+esac
 
 C="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$C/.." && pwd)"
-OUT="$C/out${BROKEN:+/broken-$BROKEN}"
+if [ "$MODE" = both ]; then
+  # One build, then each mode in turn; RESULTS.md and the README table show both.
+  status=0
+  bash "$0" --mode all-in-one || status=1
+  COMPAT_SKIP_BUILD=1 bash "$0" --mode distributed || status=1
+  PYV="$("$C/.venv/bin/python" --version)"
+  "$C/.venv/bin/python" "$C/results_md.py" --label "$(uname -m), node $(node --version), $PYV" \
+    --out "$C/RESULTS.md" all-in-one="$C/out/all-in-one/results.json" distributed="$C/out/distributed/results.json" \
+    && "$C/.venv/bin/python" "$C/readme_table.py" || echo "compat: RESULTS.md / README table not updated" >&2
+  exit "$status"
+fi
+OUT="$C/out/${BROKEN:+broken-$BROKEN}"
+[ -z "$BROKEN" ] && OUT="$C/out/$MODE"
 START=$(date +%s)
 rm -rf "$OUT"; mkdir -p "$OUT"
 log() { echo "compat: $*" >&2; }
 elapsed() { echo "$(( $(date +%s) - START )) s"; }
-fail() { log "FAIL $*"; exit 1; }
+fail() { log "FAIL [$MODE] $*"; exit 1; }
 
 # --- installs (cached) -------------------------------------------------------
 PY="${PYTHON:-python3}"
@@ -77,24 +98,47 @@ PIDS+=($!)
 wait_file "$TMP/upstream.addr" || { cat "$OUT/upstream.log" >&2; fail "setup upstream: the scripted upstream did not start"; }
 UPSTREAM="http://$(cat "$TMP/upstream.addr")"
 
-TOKEN="compat-admin-token-$(date +%s)-$$"
-SPENDOPS_ADMIN_TOKEN="$TOKEN" SPENDOPS_LOG_LEVEL="${SPENDOPS_LOG_LEVEL:-warn}" \
-  SPENDOPS_UPSTREAM_OPENAI="$UPSTREAM" SPENDOPS_UPSTREAM_ANTHROPIC="$UPSTREAM" SPENDOPS_UPSTREAM_GOOGLE="$UPSTREAM" \
-  node "$ROOT/bin/spendops" serve --addr 127.0.0.1:0 --data-dir "$TMP/data" > "$OUT/spendops.log" 2>&1 &
-SPENDOPS_PID=$!
-PIDS+=($SPENDOPS_PID)
-SPENDOPS=""
-for _ in $(seq 600); do
-  SPENDOPS=$(sed -n 's/^SpendOps listening on \(http:[^ ]*\).*/\1/p' "$OUT/spendops.log" | head -1)
-  [ -n "$SPENDOPS" ] && break
-  kill -0 "$SPENDOPS_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$SPENDOPS" ] || { tail -20 "$OUT/spendops.log" >&2; fail "setup spendops: bin/spendops serve did not start"; }
+if [ "$MODE" = distributed ]; then
+  node "$C/cluster.js" --upstream "$UPSTREAM" --out "$TMP/cluster.json" > "$OUT/cluster.log" 2>&1 &
+  CLUSTER_PID=$!
+  PIDS+=($CLUSTER_PID)
+  for _ in $(seq 1200); do
+    [ -s "$TMP/cluster.json" ] && break
+    kill -0 "$CLUSTER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -s "$TMP/cluster.json" ] || { tail -30 "$OUT/cluster.log" >&2; fail "setup cluster: RabbitMQ, PostgreSQL or a service did not start (compat/out/distributed/cluster.log)"; }
+  field() { node -e 'const d=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=process.argv[2].split(".").reduce((o,k)=>o[k],d); process.stdout.write(String(v))' "$TMP/cluster.json" "$1"; }
+  SPENDOPS="$(field proxy)"
+  API="$(field api)"
+  TOKEN="$(field admin_token)"
+  export DATABASE_URL SPENDOPS_AMQP_URL SPENDOPS_SERVER_SECRET
+  DATABASE_URL="$(field env.DATABASE_URL)"
+  SPENDOPS_AMQP_URL="$(field env.SPENDOPS_AMQP_URL)"
+  SPENDOPS_SERVER_SECRET="$(field env.SPENDOPS_SERVER_SECRET)"
+  KEYS_ARGS=()
+else
+  TOKEN="compat-admin-token-$(date +%s)-$$"
+  SPENDOPS_ADMIN_TOKEN="$TOKEN" SPENDOPS_LOG_LEVEL="${SPENDOPS_LOG_LEVEL:-warn}" \
+    SPENDOPS_UPSTREAM_OPENAI="$UPSTREAM" SPENDOPS_UPSTREAM_ANTHROPIC="$UPSTREAM" SPENDOPS_UPSTREAM_GOOGLE="$UPSTREAM" \
+    node "$ROOT/bin/spendops" serve --addr 127.0.0.1:0 --data-dir "$TMP/data" > "$OUT/spendops.log" 2>&1 &
+  SPENDOPS_PID=$!
+  PIDS+=($SPENDOPS_PID)
+  SPENDOPS=""
+  for _ in $(seq 600); do
+    SPENDOPS=$(sed -n 's/^SpendOps listening on \(http:[^ ]*\).*/\1/p' "$OUT/spendops.log" | head -1)
+    [ -n "$SPENDOPS" ] && break
+    kill -0 "$SPENDOPS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$SPENDOPS" ] || { tail -20 "$OUT/spendops.log" >&2; fail "setup spendops: bin/spendops serve did not start"; }
+  API="$SPENDOPS"
+  KEYS_ARGS=(--data-dir "$TMP/data")
+fi
 curl -fsS "$SPENDOPS/healthz" > /dev/null || fail "setup spendops: GET /healthz failed"
-log "SpendOps on $SPENDOPS, scripted upstream on $UPSTREAM ($(elapsed))"
+log "[$MODE] SpendOps proxy on $SPENDOPS, admin API on $API, scripted upstream on $UPSTREAM ($(elapsed))"
 
-newkey() { node "$ROOT/bin/spendops" keys create --name "$1" --json --data-dir "$TMP/data" 2>> "$OUT/keys.log" \
+newkey() { node "$ROOT/bin/spendops" keys create --name "$1" --json "${KEYS_ARGS[@]}" 2>> "$OUT/keys.log" \
   || fail "setup keys: spendops keys create --name $1 failed (compat/out/keys.log)"; }
 KEYJSON=$(newkey compat)
 KEY=$(echo "$KEYJSON" | "$C/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
@@ -149,18 +193,14 @@ log "drivers finished ($(elapsed)): $(tr '\n' ' ' < "$OUT/timings")"
 grep -E '^\[(ok |FAIL)\]' "$OUT/drivers.log" | grep FAIL >&2 || true
 
 # --- verify --------------------------------------------------------------------
-VERIFY_ARGS=(--records "$OUT/records.jsonl" --api "$FRONT" --token "$TOKEN" --upstream "$UPSTREAM"
+API_FRONT="$API"
+[ -n "$BROKEN" ] && API_FRONT="$FRONT"
+VERIFY_ARGS=(--records "$OUT/records.jsonl" --api "$API_FRONT" --token "$TOKEN" --upstream "$UPSTREAM" --mode "$MODE"
   --expect-sdks openai-python,anthropic-python,google-genai-python,litellm-python,openai-node,anthropic-node,google-genai-node,vercel-ai,docs-snippets
   --json "$OUT/results.json" --known "$C/known-failures.txt")
-if [ -z "$BROKEN" ]; then
-  VERIFY_ARGS+=(--markdown "$C/RESULTS.md" --label "all-in-one, $(uname -m), node $(node --version), $("$C/.venv/bin/python" --version)")
-fi
 set +e
 "$C/.venv/bin/python" "$C/verify.py" "${VERIFY_ARGS[@]}" | tee "$OUT/verify.log"
 status=${PIPESTATUS[0]}
 set -e
-if [ -z "$BROKEN" ]; then
-  "$C/.venv/bin/python" "$C/readme_table.py" || log "README.md table not updated"
-fi
-log "finished in $(elapsed)${BROKEN:+ (broken mode $BROKEN)}"
+log "[$MODE] finished in $(elapsed)${BROKEN:+ (broken mode $BROKEN)}"
 exit "$status"
