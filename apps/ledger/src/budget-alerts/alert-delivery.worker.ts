@@ -1,0 +1,161 @@
+// Sends due deliveries: claims a batch (SKIP LOCKED, so several ledger processes share the work), sends them
+// concurrently, records each outcome. Woken by the projection's NOTIFY at commit, so a crossing goes out at
+// once; otherwise it sleeps until the next retry is due or the poll interval ends.
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { Client } from 'pg';
+import { DATABASE_CONNECTION, type DatabaseConnection } from '@spendops/persistence';
+import { AlertDeliveryStore, type ClaimedDelivery, type DeliveryOutcome } from './alert-delivery.store';
+import { AlertSenders, DeliveryError } from './alert-senders';
+import { BUDGET_ALERTS_CHANNEL } from './budget-alerts.migration';
+import { alertDeliveriesCounter, setDeliveriesGaugeSource } from './budget-alerts.metrics';
+import {
+  BUDGET_ALERTS_OPTIONS,
+  retryDelayMs,
+  type ResolvedBudgetAlertsOptions,
+} from './budget-alerts.options';
+
+@Injectable()
+export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('BudgetAlerts');
+  private running = false;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private woken = false;
+  private listener: Client | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(BUDGET_ALERTS_OPTIONS) private readonly options: ResolvedBudgetAlertsOptions,
+    private readonly store: AlertDeliveryStore,
+    private readonly senders: AlertSenders,
+    @Optional() @Inject(DATABASE_CONNECTION) private readonly connection?: DatabaseConnection,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.autoStart) await this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    setDeliveriesGaugeSource(this.store);
+    if (this.options.listen && this.connection) await this.listen(this.connection.url);
+    this.loop = this.run();
+  }
+
+  /** Stops taking work and waits for the sends in flight to be recorded (none is abandoned mid-send). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopping = true;
+    this.wakeUp();
+    await this.loop;
+    this.loop = null;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+  }
+
+  wakeUp(): void {
+    this.woken = true;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** Claims and sends due deliveries until none is due; returns how many attempts were made. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const claim = randomUUID();
+      const batch = await this.store.claimDue(claim, this.options.batchSize, this.options.leaseMs);
+      if (batch.length === 0) return total;
+      total += batch.length;
+      await Promise.all(batch.map((d) => this.track(this.attempt(d))));
+      if (this.stopping) return total;
+    }
+  }
+
+  private async track(p: Promise<void>): Promise<void> {
+    this.inFlight.add(p);
+    try {
+      await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  private async attempt(d: ClaimedDelivery): Promise<void> {
+    const outcome = await this.senders.send(d).then(
+      (): DeliveryOutcome => ({ status: 'delivered' }),
+      (err: unknown): DeliveryOutcome => this.onFailure(d, err),
+    );
+    const recorded = await this.store.record(d, outcome).catch((err: unknown) => {
+      // The lease ends and the delivery is attempted again: at least once, never lost.
+      this.logger.warn(`delivery ${d.id}: outcome not recorded (${(err as Error).message})`);
+      return false;
+    });
+    if (recorded) alertDeliveriesCounter.inc({ channel: d.channel, status: outcome.status });
+    if (outcome.status === 'failed')
+      this.logger.warn(`budget ${d.alert.budget_id} ${d.channel} alert failed after ${d.attempt} attempts`);
+  }
+
+  private onFailure(d: ClaimedDelivery, err: unknown): DeliveryOutcome {
+    const error = err instanceof Error ? err.message : String(err);
+    const permanent = err instanceof DeliveryError && err.permanent;
+    if (permanent || d.attempt >= this.options.maxAttempts) return { status: 'failed', error };
+    return { status: 'retry', error, delayMs: retryDelayMs(d.attempt, this.options) };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.woken = false;
+      let sleepMs = this.options.pollMs;
+      try {
+        await this.drain();
+        const next = await this.store.msUntilNextDue();
+        if (next !== null) sleepMs = Math.min(sleepMs, Math.max(5, next));
+      } catch (err) {
+        this.logger.warn(`alert delivery pass failed: ${(err as Error).message}`);
+      }
+      if (!this.running) break;
+      if (this.woken) continue; // a wake-up arrived during the pass
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleepMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+    await Promise.all([...this.inFlight]);
+  }
+
+  private async listen(url: string): Promise<void> {
+    const client = new Client({ connectionString: url });
+    client.on('error', () => undefined); // the poll keeps delivering without the wake-up
+    client.on('notification', () => this.wakeUp());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${BUDGET_ALERTS_CHANNEL}`);
+      this.listener = client;
+    } catch {
+      await client.end().catch(() => undefined);
+    }
+  }
+}

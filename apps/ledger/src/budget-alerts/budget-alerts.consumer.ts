@@ -1,0 +1,36 @@
+// Serves the alert history to the admin API: Commands.budgetsAlerts ({ budget_id }) → { alerts }.
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Commands, type BudgetAlertView } from '@spendops/contracts';
+import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
+import { AlertDeliveryStore } from './alert-delivery.store';
+
+export interface BudgetAlertsRequest {
+  budget_id: string;
+  /** Newest crossings returned (default 200, at most 1000). */
+  limit?: number;
+}
+
+export interface BudgetAlertsResponse {
+  alerts: BudgetAlertView[];
+}
+
+@Injectable()
+export class BudgetAlertsConsumer implements OnApplicationBootstrap {
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    private readonly store: AlertDeliveryStore,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.handle<BudgetAlertsRequest, BudgetAlertsResponse>(Commands.budgetsAlerts, (req) =>
+      this.alerts(req),
+    );
+  }
+
+  /** An unknown budget has no alerts (the API answers 404 from its own budget lookup). */
+  async alerts(req: BudgetAlertsRequest): Promise<BudgetAlertsResponse> {
+    if (typeof req?.budget_id !== 'string' || req.budget_id === '') throw new Error('budget_id is required');
+    const limit = Math.min(1000, Math.max(1, Math.floor(Number(req.limit ?? 200)) || 200));
+    return { alerts: await this.store.history(req.budget_id, limit) };
+  }
+}
