@@ -16,6 +16,7 @@ import { NoRepriceSource, REPRICE_SOURCE } from './repricing/reprice-source';
 import { InMemoryRepriceRuns, PostgresRepriceRuns, REPRICE_RUNS } from './repricing/reprice-runs';
 import { RepricingService } from './repricing/repricing.service';
 import { UsageViewRepriceSource } from './repricing/usage-view-source';
+import { PRICE_SHEET_OPTIONS, PriceSheetPublisher } from './price-sheet/price-sheet.publisher';
 
 export interface PricingModuleOptions extends PricingOptions {
   /** Where tenant overrides live (default 'memory'). */
@@ -63,6 +64,8 @@ export class PricingModule {
         RepricingService,
         PricingService,
         PricingConsumer,
+        { provide: PRICE_SHEET_OPTIONS, useValue: {} },
+        PriceSheetPublisher,
       ],
       exports: [PricingService, PricingEngine, RepricingService],
     };
