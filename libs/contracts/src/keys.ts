@@ -14,6 +14,23 @@ export interface KeyPolicy {
   dims_pinned: Record<string, string>;
   /** Recorded when the caller sends none for that key. */
   dims_default: Record<string, string>;
+  /** Rate limits of the key (docs/rate-limits.md); absent, null or `{}`: none. */
+  rate_limits?: RateLimits | null;
+}
+
+/** One set of limits; each is optional (absent: not limited). */
+export interface RateLimitValues {
+  /** Requests admitted per minute (positive integer). */
+  requests_per_minute?: number;
+  /** Total tokens (prompt + completion) per minute (positive integer), counted from recorded usage. */
+  tokens_per_minute?: number;
+  /** Cost per hour, a positive decimal USD string (at most 6 decimals), counted from recorded usage. */
+  usd_per_hour?: string;
+}
+
+/** A key's rate limits: for the whole key, and per dimension key (each VALUE of that dimension has its own counters). */
+export interface RateLimits extends RateLimitValues {
+  per_dimension?: Record<string, RateLimitValues>;
 }
 
 export type KeyStatus = 'active' | 'revoked';

@@ -100,3 +100,69 @@ describe('validatePolicy', () => {
     expect(parseDims([formatDims(pinned)], p)).toEqual({ ok: true, dims: pinned });
   });
 });
+
+describe('validatePolicy: rate_limits', () => {
+  it.each<[string, unknown, string[]]>([
+    ['absent', undefined, []],
+    ['null (none)', null, []],
+    ['empty (none)', {}, []],
+    [
+      'full',
+      {
+        requests_per_minute: 60,
+        tokens_per_minute: 100_000,
+        usd_per_hour: '12.50',
+        per_dimension: { team: { requests_per_minute: 10 }, 'cost-center': { usd_per_hour: '0.000001' } },
+      },
+      [],
+    ],
+    ['not an object', [1], ['rate_limits: must be an object']],
+    [
+      'bad numbers',
+      { requests_per_minute: 0, tokens_per_minute: 1.5 },
+      ['rate_limits.requests_per_minute: 0 must be a positive integer', 'rate_limits.tokens_per_minute: 1.5'],
+    ],
+    ['number as a string', { requests_per_minute: '10' }, ['rate_limits.requests_per_minute: "10"']],
+    ['too large', { tokens_per_minute: 1e13 }, ['rate_limits.tokens_per_minute: 10000000000000']],
+    [
+      'bad usd',
+      { usd_per_hour: 5 },
+      ['rate_limits.usd_per_hour: 5 must be a positive decimal string of USD'],
+    ],
+    ['usd zero', { usd_per_hour: '0.00' }, ['rate_limits.usd_per_hour: "0.00"']],
+    ['usd negative', { usd_per_hour: '-1' }, ['rate_limits.usd_per_hour: "-1"']],
+    ['usd too precise', { usd_per_hour: '0.0000001' }, ['rate_limits.usd_per_hour: "0.0000001"']],
+    ['usd exponent', { usd_per_hour: '1e3' }, ['rate_limits.usd_per_hour: "1e3"']],
+    ['unknown field', { requests_per_hour: 5 }, ['rate_limits.requests_per_hour: unknown field']],
+    [
+      'per_dimension problems',
+      {
+        per_dimension: {
+          Team: { requests_per_minute: 1 },
+          env: { requests_per_minute: -1, per_dimension: {} },
+          app: 7,
+        },
+      },
+      [
+        'rate_limits.per_dimension["Team"]: key must be a lower-case dimension key',
+        'rate_limits.per_dimension["env"].requests_per_minute: -1',
+        'rate_limits.per_dimension["env"].per_dimension: unknown field',
+        'rate_limits.per_dimension["app"]: must be an object of limits',
+      ],
+    ],
+    [
+      'per_dimension not an object',
+      { per_dimension: 'team' },
+      ['rate_limits.per_dimension: must be an object'],
+    ],
+    [
+      'too many dimension keys',
+      { per_dimension: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, {}])) },
+      ['17 dimension keys, at most 16'],
+    ],
+  ])('%s', (_n, rl, want) => {
+    const errs = validatePolicy(zp({ rate_limits: rl as KeyPolicy['rate_limits'] }));
+    expect(errs).toHaveLength(want.length);
+    for (const w of want) expect(errs.some((e) => e.includes(w))).toBe(true);
+  });
+});

@@ -88,5 +88,64 @@ export function validatePolicy(p: KeyPolicy): string[] {
   const n = Object.keys(pinned).length + Object.keys(defaults).length;
   if (n > HARD_MAX_PRESET_DIMS)
     errs.push(`dims: ${n} pinned and default dimensions, at most ${HARD_MAX_PRESET_DIMS}`);
+  errs.push(...rateLimitsProblems(p.rate_limits));
   return errs;
+}
+
+/** The largest per-minute limit a key may set (requests or tokens): a number JavaScript counts exactly. */
+export const MAX_RATE_LIMIT = 1_000_000_000_000;
+/** At most this many dimension keys may carry their own limits. */
+export const MAX_RATE_LIMIT_DIMS = 16;
+const RATE_LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'usd_per_hour'] as const;
+/** Positive decimal USD, at most 6 decimals (the limiter counts micro-dollars exactly), at most 1e9. */
+const USD_LIMIT = /^(0|[1-9]\d{0,8})(\.\d{1,6})?$/;
+
+/** The problems of a key's `rate_limits` (docs/rate-limits.md), each naming the field. */
+export function rateLimitsProblems(rl: unknown): string[] {
+  if (rl === undefined || rl === null) return [];
+  if (!isPlainObject(rl)) return ['rate_limits: must be an object'];
+  const errs: string[] = [];
+  const values = (field: string, v: Record<string, unknown>, allowed: readonly string[]) => {
+    for (const k of Object.keys(v).sort()) {
+      if (!allowed.includes(k)) errs.push(`${field}.${k}: unknown field (want ${allowed.join(', ')})`);
+    }
+    for (const name of ['requests_per_minute', 'tokens_per_minute'] as const) {
+      const n = v[name];
+      if (n === undefined) continue;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_RATE_LIMIT) {
+        errs.push(
+          `${field}.${name}: ${JSON.stringify(n)} must be a positive integer (at most ${MAX_RATE_LIMIT})`,
+        );
+      }
+    }
+    const usd = v.usd_per_hour;
+    if (usd !== undefined && (typeof usd !== 'string' || !USD_LIMIT.test(usd) || Number(usd) <= 0)) {
+      errs.push(
+        `${field}.usd_per_hour: ${JSON.stringify(usd)} must be a positive decimal string of USD (e.g. "12.50", at most 6 decimals)`,
+      );
+    }
+  };
+  values('rate_limits', rl, [...RATE_LIMIT_FIELDS, 'per_dimension']);
+  const per = rl.per_dimension;
+  if (per === undefined || per === null) return errs;
+  if (!isPlainObject(per)) return [...errs, 'rate_limits.per_dimension: must be an object of dimension keys'];
+  const keys = Object.keys(per).sort();
+  if (keys.length > MAX_RATE_LIMIT_DIMS) {
+    errs.push(`rate_limits.per_dimension: ${keys.length} dimension keys, at most ${MAX_RATE_LIMIT_DIMS}`);
+  }
+  for (const k of keys) {
+    const field = `rate_limits.per_dimension[${goQuote(k)}]`;
+    if (!isDimKey(k) || k.toLowerCase() !== k) {
+      errs.push(`${field}: key must be a lower-case dimension key (letters, digits, '_', '.', '-')`);
+      continue;
+    }
+    const v = per[k];
+    if (!isPlainObject(v)) errs.push(`${field}: must be an object of limits`);
+    else values(field, v, RATE_LIMIT_FIELDS);
+  }
+  return errs;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

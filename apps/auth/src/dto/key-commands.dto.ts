@@ -11,6 +11,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import type { RateLimits } from '@spendops/contracts';
 
 export class PolicyPatchDto {
   @IsOptional() @IsString({ each: true }) providers?: string[];
@@ -22,6 +23,8 @@ export class PolicyPatchDto {
   @IsOptional() @IsInt() max_value_len?: number;
   @IsOptional() @IsObject() dims_pinned?: Record<string, string>;
   @IsOptional() @IsObject() dims_default?: Record<string, string>;
+  /** Checked field by field by validatePolicy (docs/rate-limits.md); null or `{}` removes the limits. */
+  @IsOptional() @IsObject() rate_limits?: RateLimits | null;
 }
 
 export class ActorDto {
