@@ -8,3 +8,4 @@ export { DEFAULT_EXCHANGE } from './rabbitmq/topology';
 export * from './outbound/spooling-outbound-queue';
 export * from './messaging.module';
 export type { RetryOptions } from './retry-policy';
+export * from './thread-bridge';

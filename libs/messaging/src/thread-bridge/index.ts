@@ -1,0 +1,2 @@
+export * from './bridge-link';
+export * from './thread-bridge-bus';
