@@ -197,3 +197,56 @@ export interface BudgetsAlertsRequest {
 export interface BudgetsAlertsReply {
   alerts: BudgetAlertView[];
 }
+
+// ---- Budget commands (served by the ledger; Commands.budgets*) ----
+
+/** Error names a budget command rejects with (RemoteCommandError.remoteName); the message names the field. */
+export const BudgetErrors = {
+  notFound: 'BudgetNotFoundError',
+  /** `field: message; field: message` (e.g. `amount_usd: must be greater than zero`). */
+  invalid: 'BudgetValidationError',
+  /** Create with an `id` that already exists. */
+  conflict: 'BudgetConflictError',
+} as const;
+
+/** Commands.budgetsCreate. `budget` is validated by the ledger (validateBudgetSpec): defaults are filled there. */
+export interface BudgetCreateRequest {
+  budget: unknown;
+  /** A caller-chosen id (`bud_` + 16 hex; the config file derives one from the name); generated when absent. */
+  id?: string;
+  actor?: string;
+}
+export interface BudgetCreatedReply {
+  budget: BudgetView;
+  /** Shown once: the HMAC key of this budget's webhook signatures. */
+  webhook_secret: string;
+}
+/** Commands.budgetsList (optionally one tenant's: the budgets whose scope.tenant is it). */
+export interface BudgetListRequest {
+  tenant?: string;
+}
+export interface BudgetListReply {
+  budgets: BudgetView[];
+}
+/** Commands.budgetsGet / budgetsDelete. */
+export interface BudgetIdRequest {
+  id: string;
+  actor?: string;
+}
+export interface BudgetReply {
+  budget: BudgetView;
+}
+/** Commands.budgetsUpdate: absent fields unchanged, `null` clears an optional one, a given scope replaces it. */
+export interface BudgetUpdateRequest {
+  id: string;
+  patch: unknown;
+  actor?: string;
+}
+export interface BudgetDeletedReply {
+  id: string;
+  deleted: true;
+}
+/** Commands.budgetsSpendSnapshot. */
+export interface BudgetSpendSnapshotReply {
+  budgets: BudgetSpendV1[];
+}
