@@ -147,49 +147,8 @@ export interface BudgetSpendV1 {
 /** Webhook signature header: `sha256=<hex HMAC-SHA-256 of the raw body under webhook_secret>`. */
 export const BUDGET_SIGNATURE_HEADER = 'X-SpendOps-Signature';
 
-// --- Budget commands (Commands.budgets*, served by the ledger; the admin API, CLI and config loader call them) ---
+// --- Budget alert history (Commands.budgetsAlerts, served by the budget-alerts notifier) ---
 
-/** Error names of the budget commands: not found → 404; invalid → 400, message `<field>: <problem>[; ...]`. */
-export const BudgetErrors = {
-  notFound: 'BudgetNotFoundError',
-  invalid: 'BudgetValidationError',
-} as const;
-
-/** `Commands.budgetsCreate`. `spec` is the user's definition (the ledger validates it and applies defaults). */
-export interface BudgetsCreateRequest {
-  spec: unknown;
-  actor: string;
-  /** A caller-chosen id (`bud_` + 16 hex): the config file derives it from the name, so a restart re-uses it. */
-  id?: string;
-}
-/** `webhook_secret` is in this reply only (the signing key of the budget's webhook). */
-export interface BudgetsCreateReply {
-  budget: BudgetView;
-  webhook_secret: string;
-}
-/** `Commands.budgetsList` (oldest first). */
-export type BudgetsListRequest = Record<string, never>;
-export interface BudgetsListReply {
-  budgets: BudgetView[];
-}
-/** `Commands.budgetsGet` */
-export interface BudgetsGetRequest {
-  id: string;
-}
-export interface BudgetReply {
-  budget: BudgetView;
-}
-/** `Commands.budgetsUpdate`: the given fields replace the stored ones (a given scope replaces the whole scope). */
-export interface BudgetsUpdateRequest {
-  id: string;
-  patch: unknown;
-  actor: string;
-}
-/** `Commands.budgetsDelete` → `BudgetReply` (the budget as it was). */
-export interface BudgetsDeleteRequest {
-  id: string;
-  actor: string;
-}
 /** `Commands.budgetsAlerts` (newest first). */
 export interface BudgetsAlertsRequest {
   budget_id: string;
@@ -198,55 +157,7 @@ export interface BudgetsAlertsReply {
   alerts: BudgetAlertView[];
 }
 
-// ---- Budget commands (served by the ledger; Commands.budgets*) ----
-
-/** Error names a budget command rejects with (RemoteCommandError.remoteName); the message names the field. */
-export const BudgetErrors = {
-  notFound: 'BudgetNotFoundError',
-  /** `field: message; field: message` (e.g. `amount_usd: must be greater than zero`). */
-  invalid: 'BudgetValidationError',
-  /** Create with an `id` that already exists. */
-  conflict: 'BudgetConflictError',
-} as const;
-
-/** Commands.budgetsCreate. `budget` is validated by the ledger (validateBudgetSpec): defaults are filled there. */
-export interface BudgetCreateRequest {
-  budget: unknown;
-  /** A caller-chosen id (`bud_` + 16 hex; the config file derives one from the name); generated when absent. */
-  id?: string;
-  actor?: string;
-}
-export interface BudgetCreatedReply {
-  budget: BudgetView;
-  /** Shown once: the HMAC key of this budget's webhook signatures. */
-  webhook_secret: string;
-}
-/** Commands.budgetsList (optionally one tenant's: the budgets whose scope.tenant is it). */
-export interface BudgetListRequest {
-  tenant?: string;
-}
-export interface BudgetListReply {
-  budgets: BudgetView[];
-}
-/** Commands.budgetsGet / budgetsDelete. */
-export interface BudgetIdRequest {
-  id: string;
-  actor?: string;
-}
-export interface BudgetReply {
-  budget: BudgetView;
-}
-/** Commands.budgetsUpdate: absent fields unchanged, `null` clears an optional one, a given scope replaces it. */
-export interface BudgetUpdateRequest {
-  id: string;
-  patch: unknown;
-  actor?: string;
-}
-export interface BudgetDeletedReply {
-  id: string;
-  deleted: true;
-}
-/** Commands.budgetsSpendSnapshot. */
-export interface BudgetSpendSnapshotReply {
+/** `Commands.budgetsSpendSnapshot`: every enforcing budget's current state (a proxy's replica at start). */
+export interface BudgetsSpendSnapshotReply {
   budgets: BudgetSpendV1[];
 }
