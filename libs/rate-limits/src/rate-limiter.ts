@@ -1,0 +1,274 @@
+// The in-memory rate limiter of one proxy: sliding-window counters per key and limit (and per dimension value),
+// requests counted at admission, tokens and cost counted from recorded usage, and request counts exchanged with
+// the other proxies (docs/rate-limits.md). No I/O: the clock is injected and the sync messages go in and out
+// through plain methods, so it is tested without timers or a bus.
+import { randomUUID } from 'node:crypto';
+import type { UsageEventView } from '@spendops/contracts';
+import { type CompiledLimits, type LimitSpec, usdToMicros } from './compiled-limits';
+import { type LimitState, rateLimitHeaders } from './headers';
+import type { RateLimitDelta, RateLimitSyncV1 } from './sync-message';
+import { WindowCounter } from './window-counter';
+
+export interface RateLimiterOptions {
+  now?: () => number;
+  /** This process's id in sync messages (default: a random UUID). */
+  nodeId?: string;
+  /** A peer not heard from for this long no longer counts as live (default 3000 ms). */
+  peerTtlMs?: number;
+}
+
+export type RateLimitDecision =
+  | { ok: true; headers: Record<string, string> }
+  | { ok: false; headers: Record<string, string>; retryAfterSeconds: number; message: string };
+
+/** A request counter also remembers what this proxy admitted and has not told its peers yet. */
+class Counter extends WindowCounter {
+  unreported = 0;
+  unreportedWindow = 0;
+  /** Sync round in which `allowance` was computed. */
+  round = -1;
+  allowance = Infinity;
+}
+
+const SEP = '\u0000';
+
+/** How long a request's counted usage is remembered (dedup of redeliveries, re-pricing deltas): the longest window. */
+const USAGE_MEMORY_MS = 2 * 3_600_000;
+
+interface CountedUsage {
+  at: number;
+  tokens: number;
+  micros: number;
+}
+
+export class RateLimiter {
+  readonly nodeId: string;
+  private readonly now: () => number;
+  private readonly peerTtlMs: number;
+  private readonly counters = new Map<string, Counter>();
+  /** Counters with unreported admissions, and deltas of windows that ended before they were reported. */
+  private readonly dirty = new Set<Counter>();
+  private readonly ids = new WeakMap<Counter, string>();
+  private readonly pending: RateLimitDelta[] = [];
+  private readonly peers = new Map<string, number>();
+  private readonly usage = new Map<string, CountedUsage>();
+  /** The limits each key had on its last request here (for usage events when no key replica is at hand). */
+  private readonly seen = new Map<string, CompiledLimits>();
+  /** Sync round: advanced each time this proxy reports; allowances are recomputed once per round. */
+  private round = 0;
+  /** Live proxies (this one included) as of the start of the round. */
+  private proxies = 1;
+
+  constructor(options: RateLimiterOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.nodeId = options.nodeId ?? randomUUID();
+    this.peerTtlMs = options.peerTtlMs ?? 3000;
+  }
+
+  /** Live proxies including this one, as used in the current round. */
+  get liveProxies(): number {
+    return this.proxies;
+  }
+
+  get size(): number {
+    return this.counters.size;
+  }
+
+  /**
+   * Admits a request of `keyId` with `dims` or denies it; an admitted request is counted on every request limit.
+   * Every limit that applies is checked first, so a denied request counts nowhere.
+   */
+  check(keyId: string, limits: CompiledLimits, dims: Record<string, string>): RateLimitDecision {
+    const now = this.now();
+    this.seen.set(keyId, limits);
+    const applicable: Array<{ spec: LimitSpec; value: string | null; counter: Counter }> = [];
+    for (const spec of limits.specs) {
+      const value = spec.dim === null ? null : (dims[spec.dim] ?? null);
+      if (spec.dim !== null && value === null) continue; // the request has no value for that dimension
+      applicable.push({ spec, value, counter: this.counter(counterId(keyId, spec, value), spec.windowMs) });
+    }
+    let retryMs = -1;
+    let exceeded: { spec: LimitSpec; value: string | null } | null = null;
+    for (const a of applicable) {
+      const wait = this.msUntilAdmissible(a.spec, a.counter, now);
+      if (wait > 0 && wait > retryMs) {
+        retryMs = wait;
+        exceeded = a;
+      }
+    }
+    if (exceeded === null) {
+      for (const a of applicable) if (a.spec.kind === 'requests') this.countRequest(a.counter, now);
+    }
+    const states: LimitState[] = applicable.map((a) => ({
+      spec: a.spec,
+      value: a.value,
+      remaining: Math.max(0, Math.floor(a.spec.limit - a.counter.estimate(now))),
+      resetSeconds: Math.ceil(a.counter.msUntilWindowEnd(now) / 1000),
+    }));
+    if (exceeded === null) return { ok: true, headers: rateLimitHeaders(states) };
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryMs / 1000));
+    return {
+      ok: false,
+      headers: rateLimitHeaders(states, retryAfterSeconds),
+      retryAfterSeconds,
+      message: denialMessage(exceeded.spec, exceeded.value, retryAfterSeconds),
+    };
+  }
+
+  /**
+   * Counts a recorded usage event's tokens and cost on the limits of its key. A request is counted once: a
+   * redelivery adds nothing and a re-pricing (same request id, new cost) adds the difference.
+   */
+  recordUsage(event: UsageEventView, limits: CompiledLimits | null): void {
+    if (!limits) return;
+    const now = this.now();
+    const tokens = Math.max(0, event.total_tokens || 0);
+    const micros = event.total_cost_usd ? usdToMicros(event.total_cost_usd) : 0;
+    const seen = this.usage.get(event.request_id);
+    const at = seen?.at ?? Math.min(now, event.ended_at_ms || Date.parse(event.ts) || now);
+    const addTokens = tokens - (seen?.tokens ?? 0);
+    const addMicros = micros - (seen?.micros ?? 0);
+    this.usage.set(event.request_id, { at, tokens: Math.max(tokens, seen?.tokens ?? 0), micros });
+    if (now - at >= USAGE_MEMORY_MS / 2) return; // older than any window
+    for (const spec of limits.specs) {
+      const n = spec.kind === 'tokens' ? addTokens : spec.kind === 'usd' ? addMicros : 0;
+      if (n === 0 || (spec.kind === 'tokens' && n < 0)) continue;
+      const value = spec.dim === null ? null : (event.dims?.[spec.dim] ?? null);
+      if (spec.dim !== null && value === null) continue;
+      this.counter(counterId(event.api_key_id, spec, value), spec.windowMs).add(n, at, now);
+    }
+  }
+
+  /** The limits `keyId` had on its last request through this proxy. */
+  limitsSeen(keyId: string): CompiledLimits | null {
+    return this.seen.get(keyId) ?? null;
+  }
+
+  /**
+   * Ends a sync round: the request counts admitted since the previous call, to broadcast (null when there is
+   * nothing to tell and no heartbeat is due). Allowances are recomputed for the next round.
+   */
+  takeSyncMessage(heartbeat = false): RateLimitSyncV1 | null {
+    const now = this.now();
+    const deltas = this.pending.splice(0);
+    for (const c of this.dirty) {
+      if (c.unreported > 0) {
+        deltas.push({
+          counter: this.idOf(c),
+          window_start_ms: c.unreportedWindow,
+          window_ms: c.windowMs,
+          n: c.unreported,
+        });
+      }
+      c.unreported = 0;
+    }
+    this.dirty.clear();
+    this.round++;
+    this.proxies = 1 + this.countLivePeers(now);
+    if (deltas.length === 0 && !heartbeat) return null;
+    return { node: this.nodeId, sent_at_ms: now, deltas };
+  }
+
+  /** Adds another proxy's admitted requests to the counters (its own messages are ignored). */
+  applySync(message: RateLimitSyncV1): void {
+    if (message.node === this.nodeId) return;
+    const now = this.now();
+    const wasKnown =
+      this.peers.has(message.node) && now - (this.peers.get(message.node) ?? 0) < this.peerTtlMs;
+    this.peers.set(message.node, now);
+    // A proxy that just appeared shares the remaining quota from now on, not from the next round.
+    if (!wasKnown) this.proxies = 1 + this.countLivePeers(now);
+    for (const d of message.deltas ?? []) {
+      if (!(d.n > 0) || !(d.window_ms > 0)) continue;
+      this.counter(d.counter, d.window_ms).add(d.n, d.window_start_ms, now);
+    }
+  }
+
+  /** Forgets counters idle for two windows, usage older than the longest window, and long-gone peers. */
+  sweep(): void {
+    const now = this.now();
+    for (const [id, c] of this.counters) {
+      if (now - c.touchedAt > 2 * c.windowMs && c.unreported === 0) this.counters.delete(id);
+    }
+    for (const [id, u] of this.usage) if (now - u.at > USAGE_MEMORY_MS) this.usage.delete(id);
+    for (const [node, at] of this.peers) if (now - at > 10 * this.peerTtlMs) this.peers.delete(node);
+  }
+
+  /** 0 when one more unit fits now (and within this proxy's share of the round), else ms until it would. */
+  private msUntilAdmissible(spec: LimitSpec, c: Counter, now: number): number {
+    const wait = c.msUntilRoom(spec.limit, 1, now);
+    if (wait > 0 || spec.kind !== 'requests' || this.proxies <= 1) return wait;
+    // Several proxies: within one sync round this proxy admits at most its share of what is left, so that what
+    // the others have not heard of yet stays bounded (docs/rate-limits.md).
+    if (c.round !== this.round) {
+      c.round = this.round;
+      c.allowance = Math.ceil((spec.limit - c.estimate(now)) / this.proxies);
+    }
+    return c.unreported < c.allowance ? 0 : 1;
+  }
+
+  private countRequest(c: Counter, now: number): void {
+    c.roll(now);
+    if (c.unreported > 0 && c.unreportedWindow !== c.windowStart) {
+      // The window ended before these were reported: they go out as a delta of the window they belong to.
+      this.pending.push({
+        counter: this.idOf(c),
+        window_start_ms: c.unreportedWindow,
+        window_ms: c.windowMs,
+        n: c.unreported,
+      });
+      c.unreported = 0;
+    }
+    c.add(1, now, now);
+    c.unreported++;
+    c.unreportedWindow = c.windowStart;
+    this.dirty.add(c);
+  }
+
+  private idOf(c: Counter): string {
+    return this.ids.get(c) as string;
+  }
+
+  private counter(id: string, windowMs: number): Counter {
+    let c = this.counters.get(id);
+    if (c === undefined || c.windowMs !== windowMs) {
+      c = new Counter(windowMs);
+      c.touchedAt = this.now();
+      this.counters.set(id, c);
+      this.ids.set(c, id);
+    }
+    return c;
+  }
+
+  private countLivePeers(now: number): number {
+    let n = 0;
+    for (const at of this.peers.values()) if (now - at < this.peerTtlMs) n++;
+    return n;
+  }
+}
+
+function counterId(keyId: string, spec: LimitSpec, value: string | null): string {
+  return value === null
+    ? `${keyId}${SEP}${spec.kind}`
+    : `${keyId}${SEP}${spec.kind}${SEP}${spec.dim}${SEP}${value}`;
+}
+
+const PER: Record<LimitSpec['kind'], string> = {
+  requests: 'requests per minute',
+  tokens: 'tokens per minute',
+  usd: 'USD per hour',
+};
+
+function denialMessage(spec: LimitSpec, value: string | null, retryAfterSeconds: number): string {
+  const amount = spec.kind === 'usd' ? formatMicros(spec.limit) : String(spec.limit);
+  const scope = value === null ? 'this key' : `${spec.dim}=${value}`;
+  return `Rate limit exceeded: ${amount} ${PER[spec.kind]} for ${scope}; retry in ${retryAfterSeconds} s`;
+}
+
+function formatMicros(micros: number): string {
+  const whole = Math.floor(micros / 1_000_000);
+  const frac = String(micros % 1_000_000)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}
