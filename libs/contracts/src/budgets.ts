@@ -147,8 +147,49 @@ export interface BudgetSpendV1 {
 /** Webhook signature header: `sha256=<hex HMAC-SHA-256 of the raw body under webhook_secret>`. */
 export const BUDGET_SIGNATURE_HEADER = 'X-SpendOps-Signature';
 
-// --- Budget alert history (Commands.budgetsAlerts, served by the budget-alerts notifier) ---
+// --- Budget commands (Commands.budgets*, served by the ledger; the admin API, CLI and config loader call them) ---
 
+/** Error names of the budget commands: not found → 404; invalid → 400, message `<field>: <problem>[; ...]`. */
+export const BudgetErrors = {
+  notFound: 'BudgetNotFoundError',
+  invalid: 'BudgetValidationError',
+} as const;
+
+/** `Commands.budgetsCreate`. `spec` is the user's definition (the ledger validates it and applies defaults). */
+export interface BudgetsCreateRequest {
+  spec: unknown;
+  actor: string;
+  /** A caller-chosen id (`bud_` + 16 hex): the config file derives it from the name, so a restart re-uses it. */
+  id?: string;
+}
+/** `webhook_secret` is in this reply only (the signing key of the budget's webhook). */
+export interface BudgetsCreateReply {
+  budget: BudgetView;
+  webhook_secret: string;
+}
+/** `Commands.budgetsList` (oldest first). */
+export type BudgetsListRequest = Record<string, never>;
+export interface BudgetsListReply {
+  budgets: BudgetView[];
+}
+/** `Commands.budgetsGet` */
+export interface BudgetsGetRequest {
+  id: string;
+}
+export interface BudgetReply {
+  budget: BudgetView;
+}
+/** `Commands.budgetsUpdate`: the given fields replace the stored ones (a given scope replaces the whole scope). */
+export interface BudgetsUpdateRequest {
+  id: string;
+  patch: unknown;
+  actor: string;
+}
+/** `Commands.budgetsDelete` → `BudgetReply` (the budget as it was). */
+export interface BudgetsDeleteRequest {
+  id: string;
+  actor: string;
+}
 /** `Commands.budgetsAlerts` (newest first). */
 export interface BudgetsAlertsRequest {
   budget_id: string;
