@@ -11,20 +11,32 @@ import { ServeModule } from '../serve/serve.module';
 import { JsonErrorFilter } from '../serve/json-error.filter';
 import { knownProviderNames } from '../serve/providers';
 import { loadServerSecret } from '../serve/server-secret';
+import { pipelineThreadServices, pipelineThreadSetting } from '../serve/pipeline-thread-setting';
 import { ProxyHandler } from '../../../proxy/src';
 
 const log = new JsonLogger('serve');
 
-export async function runServe(flags: CommonFlags): Promise<void> {
-  const config = loadConfig(flags, process.env, knownProviderNames());
+export interface ServeFlags extends CommonFlags {
+  /** `--pipeline-thread=false`: the pipeline services on the main thread too (default: a worker thread). */
+  pipelineThread?: string | boolean;
+}
+
+export async function runServe(flags: ServeFlags): Promise<void> {
+  const { pipelineThread, ...common } = flags;
+  const config = loadConfig(common, process.env, knownProviderNames());
   config.data_dir = resolve(config.data_dir);
   mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
   JsonLogger.setLevel(config.log.level);
-  const app = await startServer(config);
+  const app = await startServer(config, {
+    pipelineThread: pipelineThreadSetting(pipelineThread, process.env),
+  });
   installSignalHandlers(app, config);
 }
 
-export async function startServer(config: SpendOpsConfig): Promise<NestFastifyApplication> {
+export async function startServer(
+  config: SpendOpsConfig,
+  options: { pipelineThread?: boolean } = {},
+): Promise<NestFastifyApplication> {
   const dispatcher = new RequestDispatcher();
   // On close, connections still open after the proxy's drain (idle keep-alives, half-sent requests) are cut:
   // otherwise one client holding a connection keeps the process from exiting.
@@ -40,6 +52,10 @@ export async function startServer(config: SpendOpsConfig): Promise<NestFastifyAp
     dispatcher,
     serverSecret: needsSecret ? loadServerSecret(config) : '',
     announceAdminToken: (token) => (adminToken = token),
+    pipelineThreadServices: pipelineThreadServices(
+      config,
+      options.pipelineThread ?? pipelineThreadSetting(undefined, process.env),
+    ),
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestJsonLogger(),
@@ -69,7 +85,8 @@ function installSignalHandlers(app: NestFastifyApplication, config: SpendOpsConf
     try {
       // First the data plane: new proxy requests get 503, in-flight requests and streams finish. Only then does
       // Nest's shutdown run: the outbound queue is flushed to the bus, the bus delivers what it accepted and
-      // closes, the store closes last.
+      // closes (with a pipeline thread: it waits until the worker settled everything, then stops the worker),
+      // the store closes last.
       if (config.services.includes('proxy')) {
         const drained = await app.get(ProxyHandler, { strict: false }).drain(config.proxy.drain_timeout_ms);
         if (!drained) log.warn('drain timeout: cutting the requests still in flight');

@@ -1,5 +1,7 @@
 // Composes the apps' root modules into one process: all of them (all-in-one) or the subset `--services` names.
 // The launcher is the one place allowed to import apps; apps only meet through the bus and the database.
+// All-in-one, the pipeline services (pipeline-modules.ts) run on a worker thread unless `--pipeline-thread=false`:
+// this module then composes the main thread (proxy, auth, api) and PipelineMessagingModule starts the worker.
 import {
   DynamicModule,
   Inject,
@@ -13,7 +15,6 @@ import { ModuleRef } from '@nestjs/core';
 import { JsonLogger, OpsModule, ReadinessRegistry } from '@spendops/observability';
 import { SpendOpsConfig } from '@spendops/config';
 import { USAGE_READ_MODEL } from '@spendops/contracts';
-import { EventStoreModule } from '@spendops/event-store';
 import { MESSAGE_BUS, MessagingModule, type MessageBus } from '@spendops/messaging';
 import { join } from 'node:path';
 import { MigrationClass, PersistenceModule } from '@spendops/persistence';
@@ -21,12 +22,13 @@ import { ProxyKeysModule } from '@spendops/policy';
 import { DataSource } from 'typeorm';
 import { API_MIGRATIONS, ApiModule } from '../../../api/src';
 import { AUTH_MIGRATIONS, AuthModule } from '../../../auth/src';
-import { ExtractionModule } from '../../../extraction/src';
-import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries } from '../../../ledger/src';
-import { PRICING_MIGRATIONS, PricingModule } from '../../../pricing/src';
+import { LEDGER_MIGRATIONS, LedgerQueries } from '../../../ledger/src';
+import { PRICING_MIGRATIONS } from '../../../pricing/src';
 import { ProxyHandler, ProxyModule } from '../../../proxy/src';
 import { AdmissionGuardsModule } from './admission-guards';
 import { RequestDispatcher } from './http-server';
+import { PipelineMessagingModule } from './pipeline-messaging.module';
+import { pipelineModules } from './pipeline-modules';
 
 const log = new JsonLogger('serve');
 const SERVE_OPTIONS = Symbol('SERVE_OPTIONS');
@@ -36,6 +38,8 @@ interface ServeOptions {
   dispatcher: RequestDispatcher;
   serverSecret: string;
   announceAdminToken: (token: string) => void;
+  /** Services run on the pipeline worker thread instead of this one (empty: one thread). */
+  pipelineThreadServices?: string[];
 }
 
 /** Mounts the proxy's raw handler on the shared HTTP server (the launcher drains it before closing the app). */
@@ -94,7 +98,19 @@ class ProxyKeysGlobalModule {}
 export class ServeModule {
   static forRoot(options: ServeOptions): DynamicModule {
     const { config } = options;
-    const services = new Set(config.services);
+    const threaded = new Set(options.pipelineThreadServices ?? []);
+    // The services of this thread; the migrations are all of the process's (the worker only connects).
+    const services = new Set(config.services.filter((s) => !threaded.has(s)));
+    const messaging = {
+      amqpUrl: config.amqp_url || undefined,
+      exchange: config.amqp_exchange,
+      // Private to the process: one spool per set of services (two processes running the same services on
+      // one machine need their own data dirs or outbound.spool_dir).
+      spoolDir: config.outbound.spool_dir || join(config.data_dir, 'spool', config.services.join('+')),
+      queueSize: config.outbound.queue_size,
+      batch: config.outbound.batch_size,
+      connectionName: `spendops ${config.services.join(',')} pid ${process.pid}`,
+    };
     const imports: Array<DynamicModule | Type> = [
       OpsModule,
       PersistenceModule.forRoot({
@@ -103,16 +119,14 @@ export class ServeModule {
         migrations: migrationsFor(config.services),
         log: (message) => log.info(message),
       }),
-      MessagingModule.forRoot({
-        amqpUrl: config.amqp_url || undefined,
-        exchange: config.amqp_exchange,
-        // Private to the process: one spool per set of services (two processes running the same services on
-        // one machine need their own data dirs or outbound.spool_dir).
-        spoolDir: config.outbound.spool_dir || join(config.data_dir, 'spool', config.services.join('+')),
-        queueSize: config.outbound.queue_size,
-        batch: config.outbound.batch_size,
-        connectionName: `spendops ${config.services.join(',')} pid ${process.pid}`,
-      }),
+      threaded.size > 0
+        ? PipelineMessagingModule.forRoot(messaging, {
+            services: [...threaded],
+            dataDir: config.data_dir,
+            logLevel: config.log.level,
+            faultSignal: process.env.SPENDOPS_PIPELINE_FAULTS === '1',
+          })
+        : MessagingModule.forRoot(messaging),
     ];
     const providers: Provider[] = [{ provide: SERVE_OPTIONS, useValue: options }, ReadinessWiring];
 
@@ -137,9 +151,7 @@ export class ServeModule {
       );
       providers.push(ProxyMount);
     }
-    if (services.has('extraction')) imports.push(ExtractionModule);
-    if (services.has('pricing')) imports.push(PricingModule.forRoot({ store: 'postgres' }));
-    if (services.has('ledger')) imports.push(EventStoreModule.forRoot(), LedgerModule);
+    imports.push(...pipelineModules(services));
     if (services.has('api')) {
       imports.push(
         ApiModule.forRoot({ adminToken: config.admin_token, announceToken: options.announceAdminToken }),
