@@ -197,8 +197,3 @@ export interface BudgetsAlertsRequest {
 export interface BudgetsAlertsReply {
   alerts: BudgetAlertView[];
 }
-
-/** `Commands.budgetsSpendSnapshot`: every enforcing budget's current state (a proxy's replica at start). */
-export interface BudgetsSpendSnapshotReply {
-  budgets: BudgetSpendV1[];
-}
