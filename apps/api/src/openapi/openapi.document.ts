@@ -1,5 +1,6 @@
 // The admin API's OpenAPI 3.1 document, written by hand next to the routes (a spec checks that the two agree).
 import { DENIAL_FIELDS, EVENT_FIELDS, EVENT_INTEGER_FIELDS } from '@spendops/contracts';
+import { BUDGET_PATHS, BUDGET_SCHEMAS } from './budgets.openapi';
 
 type Schema = Record<string, unknown>;
 
@@ -117,10 +118,11 @@ export const OPENAPI_DOCUMENT = {
     title: 'SpendOps admin API',
     version: '1',
     description:
-      'Usage events, denials, analytics, API keys and pricing. Errors: {"error":"AISpendOps: <message>"}.',
+      'Usage events, denials, analytics, API keys, pricing and budgets. Errors: {"error":"AISpendOps: <message>"}.',
   },
   security: [{ adminToken: [] }],
   paths: {
+    ...BUDGET_PATHS,
     '/api/v1/events': {
       get: {
         summary: 'Usage events',
@@ -299,10 +301,11 @@ export const OPENAPI_DOCUMENT = {
         [400, 'Bad request (the message, and "param" for a query parameter, name the field)'],
         [401, 'Missing or invalid admin token'],
         [404, 'Not found'],
-        [502, 'The auth or pricing service did not answer'],
+        [502, 'The auth, pricing or ledger service did not answer'],
       ].map(([code, description]) => [`E${code}`, json(ref('Error'), String(description))]),
     ),
     schemas: {
+      ...BUDGET_SCHEMAS,
       Error: {
         type: 'object',
         required: ['error'],

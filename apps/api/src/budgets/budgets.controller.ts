@@ -1,0 +1,69 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
+import type { BudgetAlertView, BudgetView } from '@spendops/contracts';
+import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
+import { actorOf } from '../common/actor';
+import { ApiExceptionFilter } from '../common/api-exception.filter';
+import { NoStoreInterceptor } from '../common/no-store.interceptor';
+import { apiValidationPipe } from '../common/validation';
+import { CreateBudgetBody, PatchBudgetBody } from './budget.dto';
+import { BudgetsService, type CreatedBudget } from './budgets.service';
+
+/** /api/v1/budgets: definitions with their current period's spend, and each budget's alert history. */
+@Controller('api/v1/budgets')
+@UseGuards(AdminAuthGuard)
+@UseFilters(ApiExceptionFilter)
+@UseInterceptors(NoStoreInterceptor)
+@UsePipes(apiValidationPipe())
+export class BudgetsController {
+  constructor(private readonly budgets: BudgetsService) {}
+
+  @Get()
+  async list(): Promise<{ budgets: BudgetView[] }> {
+    return { budgets: await this.budgets.list() };
+  }
+
+  /** 201 with the budget and its webhook_secret: shown once, never again. */
+  @Post()
+  create(@Body() body: CreateBudgetBody, @Headers('x-aso-actor') actor?: string): Promise<CreatedBudget> {
+    return this.budgets.create(body, actorOf(actor));
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<BudgetView> {
+    return this.budgets.get(id);
+  }
+
+  @Patch(':id')
+  patch(
+    @Param('id') id: string,
+    @Body() body: PatchBudgetBody,
+    @Headers('x-aso-actor') actor?: string,
+  ): Promise<BudgetView> {
+    return this.budgets.patch(id, body, actorOf(actor));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string, @Headers('x-aso-actor') actor?: string): Promise<void> {
+    await this.budgets.remove(id, actorOf(actor));
+  }
+
+  @Get(':id/alerts')
+  async alerts(@Param('id') id: string): Promise<{ alerts: BudgetAlertView[] }> {
+    return { alerts: await this.budgets.alerts(id) };
+  }
+}

@@ -1,0 +1,89 @@
+// Budget management through the ledger's commands; every change carries its actor (the ledger's events keep it).
+import { HttpStatus, Injectable } from '@nestjs/common';
+import {
+  Commands,
+  type BudgetAlertView,
+  type BudgetReply,
+  type BudgetsAlertsReply,
+  type BudgetsAlertsRequest,
+  type BudgetsCreateReply,
+  type BudgetsCreateRequest,
+  type BudgetsDeleteRequest,
+  type BudgetsGetRequest,
+  type BudgetsListReply,
+  type BudgetsUpdateRequest,
+  type BudgetView,
+} from '@spendops/contracts';
+import { ApiError } from '../common/api-error';
+import { BudgetCommands } from './budget-commands';
+import { assertBudgetFields } from './budget-rules';
+import type { BudgetFieldsDto, CreateBudgetBody, PatchBudgetBody } from './budget.dto';
+
+/** The created budget with its webhook signing secret (shown in this answer only). */
+export type CreatedBudget = BudgetView & { webhook_secret: string };
+
+/** Budget ids are `bud_` + 16 lowercase hex; anything else cannot name a budget. */
+export const BUDGET_ID = /^bud_[0-9a-f]{16}$/;
+
+function knownShape(id: string): string {
+  if (!BUDGET_ID.test(id)) throw new ApiError(HttpStatus.NOT_FOUND, `budget not found: ${id.slice(0, 64)}`);
+  return id;
+}
+
+/** A DTO instance as the plain object the ledger gets (only the fields given). */
+function plain(body: BudgetFieldsDto): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+}
+
+@Injectable()
+export class BudgetsService {
+  constructor(private readonly commands: BudgetCommands) {}
+
+  async create(body: CreateBudgetBody, actor: string): Promise<CreatedBudget> {
+    assertBudgetFields(body, true);
+    const reply = await this.commands.call<BudgetsCreateRequest, BudgetsCreateReply>(Commands.budgetsCreate, {
+      spec: plain(body),
+      actor,
+    });
+    return { ...reply.budget, webhook_secret: reply.webhook_secret };
+  }
+
+  async list(): Promise<BudgetView[]> {
+    return (await this.commands.call<object, BudgetsListReply>(Commands.budgetsList, {})).budgets;
+  }
+
+  async get(id: string): Promise<BudgetView> {
+    return (
+      await this.commands.call<BudgetsGetRequest, BudgetReply>(Commands.budgetsGet, {
+        id: knownShape(id),
+      })
+    ).budget;
+  }
+
+  async patch(id: string, body: PatchBudgetBody, actor: string): Promise<BudgetView> {
+    knownShape(id);
+    assertBudgetFields(body, false);
+    const patch = plain(body);
+    if (Object.keys(patch).length === 0) return this.get(id);
+    const reply = await this.commands.call<BudgetsUpdateRequest, BudgetReply>(Commands.budgetsUpdate, {
+      id,
+      patch,
+      actor,
+    });
+    return reply.budget;
+  }
+
+  async remove(id: string, actor: string): Promise<void> {
+    knownShape(id);
+    await this.commands.call<BudgetsDeleteRequest, BudgetReply>(Commands.budgetsDelete, { id, actor });
+  }
+
+  async alerts(id: string): Promise<BudgetAlertView[]> {
+    // The alert history lives with the notifier; ask the budget first so an unknown id is a 404, not [].
+    await this.get(id);
+    const reply = await this.commands.call<BudgetsAlertsRequest, BudgetsAlertsReply>(Commands.budgetsAlerts, {
+      budget_id: id,
+    });
+    return reply.alerts;
+  }
+}
