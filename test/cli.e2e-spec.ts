@@ -97,7 +97,7 @@ describe('spendops CLI, all-in-one', () => {
   });
 
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    await server?.dispose();
     await mock?.close();
   });
 
@@ -372,7 +372,7 @@ describe('SIGTERM while a stream is in flight', () => {
         }),
       ]);
     } finally {
-      await server.stop('SIGKILL');
+      await server.dispose();
       await mock.close();
     }
   });
@@ -393,7 +393,7 @@ describe('SIGTERM with a client holding a half-sent request', () => {
       expect(Date.now() - start).toBeLessThan(10_000);
     } finally {
       held.destroy();
-      await server.stop('SIGKILL');
+      await server.dispose();
     }
   });
 });

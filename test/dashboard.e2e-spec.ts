@@ -120,7 +120,7 @@ describeWithBrowser('dashboard in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.stop('SIGKILL');
+    await server?.dispose();
     await mock?.close();
   });
 

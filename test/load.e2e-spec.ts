@@ -33,7 +33,7 @@ describe('load: 1,000 mixed requests, all-in-one', () => {
   });
 
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    await server?.dispose();
     await mock?.close();
   });
 

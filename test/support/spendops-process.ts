@@ -1,6 +1,6 @@
 // Runs the built CLI (`bin/spendops`) as its own OS process, the way a user or an operator does.
 import { ChildProcess, spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -19,6 +19,28 @@ export interface SpendOpsProcess {
   output(): string;
   /** SIGTERM and wait for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Test teardown: SIGKILL, then stop the embedded PostgreSQL the process started (a killed SpendOps leaves its
+   * postmaster running on purpose — the next start adopts it — which a finished test must not leave behind).
+   */
+  dispose(): Promise<void>;
+}
+
+/** The data dir a `serve` would use, from `--data-dir` or SPENDOPS_DATA_DIR (none: the default, left alone). */
+function dataDirOf(args: string[], env: NodeJS.ProcessEnv): string | undefined {
+  const i = args.indexOf('--data-dir');
+  return i >= 0 ? args[i + 1] : env.SPENDOPS_DATA_DIR;
+}
+
+/** Immediate shutdown of the embedded postmaster of `dataDir`, when one runs. */
+function stopEmbeddedPostgres(dataDir: string | undefined): void {
+  if (!dataDir) return;
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (pid > 0) process.kill(pid, 'SIGQUIT');
+  } catch {
+    // No cluster there, or it is already gone.
+  }
 }
 
 export async function startSpendOps(
@@ -63,6 +85,13 @@ export async function startSpendOps(
       if (child.exitCode !== null) return child.exitCode;
       child.kill(signal);
       return exited;
+    },
+    async dispose() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      stopEmbeddedPostgres(dataDirOf(args, env));
     },
   };
 }
