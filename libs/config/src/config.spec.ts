@@ -141,3 +141,46 @@ describe('environment and flags', () => {
     );
   });
 });
+
+describe('budget_enforcement', () => {
+  it('defaults to fail-open with a 4096-token output reservation', () => {
+    expect(defaultConfig().budget_enforcement).toEqual({
+      fail_closed: false,
+      default_max_output_tokens: 4096,
+      prompt_bytes_per_token: 1,
+      settle_timeout_ms: 600_000,
+      heartbeat_interval_ms: 1000,
+    });
+  });
+
+  it('reads its fields and the SPENDOPS_BUDGET_FAIL_CLOSED variable, naming a bad field', () => {
+    const c = mergeRaw(defaultConfig(), {
+      budget_enforcement: {
+        fail_closed: true,
+        default_max_output_tokens: 1000,
+        prompt_bytes_per_token: 2,
+        settle_timeout: '2m',
+        heartbeat_interval: '500ms',
+      },
+    });
+    expect(() => validateConfig(c)).not.toThrow();
+    expect(c.budget_enforcement).toEqual({
+      fail_closed: true,
+      default_max_output_tokens: 1000,
+      prompt_bytes_per_token: 2,
+      settle_timeout_ms: 120_000,
+      heartbeat_interval_ms: 500,
+    });
+    const env = mergeRaw(defaultConfig(), configFromEnv({ SPENDOPS_BUDGET_FAIL_CLOSED: 'true' }, []));
+    expect(env.budget_enforcement.fail_closed).toBe(true);
+    expect(() => mergeRaw(defaultConfig(), { budget_enforcement: { fail_open: true } })).toThrow(
+      /budget_enforcement\.fail_open: unknown field/,
+    );
+    expect(() =>
+      validateConfig(mergeRaw(defaultConfig(), { budget_enforcement: { prompt_bytes_per_token: 0 } })),
+    ).toThrow(/budget_enforcement\.prompt_bytes_per_token/);
+    expect(() =>
+      validateConfig(mergeRaw(defaultConfig(), { budget_enforcement: { heartbeat_interval: '10ms' } })),
+    ).toThrow(/budget_enforcement\.heartbeat_interval/);
+  });
+});

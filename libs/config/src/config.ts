@@ -37,6 +37,15 @@ export interface SpendOpsConfig {
   capture: { max_body_bytes: number };
   outbound: { queue_size: number; batch_size: number; spool_dir: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; access: boolean };
+  /** Proxies enforcing budgets with `enforce: true` (docs/budgets-enforcement.md). */
+  budget_enforcement: {
+    /** Before the proxy has loaded the budgets and prices: deny (true) or admit (false) every request. */
+    fail_closed: boolean;
+    default_max_output_tokens: number;
+    prompt_bytes_per_token: number;
+    settle_timeout_ms: number;
+    heartbeat_interval_ms: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -68,6 +77,13 @@ export function defaultConfig(): SpendOpsConfig {
     capture: { max_body_bytes: 4 << 20 },
     outbound: { queue_size: 2000, batch_size: 500, spool_dir: '' },
     log: { level: 'info', access: true },
+    budget_enforcement: {
+      fail_closed: false,
+      default_max_output_tokens: 4096,
+      prompt_bytes_per_token: 1,
+      settle_timeout_ms: 10 * 60_000,
+      heartbeat_interval_ms: 1000,
+    },
   };
 }
 
@@ -154,6 +170,7 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     'capture',
     'outbound',
     'log',
+    'budget_enforcement',
   ]);
   const c = structuredClone(config);
   for (const key of [
@@ -231,7 +248,33 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     if (l.level !== undefined) c.log.level = str('log.level', l.level) as SpendOpsConfig['log']['level'];
     if (l.access !== undefined) c.log.access = bool('log.access', l.access);
   }
+  if (raw.budget_enforcement !== undefined) mergeBudgetEnforcement(c, raw.budget_enforcement);
   return c;
+}
+
+function mergeBudgetEnforcement(c: SpendOpsConfig, value: unknown): void {
+  const f = 'budget_enforcement';
+  const b = expectObject(f, value);
+  rejectUnknown(f, b, [
+    'fail_closed',
+    'default_max_output_tokens',
+    'prompt_bytes_per_token',
+    'settle_timeout',
+    'heartbeat_interval',
+  ]);
+  const e = c.budget_enforcement;
+  if (b.fail_closed !== undefined) e.fail_closed = bool(`${f}.fail_closed`, b.fail_closed);
+  if (b.default_max_output_tokens !== undefined) {
+    e.default_max_output_tokens = int(`${f}.default_max_output_tokens`, b.default_max_output_tokens);
+  }
+  if (b.prompt_bytes_per_token !== undefined) {
+    e.prompt_bytes_per_token = int(`${f}.prompt_bytes_per_token`, b.prompt_bytes_per_token);
+  }
+  if (b.settle_timeout !== undefined)
+    e.settle_timeout_ms = parseDuration(`${f}.settle_timeout`, b.settle_timeout);
+  if (b.heartbeat_interval !== undefined) {
+    e.heartbeat_interval_ms = parseDuration(`${f}.heartbeat_interval`, b.heartbeat_interval);
+  }
 }
 
 /** Reads a YAML config file over `config`; unknown fields and syntax errors name the field / say `yaml`. */
@@ -294,6 +337,18 @@ export function validateConfig(c: SpendOpsConfig): void {
   if (c.capture.max_body_bytes < 4096) throw new ConfigError('capture.max_body_bytes: must be at least 4096');
   if (c.outbound.queue_size <= 0) throw new ConfigError('outbound.queue_size: must be positive');
   if (c.outbound.batch_size <= 0) throw new ConfigError('outbound.batch_size: must be positive');
+  const be = c.budget_enforcement;
+  if (be.default_max_output_tokens < 0) {
+    throw new ConfigError('budget_enforcement.default_max_output_tokens: must not be negative');
+  }
+  if (be.prompt_bytes_per_token < 1) {
+    throw new ConfigError('budget_enforcement.prompt_bytes_per_token: must be at least 1');
+  }
+  if (!(be.settle_timeout_ms > 0))
+    throw new ConfigError('budget_enforcement.settle_timeout: must be positive');
+  if (!(be.heartbeat_interval_ms >= 100)) {
+    throw new ConfigError('budget_enforcement.heartbeat_interval: must be at least 100ms');
+  }
   if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) {
     throw new ConfigError(`log.level: "${c.log.level}" is not debug, info, warn or error`);
   }
@@ -322,6 +377,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, knownProviders: readonly s
     if (value !== undefined && value !== '') raw[field] = value;
   }
   if (env.SPENDOPS_LOG_LEVEL) raw.log = { level: env.SPENDOPS_LOG_LEVEL };
+  if (env.SPENDOPS_BUDGET_FAIL_CLOSED)
+    raw.budget_enforcement = { fail_closed: env.SPENDOPS_BUDGET_FAIL_CLOSED };
   const upstreams: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SPENDOPS_UPSTREAM_') || !value) continue;
