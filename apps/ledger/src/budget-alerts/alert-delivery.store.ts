@@ -70,7 +70,7 @@ export class AlertDeliveryStore {
    * replaced then; one that finishes records its outcome with its claim.
    */
   async claimDue(claim: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const rows: (Omit<ClaimedDelivery, 'alert'> & { payload: BudgetAlertV1 })[] = await this.dataSource.query(
+    const rows = await this.update<Omit<ClaimedDelivery, 'alert'> & { payload: BudgetAlertV1 }>(
       `WITH due AS (
          SELECT id FROM budget_alert_deliveries
          WHERE status = 'pending' AND next_attempt_at <= now()
@@ -99,7 +99,7 @@ export class AlertDeliveryStore {
               [outcome.error, outcome.delayMs],
             ]
           : [`status = 'failed', last_error = $3`, [outcome.error]];
-    const rows: unknown[] = await this.dataSource.query(
+    const rows = await this.update<{ id: string }>(
       `UPDATE budget_alert_deliveries SET ${sql}, claim = NULL, updated_at = now()
        WHERE id = $1 AND claim = $2::uuid RETURNING id`,
       [delivery.id, delivery.claim, ...params],
@@ -114,6 +114,12 @@ export class AlertDeliveryStore {
        FROM budget_alert_deliveries WHERE status = 'pending'`,
     );
     return row?.ms ?? null;
+  }
+
+  /** UPDATE … RETURNING: TypeORM answers UPDATE statements with [rows, rowCount]. */
+  private async update<T>(sql: string, params: unknown[]): Promise<T[]> {
+    const result: [T[], number] = await this.dataSource.query(sql, params);
+    return result[0];
   }
 
   async webhookSecret(budgetId: string): Promise<string | null> {

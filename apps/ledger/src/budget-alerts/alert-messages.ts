@@ -74,7 +74,7 @@ export function emailMessage(a: BudgetAlertV1): { subject: string; text: string 
     `Period:     from ${a.period_start}`,
     `Crossed at: ${a.crossed_at}`,
     '',
-    '— SpendOps budget alerts',
+    '-- SpendOps budget alerts',
   ].join('\n');
   return { subject, text };
 }
