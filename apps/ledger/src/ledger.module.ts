@@ -4,6 +4,7 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE_MIGRATIONS } from '@spendops/event-store';
 import { LedgerAggregateRollups1733000000130 } from './aggregate-rollups.migration';
+import { LedgerAnalyticsVolume1733000000140 } from './analytics-volume.migration';
 import { LedgerConsumer } from './ledger.consumer';
 import { LedgerReadModels1733000000100 } from './ledger.migration';
 import { LedgerProjections } from './ledger-projections';
@@ -16,6 +17,7 @@ export const LEDGER_MIGRATIONS = [
   ...EVENT_STORE_MIGRATIONS,
   LedgerReadModels1733000000100,
   LedgerAggregateRollups1733000000130,
+  LedgerAnalyticsVolume1733000000140,
 ];
 
 @Module({

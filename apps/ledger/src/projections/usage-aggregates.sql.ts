@@ -38,10 +38,14 @@ export const AGGREGATE_TABLES: readonly { table: string; keys: readonly string[]
 ];
 
 /** Every table the usage projection writes (for its reset). */
-export const AGGREGATE_TABLE_NAMES = [...AGGREGATE_TABLES.map((t) => t.table), 'usage_dim_aggregates'];
+export const AGGREGATE_TABLE_NAMES = [
+  ...AGGREGATE_TABLES.map((t) => t.table),
+  'usage_dim_aggregates',
+  'usage_dim_key_totals',
+];
 
 /**
- * CTEs (`agg_0` ... and `agg_dims`) adding `source` to every aggregate table; `source` names a relation with
+ * CTEs (`agg_0` ..., `agg_dims` and `agg_dim_keys`) adding `source` to every aggregate table; `source` names a relation with
  * usage_events_view's columns and an integer `sign`. Append them to a WITH list whose statement runs them.
  */
 export function aggregateCtes(source: string): string {
@@ -65,6 +69,14 @@ export function aggregateCtes(source: string): string {
       CROSS JOIN LATERAL jsonb_each_text(v.dims) AS d(key, value)
     GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT (bucket, bucket_start, dim_key, dim_value, tenant_id) DO UPDATE SET ${ADD}
+    RETURNING 1),
+  agg_dim_keys AS (
+    INSERT INTO usage_dim_key_totals AS t (bucket, bucket_start, dim_key, tenant_id, ${MEASURES.join(', ')})
+    SELECT b.bucket, date_trunc(b.bucket, v.ts, 'UTC'), d.key, v.tenant_id, ${SIGNED_SUMS}
+    FROM ${source} v CROSS JOIN (VALUES ('hour'), ('day')) AS b(bucket)
+      CROSS JOIN LATERAL jsonb_object_keys(v.dims) AS d(key)
+    GROUP BY 1, 2, 3, 4
+    ON CONFLICT (bucket, bucket_start, dim_key, tenant_id) DO UPDATE SET ${ADD}
     RETURNING 1)`;
 }
 
