@@ -3,6 +3,8 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { ADMISSION_GUARDS, AdmissionGuard } from '@spendops/contracts';
 import { SpendOpsConfig } from '@spendops/config';
+// By path until tsconfig maps @spendops/budget-guard (the runtime alias resolver already does).
+import { BudgetGuard, BudgetGuardModule } from '../../../../libs/budget-guard/src';
 
 interface GuardEntry {
   module: DynamicModule | Type;
@@ -11,8 +13,20 @@ interface GuardEntry {
 
 /** The guards for this configuration (features add theirs here). */
 function guardEntries(config: SpendOpsConfig): GuardEntry[] {
-  void config;
-  return [];
+  const budgets = config.budget_enforcement;
+  return [
+    // Budgets last: a guard after it could deny a request it already reserved for (held until the timeout).
+    {
+      module: BudgetGuardModule.forRoot({
+        failClosed: budgets.fail_closed,
+        defaultMaxOutputTokens: budgets.default_max_output_tokens,
+        promptBytesPerToken: budgets.prompt_bytes_per_token,
+        settleTimeoutMs: budgets.settle_timeout_ms,
+        heartbeatMs: budgets.heartbeat_interval_ms,
+      }),
+      guard: BudgetGuard,
+    },
+  ];
 }
 
 @Module({})
