@@ -1,6 +1,6 @@
 // Bodies of the budget routes. class-validator refuses unknown fields (scope ones included) and wrong types,
 // naming the field; the rules that span fields (a custom period's range, thresholds ascending, a fiscal start day)
-// are budget-rules.ts, and the ledger checks the whole definition again before storing it.
+// are libs/budgets' validateBudgetSpec (called by the service), and the ledger checks the whole definition again.
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -32,7 +32,7 @@ export class BudgetScopeDto {
   @IsOptional() @IsString() @IsNotEmpty() @Length(1, 200) key_id?: string;
   @IsOptional() @IsString() @IsNotEmpty() @Length(1, 200) provider?: string;
   @IsOptional() @IsString() @IsNotEmpty() @Length(1, 200) model?: string;
-  /** Values are checked in budget-rules.ts, which names the key (`scope.dims.team`). */
+  /** Values are checked by validateBudgetSpec, which names the key (`scope.dims.team`). */
   @IsOptional() @IsObject() dims?: Record<string, string>;
 }
 
@@ -66,7 +66,7 @@ export class BudgetFieldsDto {
   @IsOptional() @IsArray() @ArrayMaxSize(20) @IsEmail({}, { each: true }) email?: string[];
 }
 
-/** POST /api/v1/budgets (name, period and amount_usd are required: budget-rules.ts says which is missing). */
+/** POST /api/v1/budgets (name, period and amount_usd are required: validateBudgetSpec says which is missing). */
 export class CreateBudgetBody extends BudgetFieldsDto {}
 
 /** PATCH /api/v1/budgets/{id}: absent fields are unchanged; a given scope replaces the whole scope. */

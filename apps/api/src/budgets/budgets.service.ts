@@ -14,9 +14,9 @@ import {
   type BudgetsUpdateRequest,
   type BudgetView,
 } from '@spendops/contracts';
+import { validateBudgetSpec, type FieldError } from './budgets-domain';
 import { ApiError } from '../common/api-error';
 import { BudgetCommands } from './budget-commands';
-import { assertBudgetFields } from './budget-rules';
 import type { BudgetFieldsDto, CreateBudgetBody, PatchBudgetBody } from './budget.dto';
 
 /** The created budget with its webhook signing secret (shown in this answer only). */
@@ -30,6 +30,20 @@ function knownShape(id: string): string {
   return id;
 }
 
+/** The shared budget rules (libs/budgets, also the CLI's, the config file's and the ledger's): a 400 naming the first field. */
+function assertValid(body: Record<string, unknown>, partial: boolean): void {
+  const checked = partial ? validateBudgetSpec(body, true) : validateBudgetSpec(body);
+  if (!checked.ok) throw problemsError(checked.errors);
+}
+
+export function problemsError(problems: FieldError[]): ApiError {
+  return new ApiError(
+    HttpStatus.BAD_REQUEST,
+    problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+    problems[0]?.field,
+  );
+}
+
 /** A DTO instance as the plain object the ledger gets (only the fields given). */
 function plain(body: BudgetFieldsDto): Record<string, unknown> {
   return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
@@ -40,9 +54,10 @@ export class BudgetsService {
   constructor(private readonly commands: BudgetCommands) {}
 
   async create(body: CreateBudgetBody, actor: string): Promise<CreatedBudget> {
-    assertBudgetFields(body, true);
+    const spec = plain(body);
+    assertValid(spec, false);
     const reply = await this.commands.call<BudgetsCreateRequest, BudgetsCreateReply>(Commands.budgetsCreate, {
-      spec: plain(body),
+      spec,
       actor,
     });
     return { ...reply.budget, webhook_secret: reply.webhook_secret };
@@ -62,8 +77,8 @@ export class BudgetsService {
 
   async patch(id: string, body: PatchBudgetBody, actor: string): Promise<BudgetView> {
     knownShape(id);
-    assertBudgetFields(body, false);
     const patch = plain(body);
+    assertValid(patch, true);
     if (Object.keys(patch).length === 0) return this.get(id);
     const reply = await this.commands.call<BudgetsUpdateRequest, BudgetReply>(Commands.budgetsUpdate, {
       id,
