@@ -90,7 +90,7 @@ describe('BudgetGuardModule', () => {
     }));
     await bus.handle(Commands.pricingPriceSheet, async () => SHEET);
     const guard = await start();
-    expect(guard.synced).toBe(true);
+    await waitUntil(() => guard.synced);
     expect(guard.admit(input('a')).ok).toBe(true);
     expect(guard.admit(input('b')).ok).toBe(true);
     expect(guard.admit(input('c')).ok).toBe(false);
@@ -123,6 +123,7 @@ describe('BudgetGuardModule', () => {
     await bus.handle(Commands.budgetsSpendSnapshot, async () => ({ budgets: [budget()] }));
     await bus.handle(Commands.pricingPriceSheet, async () => SHEET);
     const guard = await start();
+    await waitUntil(() => guard.synced);
     guard.admit(input('a'));
     await waitUntil(() =>
       beats.envelopes.some((e) => (e.payload.reserved['bud_00000000000000aa'] ?? 0) > 0.02),

@@ -36,6 +36,8 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
   private readonly options: Required<BudgetGuardOptions>;
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private snapshotFailures = 0;
+  private sheetFailures = 0;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -66,7 +68,10 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
       async (hb) => void this.peers.heard(hb),
       { broadcast: true },
     );
-    await Promise.all([this.loadSnapshot(), this.loadPriceSheet(), this.beat()]);
+    // In the background: the proxy serves meanwhile (fail-open or fail-closed until both are loaded).
+    void this.loadSnapshot();
+    void this.loadPriceSheet();
+    void this.beat();
     this.every(this.options.heartbeatMs, () => void this.beat());
     this.every(5000, () => void this.replica.sweep());
     if (this.options.resyncMs > 0) this.every(this.options.resyncMs, () => void this.loadSnapshot(false));
@@ -104,11 +109,14 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
       const first = !this.replica.synced;
       this.replica.load(budgets);
       if (first) this.logger.log(`loaded ${this.replica.size} enforcing budgets`);
+      this.snapshotFailures = 0;
       return true;
     } catch (e) {
       if (retry && !this.stopped) {
-        this.logger.warn(`budget snapshot: ${(e as Error).message}; retrying`);
-        this.after(this.options.retryMs, () => void this.loadSnapshot(!this.replica.synced));
+        // The ledger may start after the proxy: say so once, then retry with backoff.
+        if (this.snapshotFailures++ === 0)
+          this.logger.warn(`budget snapshot: ${(e as Error).message}; retrying`);
+        this.after(this.backoff(this.snapshotFailures), () => void this.loadSnapshot(!this.replica.synced));
       }
       return false;
     }
@@ -126,11 +134,16 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
       return true;
     } catch (e) {
       if (!this.stopped && this.prices.current === null) {
-        this.logger.warn(`price sheet: ${(e as Error).message}; retrying`);
-        this.after(this.options.retryMs, () => void this.loadPriceSheet());
+        if (this.sheetFailures++ === 0) this.logger.warn(`price sheet: ${(e as Error).message}; retrying`);
+        this.after(this.backoff(this.sheetFailures), () => void this.loadPriceSheet());
       }
       return false;
     }
+  }
+
+  /** retryMs, doubling per failure, at most 15 s. */
+  private backoff(failures: number): number {
+    return Math.min(this.options.retryMs * 2 ** Math.min(failures - 1, 10), 15_000);
   }
 
   private async beat(): Promise<void> {
