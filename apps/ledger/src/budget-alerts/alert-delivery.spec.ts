@@ -449,3 +449,32 @@ it('a crossing is delivered on the wake-up, well before any poll would find it',
   await appendCrossing(app.store, crossing(budget, 50));
   await receiver.waitFor(1, 5_000);
 });
+
+it('budget.alert.v1 is retried while the bus refuses the publish, then delivered once', async () => {
+  const app = await open(await freshDatabase());
+  const onBus = await captureMessages<BudgetAlertV1>(app.bus, 'test.alerts', [Topics.budgetAlert]);
+  const publish = app.bus.publish.bind(app.bus);
+  let refusals = 2;
+  jest.spyOn(app.bus, 'publish').mockImplementation(async (topic, payload, options) => {
+    if (topic === Topics.budgetAlert && refusals-- > 0)
+      throw new Error('message bus unavailable: test outage');
+    return publish(topic, payload, options);
+  });
+  const budget = budgetRecord(newBudgetId());
+  await defineBudget(app.store, budget);
+  const eventId = await appendCrossing(app.store, crossing(budget, 50));
+  const res = await settled(app, budget.id);
+  expect(res.alerts[0].deliveries).toEqual([
+    expect.objectContaining({ channel: 'bus', target: Topics.budgetAlert, status: 'delivered', attempts: 3 }),
+  ]);
+  await onBus.waitFor(1);
+  expect(onBus.envelopes.map((e) => e.id)).toEqual([eventId]);
+});
+
+it('the alerts command: an unknown budget has none; a request without budget_id is refused', async () => {
+  const app = await open(await freshDatabase());
+  await expect(alertsOf(app, newBudgetId())).resolves.toEqual({ alerts: [] });
+  await expect(app.bus.request(Commands.budgetsAlerts, {} as { budget_id: string })).rejects.toThrow(
+    /budget_id is required/,
+  );
+});
