@@ -1,0 +1,63 @@
+import {
+  mainThreadCpu,
+  parseRssKiB,
+  parseStatCpu,
+  parseStatPpid,
+  processCpu,
+  processTree,
+  rssKiB,
+} from './procstat';
+import { shortUrl, topSelfTime } from './profile';
+
+describe('/proc parsing', () => {
+  // utime 250 and stime 50 ticks; the command name has a space and a parenthesis.
+  const stat = '4242 (node (x) y) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 123 456 789';
+
+  it('reads user+system CPU and the parent from a stat line', () => {
+    expect(parseStatCpu(stat)).toBeCloseTo(3.0);
+    expect(parseStatPpid(stat)).toBe(17);
+  });
+
+  it('reads VmRSS from a status text', () => {
+    expect(parseRssKiB('Name:\tnode\nVmRSS:\t   51234 kB\nVmSwap:\t0 kB\n')).toBe(51234);
+    expect(parseRssKiB('Name:\tkthread\n')).toBeNaN();
+  });
+
+  it('reads this process: whole-process CPU is at least the main thread, RSS positive, in its own tree', () => {
+    let x = 0;
+    for (let i = 0; i < 2e6; i++) x += i;
+    expect(x).toBeGreaterThan(0);
+    expect(processCpu(process.pid)).toBeGreaterThanOrEqual(mainThreadCpu(process.pid));
+    expect(rssKiB(process.pid)).toBeGreaterThan(1000);
+    expect(processTree(process.pid)[0]).toBe(process.pid);
+    expect(processTree(process.ppid)).toContain(process.pid);
+  });
+});
+
+describe('cpu profile summary', () => {
+  it('sums self time per function from the samples, top first', () => {
+    const frame = (functionName: string, url: string, lineNumber: number) => ({
+      functionName,
+      url,
+      lineNumber,
+    });
+    const top = topSelfTime({
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '', -1) },
+        { id: 2, callFrame: frame('relay', 'file:///work/main/dist/apps/proxy/src/proxy.handler.js', 9) },
+        { id: 3, callFrame: frame('relay', 'file:///work/main/dist/apps/proxy/src/proxy.handler.js', 9) },
+        { id: 4, callFrame: frame('', 'file:///work/main/node_modules/undici/lib/x.js', 0) },
+      ],
+      samples: [2, 3, 3, 4, 1, 2, 4, 2],
+    });
+    expect(top[0]).toEqual({ fn: 'relay', where: 'dist/apps/proxy/src/proxy.handler.js:10', selfPct: 62.5 });
+    expect(top[1]).toEqual({ fn: '(anonymous)', where: 'node_modules/undici/lib/x.js:1', selfPct: 25 });
+    expect(top[2]).toEqual({ fn: '(root)', where: '', selfPct: 12.5 });
+  });
+
+  it('shortens file URLs to the repository part', () => {
+    expect(shortUrl('file:///a/b/node_modules/undici/index.js')).toBe('node_modules/undici/index.js');
+    expect(shortUrl('file:///work/main/dist/libs/x.js')).toBe('dist/libs/x.js');
+    expect(shortUrl('node:internal/streams')).toBe('node:internal/streams');
+  });
+});

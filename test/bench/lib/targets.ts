@@ -1,0 +1,356 @@
+// The systems under test, each forwarding to the same mock: direct, nginx, the bare Node proxy, SpendOps
+// all-in-one (capture on, and off when the build has the switch), SpendOps distributed, Portkey, the Go reference.
+// A target missing a prerequisite is returned skipped with the reason; starting one never throws.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Cluster, startCluster } from '../../support/cluster';
+import { runCli, SpendOpsProcess, startSpendOps } from '../../support/spendops-process';
+import { Endpoint } from './endpoint';
+import { exec, onPath, pinTree, Proc, startProc, tail, waitHttp, waitOutput } from './proc';
+
+export type TargetName =
+  'direct' | 'nginx' | 'bare' | 'spendops' | 'spendops-nocapture' | 'distributed' | 'portkey' | 'goref';
+
+export const TARGET_ORDER: TargetName[] = [
+  'direct',
+  'nginx',
+  'bare',
+  'spendops',
+  'spendops-nocapture',
+  'distributed',
+  'portkey',
+  'goref',
+];
+
+export interface Target {
+  name: TargetName;
+  /** Why it is not measured; '' when it runs. */
+  skipped: string;
+  detail: string;
+  endpoint: Endpoint;
+  /** The proxy process measured (CPU, RSS); undefined for direct. */
+  pid?: number;
+  /** Admin API of a SpendOps target, for the pipeline scenarios. */
+  admin?: { url: string; token: string };
+  stop(): Promise<void>;
+}
+
+export interface BenchEnv {
+  root: string;
+  tmp: string;
+  mockUrl: string;
+  /** Core of the proxies ('' = no pinning) and of everything else. */
+  proxyCpu: string;
+  loadCpu: string;
+  quick: boolean;
+  /** The Go reference checkout (commit 5add497). */
+  gorefDir: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench' };
+
+export function repoRoot(from = __dirname): string {
+  for (let d = from; d !== dirname(d); d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'spendops')
+      return d;
+  }
+  throw new Error('repository root not found');
+}
+
+function skipped(name: TargetName, reason: string, detail = ''): Target {
+  return {
+    name,
+    skipped: reason,
+    detail,
+    endpoint: { base: '', path: '', headers: {} },
+    stop: async () => undefined,
+  };
+}
+
+async function guard(name: TargetName, start: () => Promise<Target>): Promise<Target> {
+  try {
+    return await start();
+  } catch (err) {
+    return skipped(name, err instanceof Error ? err.message.split('\n')[0].slice(0, 400) : String(err));
+  }
+}
+
+export function startTarget(name: TargetName, env: BenchEnv): Promise<Target> {
+  const starters: Record<TargetName, () => Promise<Target>> = {
+    direct: async () => ({
+      name,
+      skipped: '',
+      detail: 'client straight to the mock upstream',
+      endpoint: { base: env.mockUrl, path: '/v1/chat/completions', headers: JSON_HEADERS },
+      stop: async () => undefined,
+    }),
+    nginx: () => startNginx(env),
+    bare: () => startBare(env),
+    spendops: () => startAllInOne(env, true),
+    'spendops-nocapture': () => startAllInOne(env, false),
+    distributed: () => startDistributed(env),
+    portkey: () => startPortkey(env),
+    goref: () => startGoref(env),
+  };
+  return guard(name, starters[name]);
+}
+
+function fromProc(name: TargetName, p: Proc, endpoint: Endpoint, detail: string): Target {
+  return { name, skipped: '', detail, endpoint, pid: p.pid, stop: () => p.stop() };
+}
+
+async function startNginx(env: BenchEnv): Promise<Target> {
+  let bin = onPath('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null);
+  if (!bin) {
+    try {
+      await exec('apt-get', ['install', '-y', 'nginx'], { timeout: 240_000 });
+    } catch (err) {
+      throw new Error(`nginx missing and apt-get install -y nginx failed: ${String(err).slice(0, 200)}`);
+    }
+    bin = '/usr/sbin/nginx';
+  }
+  const prefix = mkdtempSync(join(env.tmp, 'nginx-'));
+  mkdirSync(join(prefix, 'tmp'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const conf = nginxConf(prefix, port, new URL(env.mockUrl).port);
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  const p = startProc([bin, '-p', prefix, '-c', join(prefix, 'nginx.conf')], { cpu: env.proxyCpu });
+  await waitHttp(`http://127.0.0.1:${port}/healthz`, 10_000, p);
+  const version = (
+    await exec(bin, ['-v']).then(
+      (r) => r.stderr,
+      () => '',
+    )
+  ).trim();
+  return fromProc(
+    'nginx',
+    p,
+    { base: `http://127.0.0.1:${port}`, path: '/v1/chat/completions', headers: JSON_HEADERS },
+    `${version || 'nginx'}, 1 process (master_process off), keep-alive upstream pool, proxy_buffering off`,
+  );
+}
+
+export function nginxConf(prefix: string, port: number, upstreamPort: string): string {
+  return `worker_processes 1;
+master_process off;
+daemon off;
+worker_rlimit_nofile 20000;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 16000; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp/body;
+  proxy_temp_path ${prefix}/tmp/proxy;
+  fastcgi_temp_path ${prefix}/tmp/fastcgi;
+  uwsgi_temp_path ${prefix}/tmp/uwsgi;
+  scgi_temp_path ${prefix}/tmp/scgi;
+  keepalive_requests 1000000;
+  upstream mock { server 127.0.0.1:${upstreamPort}; keepalive 512; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location = /healthz { return 200 "ok"; }
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 600s;
+    }
+  }
+}
+`;
+}
+
+async function startBare(env: BenchEnv): Promise<Target> {
+  const script = join(__dirname, '..', 'bare-proxy.js');
+  if (!existsSync(script)) throw new Error(`${script} not built (npm run build)`);
+  const p = startProc([process.execPath, script, env.mockUrl], { cpu: env.proxyCpu });
+  const port = (await waitOutput(p, /listening (\d+)/, 10_000))[1];
+  return fromProc(
+    'bare',
+    p,
+    { base: `http://127.0.0.1:${port}`, path: '/v1/openai/v1/chat/completions', headers: JSON_HEADERS },
+    `node:http + undici Pool, no logic (test/bench/bare-proxy.ts), node ${process.version}`,
+  );
+}
+
+/** Whether the built proxy understands a capture switch (SPENDOPS_CAPTURE_ENABLED / capture.enabled). */
+export function captureSwitchExists(root: string): boolean {
+  const file = join(root, 'dist', 'libs', 'config', 'src', 'config.js');
+  return existsSync(file) && readFileSync(file, 'utf8').includes('CAPTURE_ENABLED');
+}
+
+async function startAllInOne(env: BenchEnv, capture: boolean): Promise<Target> {
+  const name: TargetName = capture ? 'spendops' : 'spendops-nocapture';
+  if (!capture && !captureSwitchExists(env.root)) {
+    throw new Error('this build has no capture switch (capture.enabled / SPENDOPS_CAPTURE_ENABLED)');
+  }
+  const dataDir = mkdtempSync(join(env.tmp, `${name}-`));
+  const token = `bench-admin-${randomBytes(12).toString('hex')}`;
+  const vars: NodeJS.ProcessEnv = {
+    SPENDOPS_DATA_DIR: dataDir,
+    SPENDOPS_UPSTREAM_OPENAI: env.mockUrl,
+    SPENDOPS_ADMIN_TOKEN: token,
+    ...(capture ? {} : { SPENDOPS_CAPTURE_ENABLED: 'false' }),
+    ...(process.env.BENCH_CPU_PROF && capture
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
+      : {}),
+  };
+  const server = await startSpendOps(['--addr', '127.0.0.1:0'], vars);
+  const key = await createKey(vars);
+  if (env.proxyCpu) await pinTree(server.child.pid!, env.proxyCpu);
+  return spendopsTarget(
+    name,
+    server,
+    key,
+    { url: server.url, token },
+    capture
+      ? 'all-in-one `node bin/spendops serve`: capture, extraction, pricing, embedded PostgreSQL event store (all on the proxy core)'
+      : 'as spendops, with capture disabled (SPENDOPS_CAPTURE_ENABLED=false)',
+    async () => {
+      await server.stop('SIGTERM');
+    },
+  );
+}
+
+async function createKey(vars: NodeJS.ProcessEnv): Promise<string> {
+  const created = await runCli(
+    ['keys', 'create', '--name', 'bench', '--dims-allowed', 'run', '--json'],
+    vars,
+  );
+  if (created.code !== 0) throw new Error(`keys create failed: ${tail(created.stderr)}`);
+  return (JSON.parse(created.stdout) as { key: string }).key;
+}
+
+function spendopsTarget(
+  name: TargetName,
+  proxy: SpendOpsProcess,
+  key: string,
+  admin: { url: string; token: string },
+  detail: string,
+  stop: () => Promise<void>,
+): Target {
+  return {
+    name,
+    skipped: '',
+    detail,
+    endpoint: {
+      base: proxy.url,
+      path: '/v1/openai/v1/chat/completions',
+      headers: { ...JSON_HEADERS, 'x-aso-api-key': key },
+    },
+    pid: proxy.child.pid!,
+    admin,
+    stop,
+  };
+}
+
+async function startDistributed(env: BenchEnv): Promise<Target> {
+  if (!onPath('rabbitmq-server'))
+    throw new Error('rabbitmq-server not installed (apt-get install -y rabbitmq-server)');
+  if (!onPath('pg_config')) throw new Error('PostgreSQL server not installed (pg_config missing)');
+  const cluster: Cluster = await startCluster({ SPENDOPS_UPSTREAM_OPENAI: env.mockUrl });
+  const proxy = cluster.processes.get('proxy0')!;
+  if (env.proxyCpu) {
+    await pinTree(proxy.child.pid!, env.proxyCpu);
+    for (const [n, p] of cluster.processes) if (n !== 'proxy0') await pinTree(p.child.pid!, env.loadCpu);
+  }
+  return spendopsTarget(
+    'distributed',
+    proxy,
+    cluster.key,
+    { url: cluster.apiUrl(), token: cluster.adminToken },
+    `proxy process measured (proxy core); auth, extraction, pricing, ledger, api, RabbitMQ and PostgreSQL 15 on the load core`,
+    () => cluster.destroy(),
+  );
+}
+
+export const PORTKEY_VERSION = '1.15.2';
+
+async function startPortkey(env: BenchEnv): Promise<Target> {
+  const dir = join(env.root, 'bench', '.peer');
+  const entry = join(dir, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  if (!existsSync(entry)) {
+    try {
+      await exec('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd: dir,
+        timeout: 240_000,
+      });
+    } catch (err) {
+      throw new Error(
+        `npm ci in bench/.peer failed: ${tail(String((err as { stderr?: string }).stderr ?? err), 200)}`,
+      );
+    }
+  }
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const p = startProc([process.execPath, entry, `--port=${port}`, '--headless'], {
+    cpu: env.proxyCpu,
+    cwd: dir,
+    env: { NODE_ENV: 'production' },
+  });
+  await waitHttp(`http://127.0.0.1:${port}/`, 30_000, p);
+  return fromProc(
+    'portkey',
+    p,
+    {
+      base: `http://127.0.0.1:${port}`,
+      path: '/v1/chat/completions',
+      headers: {
+        ...JSON_HEADERS,
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `${env.mockUrl}/v1`,
+      },
+    },
+    `Portkey AI gateway ${PORTKEY_VERSION} (npm @portkey-ai/gateway, lockfile in bench/.peer), node ${process.version}`,
+  );
+}
+
+async function startGoref(env: BenchEnv): Promise<Target> {
+  const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  if (!go) throw new Error('Go toolchain not found');
+  if (!existsSync(join(env.gorefDir, 'cmd', 'spendops')))
+    throw new Error(`no Go reference checkout at ${env.gorefDir}`);
+  const head = (
+    await exec('git', ['-C', env.gorefDir, 'rev-parse', '--short', 'HEAD']).catch(() => ({ stdout: '?' }))
+  ).stdout.trim();
+  const bin = join(env.tmp, 'goref-spendops');
+  try {
+    await exec(go, ['build', '-o', bin, './cmd/spendops'], { cwd: env.gorefDir, timeout: 300_000 });
+  } catch (err) {
+    throw new Error(
+      `go build ./cmd/spendops failed: ${tail(String((err as { stderr?: string }).stderr ?? err), 200)}`,
+    );
+  }
+  const data = mkdtempSync(join(env.tmp, 'goref-data-'));
+  const { stdout } = await exec(bin, ['keys', 'create', '--name', 'bench', '--json', '--data-dir', data]);
+  const key = (JSON.parse(stdout) as { key: string }).key;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const token = randomBytes(16).toString('hex');
+  const p = startProc(
+    [bin, 'serve', '--addr', `127.0.0.1:${port}`, '--data-dir', data, '--upstream', `openai=${env.mockUrl}`],
+    { cpu: env.proxyCpu, env: { SPENDOPS_ADMIN_TOKEN: token } },
+  );
+  await waitHttp(`http://127.0.0.1:${port}/healthz`, 30_000, p);
+  return {
+    ...fromProc(
+      'goref',
+      p,
+      {
+        base: `http://127.0.0.1:${port}`,
+        path: '/v1/openai/v1/chat/completions',
+        headers: { ...JSON_HEADERS, 'x-aso-api-key': key },
+      },
+      `Go implementation at ${head} (go build ./cmd/spendops), full metering on SQLite`,
+    ),
+    admin: { url: `http://127.0.0.1:${port}`, token },
+  };
+}
+
+export function newTmp(): string {
+  return mkdtempSync(join(tmpdir(), 'spendops-bench-'));
+}

@@ -1,0 +1,336 @@
+// The benchmark: every target side by side against one mock upstream, in one run. `npm run bench [-- --quick]`
+// (options: --targets a,b  --reps N  --no-pin  --no-profile  --out DIR). Prints the report and writes
+// bench/results/<date>-<quick|full>.{md,json,svg}. Not a test; see bench/README.md.
+import '../../apps/cli/src/aliases';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, release } from 'node:os';
+import { join } from 'node:path';
+import { Dispatcher } from 'undici';
+import { chatBody, newDispatcher, post } from './lib/endpoint';
+import { judge } from './lib/goals';
+import type { BenchReport, TargetInfo } from './lib/model';
+import { openLoop } from './lib/open-loop';
+import { exec, onPath, pinTree, startProc, waitOutput } from './lib/proc';
+import { topSelfTime, CpuProfile } from './lib/profile';
+import { renderMarkdown, renderSvg } from './lib/report';
+import { fixedRate, idleRss, memory, pipeline, saturation, streams, FixedRateRun } from './lib/scenarios';
+import { runStreams } from './lib/streams';
+import { BenchEnv, newTmp, repoRoot, startTarget, Target, TargetName, TARGET_ORDER } from './lib/targets';
+
+interface Options {
+  quick: boolean;
+  targets: TargetName[];
+  reps: number;
+  pin: boolean;
+  profile: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[], root: string): Options {
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const only = value('targets')?.split(',') as TargetName[] | undefined;
+  return {
+    quick,
+    targets: only ? TARGET_ORDER.filter((t) => t === 'direct' || only.includes(t)) : TARGET_ORDER,
+    reps: Number(value('reps') ?? (quick ? 3 : 5)),
+    pin: !argv.includes('--no-pin'),
+    profile: !argv.includes('--no-profile'),
+    out: value('out') ?? join(root, 'bench', 'results'),
+  };
+}
+
+const sizes = (quick: boolean) => ({
+  rates: [500, 1000, 2000],
+  keyRate: 1000,
+  fixedMs: quick ? 1_500 : 10_000,
+  warmupMs: quick ? 500 : 3_000,
+  streams: quick ? 200 : 1_000,
+  chunks: 100,
+  held: quick ? 1_000 : 5_000,
+  largeBytes: 100 * 2 ** 20,
+  saturation: quick
+    ? { from: 2_000, max: 8_000, stepMs: 1_000, bisections: 1 }
+    : { from: 1_000, max: 32_000, stepMs: 3_000, bisections: 2 },
+  pipeline: quick
+    ? { rate: 200, durationMs: 2_000, burst: 2_000, concurrency: 64 }
+    : { rate: 500, durationMs: 10_000, burst: 10_000, concurrency: 64 },
+  profileMs: quick ? 4_000 : 10_000,
+});
+
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+function machine(): BenchReport['meta']['machine'] {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const mem = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  let go = 'not found';
+  const goBin = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : '');
+  if (goBin) go = execFileSync(goBin, ['version']).toString().trim().split(' ')[2] ?? go;
+  return {
+    cpu: /model name\s*:\s*(.*)/.exec(info)?.[1] ?? 'unknown',
+    cores: cpus().length,
+    kernel: release(),
+    memKiB: mem,
+    node: process.version,
+    go,
+  };
+}
+
+const loads = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** A JSON completion with usage, and two short streams whose chunks and usage chunks all arrive. */
+async function smoke(t: Target, d: Dispatcher): Promise<string> {
+  try {
+    const r = await post(d, t.endpoint, chatBody('gpt-4o-mini', false), AbortSignal.timeout(15_000), true);
+    if (!r.body.includes('"total_tokens"')) return 'smoke: the JSON answer has no usage';
+    const s = await runStreams(d, t.endpoint, {
+      streams: 2,
+      chunks: 5,
+      delayMs: 1,
+      rampMs: 0,
+      timeoutMs: 15_000,
+    });
+    if (s.completed !== 2 || s.chunks !== 10)
+      return `smoke: streams delivered ${s.chunks}/10 chunks (${s.firstError})`;
+    if (s.usage !== 2) return 'smoke: a stream lost its usage chunk';
+    return '';
+  } catch (err) {
+    return `smoke: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+async function extractionFigures(
+  env: BenchEnv,
+  quick: boolean,
+): Promise<Array<{ name: string; perSecond: number }>> {
+  const argv = [process.execPath, join(__dirname, 'extraction.js')];
+  const { stdout } = await exec(
+    env.proxyCpu ? 'taskset' : argv[0],
+    env.proxyCpu ? ['-c', env.proxyCpu, ...argv] : argv.slice(1),
+    {
+      env: { ...process.env, BENCH_SECONDS: quick ? '1' : '3' },
+    },
+  );
+  return stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => /^\s+(.+?)\s{2,}(\d+)/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ name: m[1].trim(), perSecond: Number(m[2]) }));
+}
+
+async function profileAllInOne(env: BenchEnv, ms: number, rate: number): Promise<BenchReport['profile']> {
+  const dir = mkdtempSync(join(env.tmp, 'prof-'));
+  process.env.BENCH_CPU_PROF = dir;
+  const t = await startTarget('spendops', env);
+  delete process.env.BENCH_CPU_PROF;
+  if (t.skipped) return null;
+  const d = newDispatcher(512);
+  const body = chatBody('gpt-4o-mini', false);
+  await openLoop({ rate, durationMs: ms, timeoutMs: 1_000 }, (signal) =>
+    post(d, t.endpoint, body, signal).then(() => undefined),
+  );
+  await t.stop();
+  await d.close();
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file)
+    return {
+      target: 'spendops',
+      note: 'node --cpu-prof wrote no profile (the process did not exit cleanly)',
+      top: [],
+    };
+  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  return {
+    target: 'spendops all-in-one',
+    note: `${(ms / 1000).toFixed(0)} s at ${rate} req/s plus start-up and shutdown; self time of the main thread's samples (idle and GC included as V8 reports them).`,
+    top: topSelfTime(prof, 15),
+  };
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const opts = parseArgs(process.argv.slice(2), root);
+  const S = sizes(opts.quick);
+  const started = new Date();
+  const notes: string[] = [];
+  const canPin = opts.pin && cpus().length >= 2 && onPath('taskset') !== null;
+  const env: BenchEnv = {
+    root,
+    tmp: newTmp(),
+    mockUrl: '',
+    proxyCpu: canPin ? String(cpus().length - 1) : '',
+    loadCpu: canPin ? (cpus().length > 2 ? `0-${cpus().length - 2}` : '0') : '',
+    quick: opts.quick,
+    gorefDir: process.env.GOREF_DIR ?? join(root, '..', 'goref'),
+  };
+  try {
+    await exec('prlimit', ['--pid', String(process.pid), '--nofile=65536:65536']);
+  } catch {
+    notes.push(`RLIMIT_NOFILE could not be raised (stays at the shell's limit)`);
+  }
+  if (canPin) await pinTree(process.pid, env.loadCpu);
+  else notes.push('not pinned: fewer than 2 cores, no taskset, or --no-pin');
+  const loadStart = loads();
+  const mock = startProc([process.execPath, join(__dirname, 'mock-server.js')], {
+    cpu: env.loadCpu || undefined,
+  });
+  env.mockUrl = `http://127.0.0.1:${(await waitOutput(mock, /listening (\d+)/, 10_000))[1]}`;
+
+  const targets: Target[] = [];
+  const dispatchers = new Map<string, { rate: Dispatcher; streams: Dispatcher }>();
+  const idle = new Map<string, number>();
+  try {
+    for (const name of opts.targets) {
+      log(`starting ${name}`);
+      const t = await startTarget(name, env);
+      if (!t.skipped) {
+        const d = { rate: newDispatcher(1_024), streams: newDispatcher(20_000) };
+        const why = await smoke(t, d.rate);
+        if (why) {
+          await t.stop();
+          t.skipped = why;
+        } else {
+          dispatchers.set(name, d);
+          idle.set(name, await idleRss(t));
+        }
+      }
+      if (t.skipped) log(`${name} skipped: ${t.skipped}`);
+      targets.push(t);
+    }
+    const live = targets.filter((t) => !t.skipped);
+    const disp = (t: Target) => dispatchers.get(t.name)!;
+
+    log('memory and warm-up');
+    const memoryRows: BenchReport['memory'] = [];
+    for (const t of live) {
+      await openLoop({ rate: 500, durationMs: S.warmupMs }, (s) =>
+        post(disp(t).rate, t.endpoint, chatBody('gpt-4o-mini', false), s).then(() => undefined),
+      );
+      if (t.name === 'direct') continue;
+      memoryRows.push({
+        target: t.name,
+        run: await memory(t, disp(t).streams, { held: S.held, largeBytes: S.largeBytes }, idle.get(t.name)!),
+      });
+    }
+
+    log('fixed rates');
+    const fixed: BenchReport['fixed'] = [];
+    for (const rate of S.rates) {
+      const reps = rate === S.keyRate ? opts.reps : 1;
+      const runs = new Map<string, FixedRateRun[]>(live.map((t) => [t.name, []]));
+      for (let rep = 0; rep < reps; rep++) {
+        const order = live.map((_, i) => live[(i + rep) % live.length]);
+        for (const t of order) runs.get(t.name)!.push(await fixedRate(t, disp(t).rate, rate, S.fixedMs));
+      }
+      fixed.push({ rate, rows: live.map((t) => ({ target: t.name, runs: runs.get(t.name)! })) });
+    }
+
+    log('streams');
+    const streamRows: BenchReport['streams'] = [];
+    for (const t of live) {
+      streamRows.push({
+        target: t.name,
+        run: await streams(t, disp(t).streams, { streams: S.streams, chunks: S.chunks, delayMs: 20 }),
+      });
+    }
+
+    log('pipeline');
+    const pipelineRows: BenchReport['pipeline'] = [];
+    for (const t of live.filter((x) => x.admin)) {
+      try {
+        pipelineRows.push({ target: t.name, run: await pipeline(t, disp(t).rate, S.pipeline) });
+      } catch (err) {
+        notes.push(`pipeline on ${t.name} failed: ${String(err)}`);
+      }
+    }
+
+    log('saturation');
+    const sat: BenchReport['saturation'] = [];
+    for (const t of live) sat.push({ target: t.name, ...(await saturation(t, disp(t).rate, S.saturation)) });
+
+    for (const t of targets) await t.stop();
+    for (const d of dispatchers.values()) await Promise.all([d.rate.close(), d.streams.close()]);
+
+    log('extraction throughput');
+    const extraction = await extractionFigures(env, opts.quick).catch((err: unknown) => {
+      notes.push(`extraction bench failed: ${String(err).slice(0, 200)}`);
+      return [];
+    });
+
+    const report: BenchReport = {
+      meta: {
+        started: started.toISOString(),
+        mode: opts.quick ? 'quick' : 'full',
+        tookS: 0,
+        machine: machine(),
+        loadStart,
+        loadEnd: '',
+        cores: canPin
+          ? `load generator + mock upstream on core ${env.loadCpu} (taskset); each proxy process (and, all-in-one, its embedded PostgreSQL) on core ${env.proxyCpu}; distributed: proxy on core ${env.proxyCpu}, the other services, RabbitMQ and PostgreSQL on core ${env.loadCpu}; one proxy loaded at a time`
+          : 'not pinned',
+        keyRate: S.keyRate,
+        repeats: opts.reps,
+      },
+      targets: targets.map((t): TargetInfo => ({
+        name: t.name,
+        status: t.skipped ? 'skipped' : 'ok',
+        detail: t.detail,
+        reason: t.skipped,
+      })),
+      fixed,
+      saturation: sat,
+      streams: streamRows,
+      memory: memoryRows,
+      pipeline: pipelineRows,
+      extraction,
+      goals: [],
+      profile: null,
+      notes,
+    };
+    report.goals = judge(report);
+    if (
+      opts.profile &&
+      report.goals.some((g) => g.verdict === 'MISS') &&
+      live.some((t) => t.name === 'spendops')
+    ) {
+      log('profiling spendops all-in-one (a goal was missed)');
+      report.profile = await profileAllInOne(env, S.profileMs, S.keyRate).catch((err: unknown) => {
+        notes.push(`profile failed: ${String(err).slice(0, 200)}`);
+        return null;
+      });
+    }
+    report.meta.loadEnd = loads();
+    report.meta.tookS = (Date.now() - started.getTime()) / 1000;
+    const md = renderMarkdown(report);
+    mkdirSync(opts.out, { recursive: true });
+    const base = join(opts.out, `${started.toISOString().slice(0, 10)}-${report.meta.mode}`);
+    writeFileSync(`${base}.md`, md);
+    writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(`${base}.svg`, renderSvg(report));
+    process.stdout.write(`${md}\nwritten: ${base}.{md,json,svg}\n`);
+  } finally {
+    for (const t of targets) await t.stop().catch(() => undefined);
+    await mock.stop();
+    rmSync(env.tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
