@@ -21,13 +21,14 @@ export type RateLimitDecision =
   | { ok: true; headers: Record<string, string> }
   | { ok: false; headers: Record<string, string>; retryAfterSeconds: number; message: string };
 
-/** A request counter also remembers what this proxy admitted and has not told its peers yet. */
+/**
+ * A request counter holds the count of every proxy (its own admissions plus the others' as they report them), and
+ * separately this proxy's own admissions (its share of the limit) and those it has not reported yet.
+ */
 class Counter extends WindowCounter {
+  own: WindowCounter | null = null;
   unreported = 0;
   unreportedWindow = 0;
-  /** Sync round in which `allowance` was computed. */
-  round = -1;
-  allowance = Infinity;
 }
 
 const SEP = '\u0000';
@@ -54,9 +55,7 @@ export class RateLimiter {
   private readonly usage = new Map<string, CountedUsage>();
   /** The limits each key had on its last request here (for usage events when no key replica is at hand). */
   private readonly seen = new Map<string, CompiledLimits>();
-  /** Sync round: advanced each time this proxy reports; allowances are recomputed once per round. */
-  private round = 0;
-  /** Live proxies (this one included) as of the start of the round. */
+  /** Live proxies, this one included: each admits at most its share (1/proxies) of a request limit. */
   private proxies = 1;
 
   constructor(options: RateLimiterOptions = {}) {
@@ -65,7 +64,7 @@ export class RateLimiter {
     this.peerTtlMs = options.peerTtlMs ?? 3000;
   }
 
-  /** Live proxies including this one, as used in the current round. */
+  /** Live proxies including this one (peers heard from within the peer TTL). */
   get liveProxies(): number {
     return this.proxies;
   }
@@ -102,7 +101,7 @@ export class RateLimiter {
     const states: LimitState[] = applicable.map((a) => ({
       spec: a.spec,
       value: a.value,
-      remaining: Math.max(0, Math.floor(a.spec.limit - a.counter.estimate(now))),
+      remaining: this.remaining(a.spec, a.counter, now),
       resetSeconds: Math.ceil(a.counter.msUntilWindowEnd(now) / 1000),
     }));
     if (exceeded === null) return { ok: true, headers: rateLimitHeaders(states) };
@@ -145,8 +144,8 @@ export class RateLimiter {
   }
 
   /**
-   * Ends a sync round: the request counts admitted since the previous call, to broadcast (null when there is
-   * nothing to tell and no heartbeat is due). Allowances are recomputed for the next round.
+   * The request counts admitted since the previous call, to broadcast (null when there is nothing to tell and
+   * no heartbeat is due); also recounts the live proxies.
    */
   takeSyncMessage(heartbeat = false): RateLimitSyncV1 | null {
     const now = this.now();
@@ -163,7 +162,6 @@ export class RateLimiter {
       c.unreported = 0;
     }
     this.dirty.clear();
-    this.round++;
     this.proxies = 1 + this.countLivePeers(now);
     if (deltas.length === 0 && !heartbeat) return null;
     return { node: this.nodeId, sent_at_ms: now, deltas };
@@ -176,7 +174,7 @@ export class RateLimiter {
     const wasKnown =
       this.peers.has(message.node) && now - (this.peers.get(message.node) ?? 0) < this.peerTtlMs;
     this.peers.set(message.node, now);
-    // A proxy that just appeared shares the remaining quota from now on, not from the next round.
+    // A proxy that just appeared takes its share at once (the shares shrink before its first request arrives).
     if (!wasKnown) this.proxies = 1 + this.countLivePeers(now);
     for (const d of message.deltas ?? []) {
       if (!(d.n > 0) || !(d.window_ms > 0)) continue;
@@ -194,17 +192,23 @@ export class RateLimiter {
     for (const [node, at] of this.peers) if (now - at > 10 * this.peerTtlMs) this.peers.delete(node);
   }
 
-  /** 0 when one more unit fits now (and within this proxy's share of the round), else ms until it would. */
+  /** 0 when one more unit fits now (within this proxy's share, for requests), else ms until it would. */
   private msUntilAdmissible(spec: LimitSpec, c: Counter, now: number): number {
     const wait = c.msUntilRoom(spec.limit, 1, now);
-    if (wait > 0 || spec.kind !== 'requests' || this.proxies <= 1) return wait;
-    // Several proxies: within one sync round this proxy admits at most its share of what is left, so that what
-    // the others have not heard of yet stays bounded (docs/rate-limits.md).
-    if (c.round !== this.round) {
-      c.round = this.round;
-      c.allowance = Math.ceil((spec.limit - c.estimate(now)) / this.proxies);
+    if (spec.kind !== 'requests' || this.proxies <= 1) return wait;
+    // Several proxies: each admits at most its share, so the sum stays within the limit however late the
+    // others' reports arrive (docs/rate-limits.md, "Several proxies").
+    const share = Math.ceil(spec.limit / this.proxies);
+    return Math.max(wait, c.own?.msUntilRoom(share, 1, now) ?? 0);
+  }
+
+  /** Units left now: of the limit, and of this proxy's share when several proxies share a request limit. */
+  private remaining(spec: LimitSpec, c: Counter, now: number): number {
+    let left = spec.limit - c.estimate(now);
+    if (spec.kind === 'requests' && this.proxies > 1 && c.own) {
+      left = Math.min(left, Math.ceil(spec.limit / this.proxies) - c.own.estimate(now));
     }
-    return c.unreported < c.allowance ? 0 : 1;
+    return Math.max(0, Math.floor(left));
   }
 
   private countRequest(c: Counter, now: number): void {
@@ -220,6 +224,8 @@ export class RateLimiter {
       c.unreported = 0;
     }
     c.add(1, now, now);
+    c.own ??= new WindowCounter(c.windowMs);
+    c.own.add(1, now, now);
     c.unreported++;
     c.unreportedWindow = c.windowStart;
     this.dirty.add(c);
