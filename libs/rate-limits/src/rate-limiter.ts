@@ -4,7 +4,7 @@
 // through plain methods, so it is tested without timers or a bus.
 import { randomUUID } from 'node:crypto';
 import type { UsageEventView } from '@spendops/contracts';
-import { type CompiledLimits, type LimitSpec, usdToMicros } from './compiled-limits';
+import { type CompiledLimits, type LimitKind, type LimitSpec, usdToMicros } from './compiled-limits';
 import { type LimitState, rateLimitHeaders } from './headers';
 import type { RateLimitDelta, RateLimitSyncV1 } from './sync-message';
 import { WindowCounter } from './window-counter';
@@ -138,6 +138,12 @@ export class RateLimiter {
     }
   }
 
+  /** The sliding-window count of every proxy (as reported so far) of one of a key's limits; 0 when unknown. */
+  used(keyId: string, kind: LimitKind, dim: string | null = null, value: string | null = null): number {
+    const c = this.counters.get(counterId(keyId, { kind, dim }, value));
+    return c ? c.estimate(this.now()) : 0;
+  }
+
   /** The limits `keyId` had on its last request through this proxy. */
   limitsSeen(keyId: string): CompiledLimits | null {
     return this.seen.get(keyId) ?? null;
@@ -253,7 +259,7 @@ export class RateLimiter {
   }
 }
 
-function counterId(keyId: string, spec: LimitSpec, value: string | null): string {
+function counterId(keyId: string, spec: Pick<LimitSpec, 'kind' | 'dim'>, value: string | null): string {
   return value === null
     ? `${keyId}${SEP}${spec.kind}`
     : `${keyId}${SEP}${spec.kind}${SEP}${spec.dim}${SEP}${value}`;
