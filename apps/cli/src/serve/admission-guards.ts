@@ -5,6 +5,8 @@ import { ADMISSION_GUARDS, AdmissionGuard } from '@spendops/contracts';
 import { SpendOpsConfig } from '@spendops/config';
 // By path until tsconfig maps @spendops/budget-guard (the runtime alias resolver already does).
 import { BudgetGuard, BudgetGuardModule } from '../../../../libs/budget-guard/src';
+// By path until tsconfig maps @spendops/rate-limits (the runtime alias resolver already does).
+import { RateLimitGuard, RateLimitsModule } from '../../../../libs/rate-limits/src';
 
 interface GuardEntry {
   module: DynamicModule | Type;
@@ -15,6 +17,8 @@ interface GuardEntry {
 function guardEntries(config: SpendOpsConfig): GuardEntry[] {
   const budgets = config.budget_enforcement;
   return [
+    // Rate limits: a key without `rate_limits` passes at the cost of one lookup (docs/rate-limits.md).
+    { module: RateLimitsModule.forRoot(), guard: RateLimitGuard },
     // Budgets last: a guard after it could deny a request it already reserved for (held until the timeout).
     {
       module: BudgetGuardModule.forRoot({
