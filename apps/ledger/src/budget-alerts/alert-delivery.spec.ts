@@ -349,8 +349,8 @@ it('uses the budget as its latest BudgetChanged left it', async () => {
 
 it('a worker restarted mid-retry neither loses nor repeats the delivery', async () => {
   const url = await freshDatabase();
-  // The retry is due 1–2 s after the first failure: long enough to stop the process in between.
-  const slow = { ...FAST, backoffBaseMs: 2_000, backoffMaxMs: 2_000 };
+  // The retry is due 1.5–3 s after the first failure: long enough to stop the process in between.
+  const slow = { ...FAST, backoffBaseMs: 3_000, backoffMaxMs: 3_000 };
   const first = await open(url, slow);
   receiver.respond = ({ n }) => (n === 1 ? 502 : 200);
   const budget = await webhookBudget(first);
@@ -477,4 +477,17 @@ it('the alerts command: an unknown budget has none; a request without budget_id 
   await expect(app.bus.request(Commands.budgetsAlerts, {} as { budget_id: string })).rejects.toThrow(
     /budget_id is required/,
   );
+});
+
+it('a slow receiver delays no other delivery: each send has its own slot', async () => {
+  const app = await open(await freshDatabase());
+  receiver.respond = ({ path }) => (path === '/slow' ? { status: 200, delayMs: 2_500 } : 200);
+  const slow = await webhookBudget(app, { webhook_url: `${receiver.url}/slow` });
+  const fast = await webhookBudget(app, { webhook_url: `${receiver.url}/fast` });
+  await appendCrossing(app.store, crossing(slow, 50));
+  await eventually(async () => ((await alertsOf(app, slow.id)).alerts.length > 0 ? true : undefined));
+  await appendCrossing(app.store, crossing(fast, 50));
+  await receiver.waitFor(2);
+  // The receiver records a request when it answers: the fast one was answered while the slow one was held.
+  expect(receiver.requests.map((r) => r.path)).toEqual(['/fast', '/slow']);
 });

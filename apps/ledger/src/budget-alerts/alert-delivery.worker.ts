@@ -59,12 +59,16 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   /** Stops taking work and waits for the sends in flight to be recorded (none is abandoned mid-send). */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
     this.stopping = true;
-    this.wakeUp();
-    await this.loop;
-    this.loop = null;
+    if (this.running) {
+      this.running = false;
+      this.wakeUp();
+      await this.loop;
+      this.loop = null;
+    }
+    await Promise.all([...this.inFlight]);
+    this.senders.close();
+    setDeliveriesGaugeSource(null, this.store);
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);
@@ -77,26 +81,37 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     wake?.();
   }
 
-  /** Claims and sends due deliveries until none is due; returns how many attempts were made. */
+  /** Claims and sends due deliveries until none is due and none is in flight; returns the attempts made. */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const claim = randomUUID();
-      const batch = await this.store.claimDue(claim, this.options.batchSize, this.options.leaseMs);
-      if (batch.length === 0) return total;
-      total += batch.length;
-      await Promise.all(batch.map((d) => this.track(this.attempt(d))));
-      if (this.stopping) return total;
+      const claimed = await this.fill();
+      total += claimed;
+      if (claimed === 0 && this.inFlight.size === 0) return total;
+      if (claimed === 0) await Promise.race(this.inFlight);
     }
   }
 
-  private async track(p: Promise<void>): Promise<void> {
+  /**
+   * Claims as many due deliveries as there are free send slots and starts sending them. Each send runs on its
+   * own, so one slow receiver (up to its timeout) delays nobody else; a finished send wakes the loop to refill.
+   */
+  private async fill(): Promise<number> {
+    const free = this.options.batchSize - this.inFlight.size;
+    if (this.stopping || free <= 0) return 0;
+    const batch = await this.store.claimDue(randomUUID(), free, this.options.leaseMs);
+    for (const d of batch) this.track(d);
+    return batch.length;
+  }
+
+  private track(d: ClaimedDelivery): void {
+    const p = this.attempt(d)
+      .catch((err: unknown) => this.logger.warn(`delivery ${d.id}: ${(err as Error).message}`))
+      .finally(() => {
+        this.inFlight.delete(p);
+        this.wakeUp();
+      });
     this.inFlight.add(p);
-    try {
-      await p;
-    } finally {
-      this.inFlight.delete(p);
-    }
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
@@ -126,8 +141,9 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
       this.woken = false;
       let sleepMs = this.options.pollMs;
       try {
-        await this.drain();
-        const next = await this.store.msUntilNextDue();
+        await this.fill();
+        // With every slot busy, a finished send wakes the loop; otherwise sleep until the next retry is due.
+        const next = this.inFlight.size < this.options.batchSize ? await this.store.msUntilNextDue() : null;
         if (next !== null) sleepMs = Math.min(sleepMs, Math.max(5, next));
       } catch (err) {
         this.logger.warn(`alert delivery pass failed: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 // Sends one delivery over its channel. Resolves when the receiver accepted it; throws DeliveryError otherwise
 // (its message is stored as last_error, so it never carries secrets or the target's path).
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
 import { request } from 'undici';
 import { Topics } from '@spendops/contracts';
@@ -26,7 +26,7 @@ export class DeliveryError extends Error {
 const MAX_ERROR_BODY = 200;
 
 @Injectable()
-export class AlertSenders implements OnApplicationShutdown {
+export class AlertSenders {
   private mailer: Transporter | null = null;
 
   constructor(
@@ -56,7 +56,8 @@ export class AlertSenders implements OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown(): void {
+  /** Closes the SMTP connection pool (the worker calls it once its sends are over). */
+  close(): void {
     this.mailer?.close();
     this.mailer = null;
   }

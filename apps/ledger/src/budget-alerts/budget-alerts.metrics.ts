@@ -23,8 +23,9 @@ let gaugeSource: {
   countsByChannelAndStatus(): Promise<{ channel: string; status: string; n: number }[]>;
 } | null = null;
 
-export function setDeliveriesGaugeSource(source: typeof gaugeSource): void {
-  gaugeSource = source;
+/** Sets the source; with `only`, clears it only if it is still that one (another worker may have replaced it). */
+export function setDeliveriesGaugeSource(source: typeof gaugeSource, only?: typeof gaugeSource): void {
+  if (only === undefined || gaugeSource === only) gaugeSource = source;
 }
 
 /** Deliveries stored, by channel and current status (pending = the outbox backlog), sampled at scrape time. */
