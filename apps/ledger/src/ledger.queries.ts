@@ -4,12 +4,14 @@ import { DataSource } from 'typeorm';
 import type {
   AnalyticsBucket,
   AnalyticsGroup,
+  AnalyticsReport,
+  AnalyticsReportRequest,
   AnalyticsRequest,
   EventFilter,
   RequestDeniedV1,
   UsageEventView,
 } from '@spendops/contracts';
-import { AGGREGATE_TABLES } from './projections/usage-aggregates.sql';
+import { AnalyticsReports, planAnalytics } from './analytics-report';
 import { VIEW_COLUMNS, denialFromRow, formatCost, viewFromRow } from './usage-view.mapper';
 
 export const DEFAULT_LIMIT = 100;
@@ -29,6 +31,8 @@ export class LedgerFilterError extends Error {
     this.name = 'LedgerFilterError';
   }
 }
+
+const filterError = (param: string, message: string): Error => new LedgerFilterError(param, message);
 
 export interface Page<T> {
   items: T[];
@@ -93,7 +97,11 @@ const DENIALS: Table = {
 
 @Injectable()
 export class LedgerQueries {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly reports: AnalyticsReports;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.reports = new AnalyticsReports(dataSource, filterError);
+  }
 
   async findEvents(filter: LedgerFilter = {}): Promise<{ events: UsageEventView[]; next: string | null }> {
     const page = await this.page(EVENTS, filter, viewFromRow);
@@ -105,36 +113,20 @@ export class LedgerQueries {
     return { denials: page.items, next: page.next };
   }
 
+  /** Every (bucket, group) row of a range, uncapped (the report below caps the series for the API). */
   async analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
-    const from = parseTime('from', query.from);
-    const to = parseTime('to', query.to);
-    if (from >= to) throw new LedgerFilterError('to', 'must be after from');
-    if (query.interval !== 'hour' && query.interval !== 'day')
-      throw new LedgerFilterError('interval', 'want hour or day');
-    const groupBy = query.groupBy ?? [];
-    const dimKeys = groupBy.filter((g) => g.startsWith('dim:')).map((g) => g.slice(4));
-    if (dimKeys.length > 1) throw new LedgerFilterError('group_by', 'at most one dimension');
-    const fixed = groupBy.filter((g) => !g.startsWith('dim:'));
-    for (const g of fixed)
-      if (!['tenant_id', 'api_key_id', 'provider', 'model'].includes(g))
-        throw new LedgerFilterError('group_by', `unknown ${g}`);
-    if (dimKeys.length === 1 && fixed.some((g) => g !== 'tenant_id'))
-      throw new LedgerFilterError('group_by', 'a dimension groups only with tenant_id');
-    const params: unknown[] = [query.interval, from, to];
-    // The smallest aggregate table that has every grouping column (all of them have tenant_id).
-    let table = AGGREGATE_TABLES.find((t) => fixed.every((g) => t.keys.includes(g)))!.table;
-    const groupCols: string[] = [...fixed];
+    const plan = planAnalytics(query, filterError);
+    const params: unknown[] = [plan.interval, plan.from, plan.to];
     let where = 'bucket = $1 AND bucket_start >= $2 AND bucket_start < $3';
-    if (dimKeys.length === 1) {
-      table = 'usage_dim_aggregates';
-      params.push(dimKeys[0]);
+    if (plan.dimKey !== null) {
+      params.push(plan.dimKey);
       where += ` AND dim_key = $${params.length}`;
-      groupCols.push('dim_value');
     }
-    if (query.tenant_id) {
-      params.push(query.tenant_id);
+    if (plan.tenantId) {
+      params.push(plan.tenantId);
       where += ` AND tenant_id = $${params.length}`;
     }
+    const groupCols = plan.groupCols;
     const sums = [
       'requests',
       'prompt_tokens',
@@ -155,7 +147,7 @@ export class LedgerQueries {
     ].join(', ');
     const group = ['bucket_start', ...groupCols].join(', ');
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT ${select} FROM ${table} WHERE ${where} GROUP BY ${group} HAVING sum(requests) <> 0 ORDER BY ${group}`,
+      `SELECT ${select} FROM ${plan.table} WHERE ${where} GROUP BY ${group} HAVING sum(requests) <> 0 ORDER BY ${group}`,
       params,
     );
     const iso = new Map<string, string>();
@@ -166,7 +158,7 @@ export class LedgerQueries {
     };
     return rows.map((r) => {
       const g: Record<string, string> = {};
-      for (const c of groupCols) g[c === 'dim_value' ? `dim:${dimKeys[0]}` : c] = r[c] as string;
+      groupCols.forEach((c, i) => (g[plan.groupNames[i]] = r[c] as string));
       return {
         bucket_start: bucketStart(r.bucket_ms as string),
         group: g,
@@ -181,6 +173,14 @@ export class LedgerQueries {
         unpriced_requests: Number(r.unpriced_requests),
       };
     });
+  }
+
+  /**
+   * Totals, the top `limit` groups (+ `other`) and their series, read from the coarsest aggregate rows that
+   * cover the range (see analytics-report.ts): what GET /api/v1/analytics answers.
+   */
+  analyticsReport(query: AnalyticsReportRequest): Promise<AnalyticsReport> {
+    return this.reports.report(query);
   }
 
   private async page<T>(

@@ -46,6 +46,8 @@ export interface UsageReadModel {
   findEvents(filter: EventFilter): Promise<{ events: UsageEventView[]; next: string | null }>;
   findDenials(filter: EventFilter): Promise<{ denials: RequestDeniedV1[]; next: string | null }>;
   analytics(query: AnalyticsRequest): Promise<AnalyticsBucket[]>;
+  /** Totals, groups and a capped series in one answer (see AnalyticsReportRequest). */
+  analyticsReport(query: AnalyticsReportRequest): Promise<AnalyticsReport>;
 }
 
 /**
@@ -58,3 +60,38 @@ export function isFilterError(err: unknown): err is Error & { param: string } {
 
 /** Nest injection token of the process's UsageReadModel. */
 export const USAGE_READ_MODEL = Symbol('USAGE_READ_MODEL');
+
+/** The sums of a set of aggregate rows (a bucket or a group without its keys). */
+export type AnalyticsTotals = Omit<AnalyticsBucket, 'bucket_start' | 'group'>;
+
+/**
+ * Analytics with the number of series capped: the `limit` costliest groups of the range (default 10), every
+ * other group summed into one `other` group (its group values are ANALYTICS_OTHER_GROUP, `other: true`).
+ */
+export interface AnalyticsReportRequest extends AnalyticsRequest {
+  limit?: number;
+}
+
+/** Group values of the group that sums every group past the limit. */
+export const ANALYTICS_OTHER_GROUP = '(other)';
+
+export interface AnalyticsGroupTotals extends AnalyticsTotals {
+  group: Record<string, string>;
+  /** Present (true) only on the group summing the groups past the limit. */
+  other?: true;
+}
+
+export interface AnalyticsSeriesBucket extends AnalyticsBucket {
+  other?: true;
+}
+
+export interface AnalyticsReport {
+  totals: AnalyticsTotals;
+  /** The top `limit` groups by cost (then requests, then group values), then `other` if any group is left. */
+  groups: AnalyticsGroupTotals[];
+  /** Per bucket (ascending), the top groups in `groups` order, then `other`; buckets without requests omitted. */
+  series: AnalyticsSeriesBucket[];
+  /** How many distinct groups the range has (before the limit). */
+  groups_total: number;
+  limit: number;
+}

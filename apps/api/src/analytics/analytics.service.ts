@@ -1,10 +1,11 @@
-// Analytics from the aggregates: the time series as stored, plus totals overall and per group.
+// Analytics from the aggregates: totals, the costliest groups (the rest summed as `other`) and their series.
 import { Inject, Injectable } from '@nestjs/common';
-import Decimal from 'decimal.js';
 import {
   USAGE_READ_MODEL,
-  type AnalyticsBucket,
   type AnalyticsGroup,
+  type AnalyticsGroupTotals,
+  type AnalyticsSeriesBucket,
+  type AnalyticsTotals,
   type UsageReadModel,
 } from '@spendops/contracts';
 import { badParam } from '../common/api-error';
@@ -13,27 +14,23 @@ import { timeRange } from '../common/query';
 import type { AnalyticsQueryDto } from './analytics-query.dto';
 
 const FIXED_GROUPS = ['tenant_id', 'api_key_id', 'provider', 'model'];
-const COUNTS = [
-  'requests',
-  'prompt_tokens',
-  'completion_tokens',
-  'total_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'unpriced_requests',
-] as const;
+/** `interval=auto`: hourly up to this range, daily beyond. */
+export const AUTO_HOURLY_UP_TO_MS = 2 * 86_400_000;
 
-export type AnalyticsTotals = Omit<AnalyticsBucket, 'bucket_start' | 'group'>;
+export type { AnalyticsTotals };
 
 export interface AnalyticsResponse {
   from: string;
   to: string;
   interval: 'hour' | 'day';
   group_by: AnalyticsGroup[];
+  /** The most groups listed (and given a series) before the rest are summed in one `other` group. */
+  limit: number;
+  /** Distinct groups in the range, before the limit. */
+  groups_total: number;
   totals: AnalyticsTotals;
-  groups: ({ group: Record<string, string> } & AnalyticsTotals)[];
-  series: AnalyticsBucket[];
+  groups: AnalyticsGroupTotals[];
+  series: AnalyticsSeriesBucket[];
 }
 
 export function parseGroupBy(text: string | undefined): AnalyticsGroup[] {
@@ -48,20 +45,10 @@ export function parseGroupBy(text: string | undefined): AnalyticsGroup[] {
   });
 }
 
-/** Exact decimal string with at least 9 decimals, as costs are everywhere in the API. */
-function costText(d: Decimal): string {
-  const [int, frac = ''] = d.toFixed().split('.');
-  return `${int}.${frac.padEnd(9, '0')}`;
-}
-
-function sum(rows: AnalyticsBucket[]): AnalyticsTotals {
-  const out = Object.fromEntries(COUNTS.map((c) => [c, 0])) as Record<(typeof COUNTS)[number], number>;
-  let cost = new Decimal(0);
-  for (const r of rows) {
-    for (const c of COUNTS) out[c] += r[c];
-    cost = cost.plus(r.cost_usd);
-  }
-  return { ...out, cost_usd: costText(cost) };
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text)) throw badParam('limit', 'want a positive integer');
+  return Number(text);
 }
 
 @Injectable()
@@ -71,24 +58,32 @@ export class AnalyticsService {
   async query(q: AnalyticsQueryDto): Promise<AnalyticsResponse> {
     const { from = q.from, to = q.to } = timeRange(q.from, q.to);
     const groupBy = parseGroupBy(q.group_by);
-    const interval = q.interval ?? 'day';
-    const series = await readModelCall(() =>
-      this.readModel.analytics({
+    const interval =
+      q.interval === 'auto'
+        ? Date.parse(to) - Date.parse(from) <= AUTO_HOURLY_UP_TO_MS
+          ? 'hour'
+          : 'day'
+        : (q.interval ?? 'day');
+    const report = await readModelCall(() =>
+      this.readModel.analyticsReport({
         from,
         to,
         interval,
         groupBy,
         tenant_id: q.tenant_id || undefined,
+        limit: parseLimit(q.limit),
       }),
     );
-    const byGroup = new Map<string, AnalyticsBucket[]>();
-    for (const row of series) {
-      const key = JSON.stringify(groupBy.map((g) => row.group[g] ?? ''));
-      byGroup.set(key, [...(byGroup.get(key) ?? []), row]);
-    }
-    const groups = [...byGroup.values()]
-      .map((rows) => ({ group: rows[0].group, ...sum(rows) }))
-      .sort((a, b) => new Decimal(b.cost_usd).cmp(a.cost_usd) || b.requests - a.requests);
-    return { from, to, interval, group_by: groupBy, totals: sum(series), groups, series };
+    return {
+      from,
+      to,
+      interval,
+      group_by: groupBy,
+      limit: report.limit,
+      groups_total: report.groups_total,
+      totals: report.totals,
+      groups: report.groups,
+      series: report.series,
+    };
   }
 }
