@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
 import { runServe } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
+import { registerBudgetsCommands } from './commands/budgets';
 import { registerPricingCommands } from './commands/pricing';
 import { registerProjectionsCommands } from './commands/projections';
 import { registerMockProviderCommand } from './commands/mock-provider';
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
 
   registerKeysCommands(program);
   registerPricingCommands(program);
+  registerBudgetsCommands(program);
   registerProjectionsCommands(program);
   registerMockProviderCommand(program);
 
