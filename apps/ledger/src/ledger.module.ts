@@ -4,6 +4,7 @@
 import { Module } from '@nestjs/common';
 import { EVENT_STORE_MIGRATIONS } from '@spendops/event-store';
 import { LedgerAggregateRollups1733000000130 } from './aggregate-rollups.migration';
+import { BUDGETS_MIGRATIONS, BudgetsModule } from './budgets';
 import { LedgerAnalyticsVolume1733000000140 } from './analytics-volume.migration';
 import { LedgerConsumer } from './ledger.consumer';
 import { LedgerReadModels1733000000100 } from './ledger.migration';
@@ -18,9 +19,14 @@ export const LEDGER_MIGRATIONS = [
   LedgerReadModels1733000000100,
   LedgerAggregateRollups1733000000130,
   LedgerAnalyticsVolume1733000000140,
+  ...BUDGETS_MIGRATIONS,
 ];
 
+// Budgets (commands, projection, spend messages) are part of the ledger.
+export * from './budgets';
+
 @Module({
+  imports: [BudgetsModule],
   providers: [LedgerService, LedgerQueries, LedgerConsumer, LedgerProjections, LedgerRepricingConsumer],
   exports: [LedgerService, LedgerQueries],
 })
