@@ -72,11 +72,17 @@ describe('BudgetGuardModule', () => {
     await bus.close();
   });
 
-  const start = async () => {
+  const start = async (heartbeatMs = 50) => {
     app = await Test.createTestingModule({
       imports: [
         globalBusModule(bus),
-        BudgetGuardModule.forRoot({ proxyId: 'p-test', heartbeatMs: 50, retryMs: 20, requestTimeoutMs: 500 }),
+        BudgetGuardModule.forRoot({
+          proxyId: 'p-test',
+          heartbeatMs,
+          gossipMs: 20,
+          retryMs: 20,
+          requestTimeoutMs: 500,
+        }),
       ],
     }).compile();
     app.enableShutdownHooks();
@@ -144,5 +150,23 @@ describe('BudgetGuardModule', () => {
     await app.close();
     app = undefined as unknown as TestingModule;
     await waitUntil(() => beats.envelopes.some((e) => e.payload.leaving === true));
+  });
+
+  it('announces a change in its reservations within the gossip delay, not the next heartbeat', async () => {
+    const beats = await captureMessages<ProxyHeartbeatV1>(bus, 'hb-gossip', [Topics.proxyHeartbeat]);
+    await bus.handle(Commands.budgetsSpendSnapshot, async () => ({ budgets: [budget()] }));
+    await bus.handle(Commands.pricingPriceSheet, async () => SHEET);
+    const guard = await start(60_000);
+    await waitUntil(() => guard.synced && beats.envelopes.length === 1);
+    expect(beats.envelopes[0].payload.reserved).toEqual({});
+    guard.admit(input('a'));
+    guard.admit(input('b'));
+    await beats.waitFor(2);
+    expect(beats.envelopes[1].payload.reserved['bud_00000000000000aa']).toBeCloseTo(2 * 0.020019, 9);
+    await bus.publish(Topics.budgetSpend, budget({ position: '2', settled_request_ids: ['a', 'b'] }));
+    await beats.waitFor(3);
+    expect(beats.envelopes[2].payload.reserved).toEqual({});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(beats.envelopes).toHaveLength(3); // one announcement per change window, then quiet
   });
 });

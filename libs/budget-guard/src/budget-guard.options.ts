@@ -10,6 +10,8 @@ export interface BudgetGuardOptions {
   settleTimeoutMs?: number;
   /** Heartbeat interval of this proxy (default 1000 ms); a peer is gone after three missed beats. */
   heartbeatMs?: number;
+  /** A change in this proxy's reservations is announced within this delay (default 50 ms). */
+  gossipMs?: number;
   /** The ledger's snapshot is loaded again this often, healing missed messages (default 60 s; 0 = never). */
   resyncMs?: number;
   /** Timeout of the snapshot and price-sheet requests (default 2000 ms). */
@@ -29,6 +31,7 @@ export function withDefaults(o: BudgetGuardOptions): Required<BudgetGuardOptions
     promptBytesPerToken: o.promptBytesPerToken ?? 1,
     settleTimeoutMs: o.settleTimeoutMs ?? 10 * 60_000,
     heartbeatMs: o.heartbeatMs ?? 1000,
+    gossipMs: o.gossipMs ?? 50,
     resyncMs: o.resyncMs ?? 60_000,
     requestTimeoutMs: o.requestTimeoutMs ?? 2000,
     retryMs: o.retryMs ?? 1000,

@@ -37,6 +37,7 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private snapshotFailures = 0;
+  private gossip: NodeJS.Timeout | null = null;
   private sheetFailures = 0;
 
   constructor(
@@ -50,6 +51,7 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
   }
 
   async onModuleInit(): Promise<void> {
+    this.replica.onReservationsChanged = () => this.soon();
     await this.bus.subscribe<BudgetSpendV1>(
       BUDGET_GUARD_QUEUES.spend,
       [Topics.budgetSpend],
@@ -141,6 +143,19 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
     }
   }
 
+  /**
+   * A heartbeat within gossipMs of a change in this proxy's reservations (one per window, however many
+   * changes), so the others' view of what it holds lags by gossipMs plus the bus delay, not a whole interval.
+   */
+  private soon(): void {
+    if (this.gossip || this.stopped) return;
+    this.gossip = setTimeout(() => {
+      this.gossip = null;
+      void this.beat();
+    }, this.options.gossipMs);
+    this.gossip.unref();
+  }
+
   /** retryMs, doubling per failure, at most 15 s. */
   private backoff(failures: number): number {
     return Math.min(this.options.retryMs * 2 ** Math.min(failures - 1, 10), 15_000);
@@ -165,5 +180,7 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
   private stopTimers(): void {
     this.stopped = true;
     for (const t of this.timers.splice(0)) clearTimeout(t);
+    if (this.gossip) clearTimeout(this.gossip);
+    this.gossip = null;
   }
 }

@@ -48,6 +48,8 @@ export class BudgetReplica {
   private readonly maxInFlightMs: number;
   private readonly now: () => number;
   private loaded = false;
+  /** Called after this proxy's reservations changed (its heartbeat tells the other proxies soon after). */
+  onReservationsChanged: () => void = () => undefined;
 
   constructor(options: BudgetReplicaOptions = {}) {
     this.settleTimeoutMs = options.settleTimeoutMs ?? 10 * 60_000;
@@ -154,6 +156,7 @@ export class BudgetReplica {
       row.reservations++;
     }
     this.held.set(requestId, r);
+    this.onReservationsChanged();
   }
 
   /** The request is over: its reservation waits for the ledger's settlement from now on, up to the timeout. */
@@ -217,6 +220,7 @@ export class BudgetReplica {
     row.reservations--;
     // Sums of floats drift: an emptied budget holds exactly nothing.
     row.reserved = row.reservations > 0 ? Math.max(0, row.reserved - r.cost) : 0;
+    this.onReservationsChanged();
   }
 
   private drop(row: BudgetRow): void {
