@@ -2,6 +2,8 @@
 // (YAML) > defaults. Every invalid value fails at start with an error naming the field.
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import type { BudgetSpec } from '@spendops/contracts';
+import { parseBudgetsConfig } from './budgets-config';
 
 export const SERVICE_NAMES = ['proxy', 'auth', 'extraction', 'pricing', 'ledger', 'api'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -37,6 +39,8 @@ export interface SpendOpsConfig {
   capture: { max_body_bytes: number };
   outbound: { queue_size: number; batch_size: number; spool_dir: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; access: boolean };
+  /** Budgets the config file defines (budgets-config.ts), validated, applied at start by the ledger's process. */
+  budgets: BudgetSpec[];
   /** Proxies enforcing budgets with `enforce: true` (docs/budgets-enforcement.md). */
   budget_enforcement: {
     /** Before the proxy has loaded the budgets and prices: deny (true) or admit (false) every request. */
@@ -77,6 +81,7 @@ export function defaultConfig(): SpendOpsConfig {
     capture: { max_body_bytes: 4 << 20 },
     outbound: { queue_size: 2000, batch_size: 500, spool_dir: '' },
     log: { level: 'info', access: true },
+    budgets: [],
     budget_enforcement: {
       fail_closed: false,
       default_max_output_tokens: 4096,
@@ -171,6 +176,7 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     'outbound',
     'log',
     'budget_enforcement',
+    'budgets',
   ]);
   const c = structuredClone(config);
   for (const key of [
@@ -249,6 +255,7 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     if (l.access !== undefined) c.log.access = bool('log.access', l.access);
   }
   if (raw.budget_enforcement !== undefined) mergeBudgetEnforcement(c, raw.budget_enforcement);
+  if (raw.budgets !== undefined) c.budgets = parseBudgetsConfig(raw.budgets);
   return c;
 }
 
