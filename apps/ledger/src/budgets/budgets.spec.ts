@@ -23,6 +23,7 @@ import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
 import { captureMessages, startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from '../ledger.module';
 import { LedgerService } from '../ledger.service';
+import { afterCommit } from './after-commit';
 import { BudgetCommandsHandler } from './budget-commands.handler';
 import { BudgetService } from './budget.service';
 import { BUDGETS_PROJECTION, BudgetsProjection } from './budgets.projection';
@@ -313,6 +314,28 @@ describe('budgets in the ledger', () => {
       expect(await spentOf(budget.id)).toBe('0.00');
     });
 
+    it('a custom range counts only the usage inside [from, to)', async () => {
+      const now = Date.now();
+      const { budget } = await a.budgets.create(
+        {
+          name: 'custom',
+          period: 'custom',
+          from: new Date(now - 3600_000).toISOString(),
+          to: new Date(now + 3600_000).toISOString(),
+          amount_usd: '100',
+          scope: { tenant: 'custom' },
+        },
+        'api',
+      );
+      await a.ledger.recordUsage(usage('1', { tenant_id: 'custom', started_at_ms: now - 3600_000 }));
+      await a.ledger.recordUsage(usage('2', { tenant_id: 'custom', started_at_ms: now }));
+      await a.ledger.recordUsage(usage('4', { tenant_id: 'custom', started_at_ms: now - 3600_001 }));
+      await a.ledger.recordUsage(usage('8', { tenant_id: 'custom', started_at_ms: now + 3600_000 }));
+      await a.runner.catchUp();
+      const view = await a.budgets.get(budget.id);
+      expect(view).toMatchObject({ spent_usd: '3.00', period_start: new Date(now - 3600_000).toISOString() });
+    });
+
     it('a scope change sums the period again under the new scope', async () => {
       await a.ledger.recordUsage(usage('3', { tenant_id: 'scope-a' }));
       await a.ledger.recordUsage(usage('4', { tenant_id: 'scope-b' }));
@@ -436,6 +459,28 @@ describe('budgets in the ledger', () => {
       );
       expect(fired.map((c) => c.threshold)).toEqual([100]);
       await close(live);
+    });
+  });
+
+  describe('afterCommit', () => {
+    it('runs a callback once after the commit, never after a rollback', async () => {
+      const calls: string[] = [];
+      const ds = a.opened.dataSource;
+      await ds.transaction(async (m) => {
+        afterCommit(m, () => calls.push('committed'));
+        await m.query('SELECT 1');
+        expect(calls).toEqual([]);
+      });
+      expect(calls).toEqual(['committed']);
+      await expect(
+        ds.transaction(async (m) => {
+          afterCommit(m, () => calls.push('rolled back'));
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      await ds.transaction(async (m) => m.query('SELECT 1'));
+      afterCommit(ds.manager, () => calls.push('no transaction'));
+      expect(calls).toEqual(['committed', 'no transaction']);
     });
   });
 
