@@ -9,6 +9,7 @@ import {
   Commands,
   Topics,
   type BudgetAlertV1,
+  type BudgetsAlertsReply,
   type BudgetRecord,
 } from '@spendops/contracts';
 import { ProjectionRunner } from '@spendops/event-store';
@@ -17,7 +18,6 @@ import { captureMessages, startPostgres, type TestPostgres } from '@spendops/tes
 import { AlertDeliveryStore } from './alert-delivery.store';
 import { AlertDeliveryWorker } from './alert-delivery.worker';
 import { BUDGET_ALERTS_PROJECTION } from './alert-deliveries.projection';
-import type { BudgetAlertsResponse } from './budget-alerts.consumer';
 import type { BudgetAlertsOptions } from './budget-alerts.options';
 import {
   appendCrossing,
@@ -91,14 +91,14 @@ async function withSecret(app: AlertsApp, budgetId: string, secret: string): Pro
     .query('INSERT INTO budget_secrets (budget_id, webhook_secret) VALUES ($1, $2)', [budgetId, secret]);
 }
 
-async function alertsOf(app: AlertsApp, budgetId: string): Promise<BudgetAlertsResponse> {
-  return app.bus.request<{ budget_id: string }, BudgetAlertsResponse>(Commands.budgetsAlerts, {
+async function alertsOf(app: AlertsApp, budgetId: string): Promise<BudgetsAlertsReply> {
+  return app.bus.request<{ budget_id: string }, BudgetsAlertsReply>(Commands.budgetsAlerts, {
     budget_id: budgetId,
   });
 }
 
 /** Resolves with the history once every delivery of the budget's alerts is delivered or failed. */
-async function settled(app: AlertsApp, budgetId: string, alerts = 1): Promise<BudgetAlertsResponse> {
+async function settled(app: AlertsApp, budgetId: string, alerts = 1): Promise<BudgetsAlertsReply> {
   return eventually(async () => {
     const res = await alertsOf(app, budgetId);
     const done =

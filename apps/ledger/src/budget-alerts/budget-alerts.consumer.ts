@@ -1,18 +1,11 @@
 // Serves the alert history to the admin API: Commands.budgetsAlerts ({ budget_id }) → { alerts }.
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { Commands, type BudgetAlertView } from '@spendops/contracts';
+import { Commands, type BudgetsAlertsReply, type BudgetsAlertsRequest } from '@spendops/contracts';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
 import { AlertDeliveryStore } from './alert-delivery.store';
 
-export interface BudgetAlertsRequest {
-  budget_id: string;
-  /** Newest crossings returned (default 200, at most 1000). */
-  limit?: number;
-}
-
-export interface BudgetAlertsResponse {
-  alerts: BudgetAlertView[];
-}
+/** The contract's request, plus how many of the newest crossings to return (default 200, at most 1000). */
+export type BudgetAlertsQuery = BudgetsAlertsRequest & { limit?: number };
 
 @Injectable()
 export class BudgetAlertsConsumer implements OnApplicationBootstrap {
@@ -22,13 +15,13 @@ export class BudgetAlertsConsumer implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.handle<BudgetAlertsRequest, BudgetAlertsResponse>(Commands.budgetsAlerts, (req) =>
+    await this.bus.handle<BudgetAlertsQuery, BudgetsAlertsReply>(Commands.budgetsAlerts, (req) =>
       this.alerts(req),
     );
   }
 
   /** An unknown budget has no alerts (the API answers 404 from its own budget lookup). */
-  async alerts(req: BudgetAlertsRequest): Promise<BudgetAlertsResponse> {
+  async alerts(req: BudgetAlertsQuery): Promise<BudgetsAlertsReply> {
     if (typeof req?.budget_id !== 'string' || req.budget_id === '') throw new Error('budget_id is required');
     const limit = Math.min(1000, Math.max(1, Math.floor(Number(req.limit ?? 200)) || 200));
     return { alerts: await this.store.history(req.budget_id, limit) };
