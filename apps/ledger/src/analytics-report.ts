@@ -174,7 +174,7 @@ export class AnalyticsReports {
       );
     const { top, groupsTotal, totals } = await this.groups(plan, limit);
     const truncated = groupsTotal > top.length;
-    const series = await this.series(plan, truncated ? top : null);
+    const series = await this.series(plan, top, truncated);
     const groups: AnalyticsGroupTotals[] = [...top];
     if (truncated) groups.push({ group: this.otherGroup(plan), other: true, ...minus(totals, top) });
     return { totals, groups, series, groups_total: groupsTotal, limit };
@@ -215,7 +215,8 @@ export class AnalyticsReports {
     params.push(limit);
     const sums = MEASURES.map((m) => `sum(${m}) AS ${m}`).join(', ');
     const texts = MEASURES.map((m) => `${m}::text, (sum(${m}) OVER ())::text AS total_${m}`).join(', ');
-    const order = ['cost_usd DESC', 'requests DESC', ...cols].join(', ');
+    // Qualified: the bare names would sort by the selected text columns.
+    const order = ['g.cost_usd DESC', 'g.requests DESC', ...cols.map((c) => `g.${c}`)].join(', ');
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `WITH g AS (
          SELECT ${[...cols, sums].join(', ')} FROM (${pieces.join(' UNION ALL ')}) r
@@ -238,7 +239,8 @@ export class AnalyticsReports {
    */
   private async series(
     plan: AnalyticsPlan,
-    top: AnalyticsGroupTotals[] | null,
+    top: AnalyticsGroupTotals[],
+    truncated: boolean,
   ): Promise<AnalyticsSeriesBucket[]> {
     const params: unknown[] = [plan.interval, plan.from, plan.to];
     const filters = this.filters(plan, params, 'a.');
@@ -247,13 +249,18 @@ export class AnalyticsReports {
     const bucketMs = '(extract(epoch FROM a.bucket_start) * 1000)::bigint::text AS bucket_ms';
     const where = `a.bucket = $1 AND a.bucket_start >= $2 AND a.bucket_start < $3${filters}`;
     const iso = bucketIso();
-    if (top === null) {
+    if (!truncated) {
+      // Every group: one scan of the range, then each bucket's rows put in the groups' order.
       const group = ['a.bucket_start', ...cols.map((c) => `a.${c}`)].join(', ');
       const rows: Record<string, unknown>[] = await this.dataSource.query(
         `SELECT ${[bucketMs, ...cols.map((c) => `a.${c}`), sums].join(', ')} FROM ${plan.table} a
          WHERE ${where} GROUP BY ${group} HAVING sum(a.requests) <> 0 ORDER BY ${group}`,
         params,
       );
+      const rank = new Map(top.map((g, i) => [JSON.stringify(plan.groupNames.map((n) => g.group[n])), i]));
+      const rankOf = (r: Record<string, unknown>) => rank.get(JSON.stringify(cols.map((c) => r[c]))) ?? 0;
+      if (cols.length > 0)
+        rows.sort((a, b) => Number(a.bucket_ms) - Number(b.bucket_ms) || rankOf(a) - rankOf(b));
       return rows.map((r) => ({
         bucket_start: iso(r.bucket_ms as string),
         group: Object.fromEntries(plan.groupNames.map((n, i) => [n, r[cols[i]] as string])),
