@@ -173,7 +173,7 @@ export class ThreadBridgeBus implements MessageBus {
     const id = options.messageId ?? randomUUID();
     const forward = this.matchesRemote(topic);
     const local = this.countLocal(topic);
-    if (local > 0) this.publishLocal(topic, payload, id, local);
+    if (local > 0) await this.publishLocal(topic, payload, id, local);
     if (forward) await this.forward(topic, payload, id);
   }
 
@@ -313,11 +313,8 @@ export class ThreadBridgeBus implements MessageBus {
     id: string,
     queues: number,
     group?: SettlementGroup,
-  ): void {
-    if (!this.tracking) {
-      void this.local.publish(topic, payload, { messageId: id });
-      return;
-    }
+  ): Promise<void> {
+    if (!this.tracking) return this.local.publish(topic, payload, { messageId: id });
     const owner = group ?? this.als.getStore();
     let g: number | undefined;
     if (owner && !owner.settled) {
@@ -325,8 +322,9 @@ export class ThreadBridgeBus implements MessageBus {
       g = this.groupId(owner);
     }
     const tracked: Tracked = g === undefined ? { p: payload } : { g, p: payload };
-    this.local.publish(topic, tracked, { messageId: id }).catch(() => {
+    return this.local.publish(topic, tracked, { messageId: id }).catch((err: unknown) => {
       if (owner && g !== undefined) this.release(owner, queues);
+      throw err;
     });
   }
 
@@ -397,17 +395,18 @@ export class ThreadBridgeBus implements MessageBus {
   }
 
   /** Receiving side of a forwarded publish. */
-  private acceptPublish(f: Frame): void {
+  private acceptPublish(f: Frame): Promise<void> | undefined {
     const topic = f.t as string;
     const queues = this.countLocal(topic);
     if (!this.tracking) {
-      if (queues > 0) void this.local.publish(topic, f.p, { messageId: f.i as string });
-      return;
+      // Refused only once this side is closed: the caller sees the failure as an unaccepted publish.
+      return queues > 0 ? this.local.publish(topic, f.p, { messageId: f.i as string }) : undefined;
     }
     const r = f.r!;
     const group = this.newGroup(() => this.link?.send({ k: 'settled', r }));
-    if (queues > 0) this.publishLocal(topic, f.p, f.i as string, queues, group);
-    else this.release(group, 0);
+    if (queues > 0) return this.publishLocal(topic, f.p, f.i as string, queues, group);
+    this.release(group, 0);
+    return undefined;
   }
 
   // ---- subscriptions -----------------------------------------------------------------------------------------
