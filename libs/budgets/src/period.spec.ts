@@ -297,3 +297,19 @@ describe('periodAt', () => {
     expect([...lengths].sort()).toEqual([23, 24, 25]);
   });
 });
+
+describe('the UTC shortcut', () => {
+  it('agrees with the Intl path (Etc/UTC) for every period kind', () => {
+    const kinds: PeriodSpec[] = [
+      { period: 'day', time_zone: 'UTC' },
+      { period: 'week', time_zone: 'UTC', start_day: 3 },
+      { period: 'month', time_zone: 'UTC' },
+      { period: 'fiscal_month', time_zone: 'UTC', start_day: 17 },
+    ];
+    for (const spec of kinds)
+      for (let t = Date.UTC(2027, 11, 25); t < Date.UTC(2028, 2, 5); t += 7 * 3600_000 + 13_000) {
+        const at = new Date(t);
+        expect(periodAt(spec, at)).toEqual(periodAt({ ...spec, time_zone: 'Etc/UTC' }, at));
+      }
+  });
+});

@@ -59,6 +59,15 @@ function localFields(zone: string, ms: number): LocalFields {
 }
 
 export function localDateOf(zone: string, instant: Date): LocalDate {
+  if (zone === 'UTC') {
+    const weekday = instant.getUTCDay() || 7;
+    return {
+      year: instant.getUTCFullYear(),
+      month: instant.getUTCMonth() + 1,
+      day: instant.getUTCDate(),
+      weekday,
+    };
+  }
   const { year, month, day, weekday } = localFields(zone, instant.getTime());
   return { year, month, day, weekday };
 }
@@ -81,6 +90,7 @@ function dayKey(year: number, month: number, day: number): number {
  */
 export function startOfLocalDay(zone: string, year: number, month: number, day: number): Date {
   const target = new Date(Date.UTC(year, month - 1, day));
+  if (zone === 'UTC') return target; // the common case, without Intl
   const [y, m, d] = [target.getUTCFullYear(), target.getUTCMonth() + 1, target.getUTCDate()];
   const wall = target.getTime();
   let t = wall - offsetAt(zone, wall);

@@ -1,7 +1,7 @@
 // Budgets in the ledger: the commands (Commands.budgets*), the budgets projection (budgets_view, spend per
 // period, BudgetThresholdCrossed, budget.spend.v1) and its migration. Imported by LedgerModule; needs the same
 // globals (PersistenceModule's DataSource, EventStoreModule, a MESSAGE_BUS).
-import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventStore, ProjectionRunner, type Projection } from '@spendops/event-store';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
 import { BudgetCommandsHandler } from './budget-commands.handler';
@@ -17,16 +17,19 @@ export function budgetsProjections(bus: MessageBus | null, store: EventStore): P
   return [new BudgetsProjection(store, bus)];
 }
 
-/** Registers the budgets projection on the process's runner (unless ledgerProjections() already did). */
+/**
+ * Registers the budgets projection on the process's runner, unless ledgerProjections() already did (checked at
+ * bootstrap, after every module's onModuleInit registered its own; the runner's loop picks it up on its next pass).
+ */
 @Injectable()
-export class BudgetsProjectionRegistrar implements OnModuleInit {
+export class BudgetsProjectionRegistrar implements OnApplicationBootstrap {
   constructor(
     private readonly runner: ProjectionRunner,
     private readonly store: EventStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
   ) {}
 
-  onModuleInit(): void {
+  onApplicationBootstrap(): void {
     if (this.runner.names().includes(BUDGETS_PROJECTION)) return;
     for (const projection of budgetsProjections(this.bus, this.store)) this.runner.register(projection);
   }

@@ -80,11 +80,27 @@ class Batch {
   readonly publish = new Set<string>();
   readonly removed = new Map<string, BudgetRecord>();
   readonly settled = new Map<string, string[]>();
+  /** Per budget, the periods computed so far in this batch (most usage of a batch shares one period). */
+  private readonly periods = new Map<string, Period[]>();
 
   constructor(
     readonly manager: EntityManager,
     readonly budgets: Map<string, BudgetRecord>,
   ) {}
+
+  periodOf(record: BudgetRecord, at: Date): Period | null {
+    const t = at.getTime();
+    const known = this.periods.get(record.id) ?? [];
+    for (const p of known) if (t >= p.start.getTime() && t < p.end.getTime()) return p;
+    const period = periodAt(record, at);
+    if (period) this.periods.set(record.id, [...known, period]);
+    return period;
+  }
+
+  /** A budget's definition changed: its periods may too. */
+  forgetPeriods(budgetId: string): void {
+    this.periods.delete(budgetId);
+  }
 }
 
 const keyOf = (budgetId: string, start: Date) => `${budgetId}|${start.toISOString()}`;
@@ -193,7 +209,7 @@ export class BudgetsProjection implements Projection {
     const at = new Date(row.ts);
     for (const [budgetId, record] of batch.budgets) {
       if (!scopeMatches(record.scope, row)) continue;
-      const period = periodAt(record, at);
+      const period = batch.periodOf(record, at);
       if (period) out.push({ budgetId, period });
     }
     return out;
@@ -297,6 +313,7 @@ export class BudgetsProjection implements Projection {
       await manager.query('DELETE FROM budget_spend WHERE budget_id = $1', [budget.id]);
     }
     batch.budgets.set(budget.id, budget);
+    batch.forgetPeriods(budget.id);
     await manager.query(
       `INSERT INTO budgets_view (budget_id, record, enforce, created_at) VALUES ($1, $2::jsonb, $3, $4)
        ON CONFLICT (budget_id) DO UPDATE SET record = EXCLUDED.record, enforce = EXCLUDED.enforce`,
