@@ -73,6 +73,21 @@ describe('ThreadBridgeBus', () => {
     for (const port of ports) port.close();
   });
 
+  it('a request made while the pipeline starts waits for it, within its timeout', async () => {
+    const main = new ThreadBridgeBus({ role: 'main', retryBaseMs: RETRY_BASE_MS });
+    const p = newPipeline(main);
+    const early = main.request<{ x: number }, number>('cmd.late', { x: 1 }, { timeoutMs: 3_000 });
+    await sleep(100);
+    await p.pipeline.handle('cmd.late', async (req: { x: number }) => req.x + 1);
+    p.pipeline.announceReady();
+    await expect(early).resolves.toBe(2);
+    p.kill();
+    await expect(main.request('cmd.late', {}, { timeoutMs: 200 })).rejects.toBeInstanceOf(
+      BusUnavailableError,
+    );
+    await main.close();
+  });
+
   it('keeps a message until its whole pipeline chain is done, then forgets it', async () => {
     const { main, pipeline, ports } = pair();
     const q = uniqueName('chain');

@@ -221,17 +221,29 @@ export class ThreadBridgeBus implements MessageBus {
   async request<Req, Res>(command: string, request: Req, options: { timeoutMs?: number } = {}): Promise<Res> {
     if (this.closing) throw new BusUnavailableError('closed');
     if (this.localCommands.has(command)) return this.local.request<Req, Res>(command, request, options);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    // A pipeline starting or restarting answers soon: wait for it within the request's timeout rather than
+    // failing a caller (an admin API call, a start-up snapshot) that merely came early.
+    if (this.options.role === 'main' && !this.peerReady) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.whenPeerReady(),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    }
     if (!this.remoteCommands.has(command)) throw new NoCommandHandlerError(command);
     const link = this.link;
     if (!link || !this.peerReady) throw new BusUnavailableError('the pipeline thread is restarting');
-    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const remaining = Math.max(1, deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RequestTimeoutError(command, timeoutMs)), timeoutMs);
+      timer = setTimeout(() => reject(new RequestTimeoutError(command, timeoutMs)), remaining);
     });
     try {
       return await Promise.race([
-        link.call<Res>({ k: 'request', c: command, b: request ?? null, ms: timeoutMs }).catch((err) => {
+        link.call<Res>({ k: 'request', c: command, b: request ?? null, ms: remaining }).catch((err) => {
           throw rebuildError(err);
         }),
         timeout,
