@@ -125,8 +125,8 @@ describe('retry delay', () => {
     expect(retryDelayMs(30, o, () => 0)).toBe(30_000);
   });
 
-  it('defaults: 8 attempts, 2 s base, lease beyond the timeout', () => {
+  it('defaults: 8 attempts, 5 s base, lease beyond the timeout', () => {
     const d = resolveBudgetAlertsOptions();
-    expect(d).toMatchObject({ maxAttempts: 8, backoffBaseMs: 2000, timeoutMs: 10_000, leaseMs: 40_000 });
+    expect(d).toMatchObject({ maxAttempts: 8, backoffBaseMs: 5000, timeoutMs: 10_000, leaseMs: 40_000 });
   });
 });

@@ -95,6 +95,7 @@ export class AlertSenders {
       port: smtp.port,
       secure: smtp.secure ?? false,
       ignoreTLS: smtp.ignoreTLS ?? false,
+      requireTLS: smtp.requireTLS ?? false,
       auth: smtp.auth,
       connectionTimeout: this.options.timeoutMs,
       greetingTimeout: this.options.timeoutMs,

@@ -9,6 +9,8 @@ export interface SmtpOptions {
   secure?: boolean;
   /** Never upgrade with STARTTLS (a plain local relay or test sink). */
   ignoreTLS?: boolean;
+  /** Refuse to send unless the server upgrades with STARTTLS. */
+  requireTLS?: boolean;
   auth?: { user: string; pass: string };
 }
 
@@ -17,7 +19,10 @@ export interface BudgetAlertsOptions {
   smtp?: SmtpOptions;
   /** Attempts per delivery before it is `failed` (default 8). */
   maxAttempts?: number;
-  /** First retry delay; doubles per attempt, with jitter (default 2 s). */
+  /**
+   * First retry delay; doubles per attempt, with jitter (default 5 s: with 8 attempts a receiver gets about 5–10
+   * minutes to come back before the delivery is `failed`).
+   */
   backoffBaseMs?: number;
   /** Longest retry delay (default 15 min). */
   backoffMaxMs?: number;
@@ -49,7 +54,7 @@ export function resolveBudgetAlertsOptions(options: BudgetAlertsOptions = {}): R
   return {
     smtp: options.smtp,
     maxAttempts: options.maxAttempts ?? 8,
-    backoffBaseMs: options.backoffBaseMs ?? 2_000,
+    backoffBaseMs: options.backoffBaseMs ?? 5_000,
     backoffMaxMs: options.backoffMaxMs ?? 15 * 60_000,
     timeoutMs,
     leaseMs: options.leaseMs ?? timeoutMs + 30_000,
