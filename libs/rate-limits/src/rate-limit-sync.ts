@@ -82,7 +82,10 @@ export class RateLimitSync implements OnModuleInit, OnApplicationShutdown {
     this.publishing = true;
     this.bus
       .publish(RATE_LIMIT_SYNC_TOPIC, message)
-      .catch((e: unknown) => this.logger.warn(`sync publish failed: ${(e as Error).message}`))
+      .catch((e: unknown) => {
+        this.limiter.requeue(message); // the peers have not heard of these yet
+        this.logger.warn(`sync publish failed: ${(e as Error).message}`);
+      })
       .finally(() => {
         this.publishing = false;
       });

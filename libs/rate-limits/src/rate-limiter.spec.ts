@@ -280,6 +280,19 @@ describe('RateLimiter: several proxies', () => {
     expect(b.liveProxies).toBe(2);
   });
 
+  it('a report that could not be sent goes out with the next one', () => {
+    const { a, b, exchange } = pair();
+    exchange();
+    for (let i = 0; i < 3; i++) a.check('k1', limits, {});
+    const lost = a.takeSyncMessage() as RateLimitSyncV1;
+    a.requeue(lost);
+    a.check('k1', limits, {});
+    const next = a.takeSyncMessage() as RateLimitSyncV1;
+    expect(next.deltas.reduce((n, d) => n + d.n, 0)).toBe(4);
+    b.applySync(next);
+    expect(b.used('k1', 'requests')).toBe(4);
+  });
+
   it('forgets idle counters and old usage', () => {
     const c = clock();
     const rl = new RateLimiter({ now: c.now });

@@ -173,6 +173,11 @@ export class RateLimiter {
     return { node: this.nodeId, sent_at_ms: now, deltas };
   }
 
+  /** Takes back the deltas of a report that could not be sent: they go out with the next one. */
+  requeue(message: RateLimitSyncV1): void {
+    this.pending.push(...message.deltas);
+  }
+
   /** Adds another proxy's admitted requests to the counters (its own messages are ignored). */
   applySync(message: RateLimitSyncV1): void {
     if (message.node === this.nodeId) return;
