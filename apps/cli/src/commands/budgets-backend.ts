@@ -3,17 +3,14 @@
 // projection runner listens for new events) it applies the new events itself, as for its own commands, and
 // publishes what the proxies need; otherwise the CLI runs the budgets projection in this process so the answer
 // shows the change.
-import { Commands, type BudgetsCreateRequest, type BudgetsDeleteRequest } from '@spendops/contracts';
-import type { BudgetsAlertsRequest, BudgetsGetRequest, BudgetsUpdateRequest } from '@spendops/contracts';
+import { Commands, type BudgetsAlertsRequest } from '@spendops/contracts';
 import { EVENTS_CHANNEL, EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, type MessageBus } from '@spendops/messaging';
 import type { MigrationClass } from '@spendops/persistence';
 import type { DataSource } from 'typeorm';
 import { AlertDeliveryStore, BUDGET_ALERTS_MIGRATIONS } from '../../../ledger/src/budget-alerts';
-import { BudgetService } from '../../../ledger/src/budgets/budget.service';
-import { BudgetsSchema1733000000160 } from '../../../ledger/src/budgets/budgets.migration';
-import { BudgetsProjection } from '../../../ledger/src/budgets/budgets.projection';
-import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
+import { BudgetCommandsHandler } from '../../../ledger/src/budgets/budget-commands.handler';
+import { BudgetService, BudgetsProjection, LEDGER_MIGRATIONS } from '../../../ledger/src';
 import { withCliDatabase } from './cli-database';
 
 export interface BudgetBusFlags {
@@ -22,7 +19,7 @@ export interface BudgetBusFlags {
 }
 
 const MIGRATIONS: MigrationClass[] = [
-  ...new Set<MigrationClass>([...LEDGER_MIGRATIONS, BudgetsSchema1733000000160, ...BUDGET_ALERTS_MIGRATIONS]),
+  ...new Set<MigrationClass>([...LEDGER_MIGRATIONS, ...BUDGET_ALERTS_MIGRATIONS]),
 ];
 
 /** A running ledger's projection runner holds a connection listening on the event store's wake-up channel. */
@@ -35,26 +32,13 @@ export async function ledgerRunning(db: DataSource): Promise<boolean> {
   return row?.live === true;
 }
 
-/** Serves Commands.budgets* (and the alert history) on `bus` from the database. */
+/** Serves Commands.budgets* (the ledger's handler) and the alert history on `bus` from the database. */
 export async function serveBudgetCommands(bus: MessageBus, db: DataSource): Promise<void> {
   const store = new EventStore(db);
   const runner = new ProjectionRunner(db, store, { pollMs: 60_000 });
   if (!(await ledgerRunning(db))) runner.register(new BudgetsProjection(store, null));
-  const budgets = new BudgetService(store, db, runner);
+  await new BudgetCommandsHandler(bus, new BudgetService(store, db, runner)).onModuleInit();
   const alerts = new AlertDeliveryStore(db);
-  await bus.handle(Commands.budgetsCreate, (r: BudgetsCreateRequest) =>
-    budgets.create(r.spec, r.actor, r.id),
-  );
-  await bus.handle(Commands.budgetsList, async () => ({ budgets: await budgets.list() }));
-  await bus.handle(Commands.budgetsGet, async (r: BudgetsGetRequest) => ({
-    budget: await budgets.get(r.id),
-  }));
-  await bus.handle(Commands.budgetsUpdate, async (r: BudgetsUpdateRequest) => ({
-    budget: await budgets.update(r.id, r.patch, r.actor),
-  }));
-  await bus.handle(Commands.budgetsDelete, async (r: BudgetsDeleteRequest) => ({
-    budget: await budgets.remove(r.id, r.actor),
-  }));
   await bus.handle(Commands.budgetsAlerts, async (r: BudgetsAlertsRequest) => ({
     alerts: await alerts.history(r.budget_id, 200),
   }));

@@ -4,9 +4,8 @@ import { Command } from 'commander';
 import { InProcessBus, type MessageBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '@spendops/testing';
-import { BudgetsSchema1733000000160 } from '../../../ledger/src/budgets/budgets.migration';
 import { BUDGET_ALERTS_MIGRATIONS } from '../../../ledger/src/budget-alerts';
-import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
+import { LEDGER_MIGRATIONS } from '../../../ledger/src';
 import { registerBudgetsCommands, definitionFromFlags } from './budgets';
 import { ledgerRunning, serveBudgetCommands } from './budgets-backend';
 import { Client } from 'pg';
@@ -21,7 +20,7 @@ beforeAll(async () => {
   db = await openDataSource({
     databaseUrl: pg.url,
     dataDir: '/nonexistent',
-    migrations: [...new Set([...LEDGER_MIGRATIONS, BudgetsSchema1733000000160, ...BUDGET_ALERTS_MIGRATIONS])],
+    migrations: [...new Set([...LEDGER_MIGRATIONS, ...BUDGET_ALERTS_MIGRATIONS])],
   });
 });
 afterAll(async () => {

@@ -26,6 +26,7 @@ import { LEDGER_MIGRATIONS, LedgerQueries } from '../../../ledger/src';
 import { PRICING_MIGRATIONS } from '../../../pricing/src';
 import { ProxyHandler, ProxyModule } from '../../../proxy/src';
 import { AdmissionGuardsModule } from './admission-guards';
+import { ConfigBudgetsModule } from './config-budgets';
 import { RequestDispatcher } from './http-server';
 import { PipelineMessagingModule } from './pipeline-messaging.module';
 import { pipelineModules } from './pipeline-modules';
@@ -152,6 +153,7 @@ export class ServeModule {
       providers.push(ProxyMount);
     }
     imports.push(...pipelineModules(services));
+    if (config.services.includes('ledger')) imports.push(ConfigBudgetsModule.forRoot(config.budgets));
     if (services.has('api')) {
       imports.push(
         ApiModule.forRoot({ adminToken: config.admin_token, announceToken: options.announceAdminToken }),
