@@ -42,7 +42,7 @@ import {
   formatUsd,
   periodAt,
   scopeMatches,
-  thresholdsCrossed,
+  thresholdLevel,
   thresholdsReached,
   type Period,
 } from './budgets-domain';
@@ -82,6 +82,7 @@ class Batch {
   readonly settled = new Map<string, string[]>();
   /** Per budget, the periods computed so far in this batch (most usage of a batch shares one period). */
   private readonly periods = new Map<string, Period[]>();
+  private readonly levels = new Map<string, { threshold: number; level: Decimal }[]>();
 
   constructor(
     readonly manager: EntityManager,
@@ -97,13 +98,27 @@ class Batch {
     return period;
   }
 
-  /** A budget's definition changed: its periods may too. */
-  forgetPeriods(budgetId: string): void {
+  /** Each threshold's spend level (amount × t / 100), computed once per budget and batch. */
+  levelsOf(record: BudgetRecord): { threshold: number; level: Decimal }[] {
+    let levels = this.levels.get(record.id);
+    if (!levels) {
+      levels = record.thresholds.map((threshold) => ({
+        threshold,
+        level: thresholdLevel(record.amount_usd, threshold),
+      }));
+      this.levels.set(record.id, levels);
+    }
+    return levels;
+  }
+
+  /** A budget's definition changed: its periods and levels may too. */
+  forget(budgetId: string): void {
     this.periods.delete(budgetId);
+    this.levels.delete(budgetId);
   }
 }
 
-const keyOf = (budgetId: string, start: Date) => `${budgetId}|${start.toISOString()}`;
+const keyOf = (budgetId: string, start: Date) => `${budgetId}|${start.getTime()}`;
 
 export class BudgetsProjection implements Projection {
   readonly name = BUDGETS_PROJECTION;
@@ -189,8 +204,11 @@ export class BudgetsProjection implements Projection {
         const before = spend.spent;
         spend.spent = before.plus(delta);
         spend.dirty = true;
-        for (const threshold of thresholdsCrossed(record.thresholds, record.amount_usd, before, spend.spent))
-          this.cross(batch, record, period, threshold, spend.spent, event, row.request_id);
+        // thresholdsCrossed, with the levels computed once
+        if (delta.greaterThan(0))
+          for (const { threshold, level } of batch.levelsOf(record))
+            if (before.lessThan(level) && spend.spent.greaterThanOrEqualTo(level))
+              this.cross(batch, record, period, threshold, spend.spent, event, row.request_id);
         if (record.enforce) {
           batch.publish.add(budgetId);
           if (recorded) {
@@ -313,7 +331,7 @@ export class BudgetsProjection implements Projection {
       await manager.query('DELETE FROM budget_spend WHERE budget_id = $1', [budget.id]);
     }
     batch.budgets.set(budget.id, budget);
-    batch.forgetPeriods(budget.id);
+    batch.forget(budget.id);
     await manager.query(
       `INSERT INTO budgets_view (budget_id, record, enforce, created_at) VALUES ($1, $2::jsonb, $3, $4)
        ON CONFLICT (budget_id) DO UPDATE SET record = EXCLUDED.record, enforce = EXCLUDED.enforce`,
