@@ -24,7 +24,7 @@ const SHEET: PriceSheetV1 = {
   provider_aliases: {},
   providers: {},
   overrides: [],
-  fallback: [1e-6, 10e-6, 0],
+  fallback: ['0.000001', '0.00001', '0'],
 };
 
 const budget = (over: Partial<BudgetSpendV1> = {}): BudgetSpendV1 => ({
@@ -110,7 +110,7 @@ describe('BudgetGuardModule', () => {
     expect(guard.admit(input('c')).ok).toBe(true);
 
     // A new sheet with higher prices applies to the next request.
-    await bus.publish(Topics.priceSheet, { ...SHEET, version: 'v2+ov0', fallback: [1e-6, 1, 0] });
+    await bus.publish(Topics.priceSheet, { ...SHEET, version: 'v2+ov0', fallback: ['0.000001', '1', '0'] });
     await waitUntil(() => guard.maxCost(input('x')) > 1);
   });
 

@@ -23,15 +23,15 @@ const SHEET: PriceSheetV1 = {
   provider_aliases: {},
   providers: {
     openai: {
-      models: { cheap: [1e-6, 10e-6, 0] },
+      models: { cheap: ['0.000001', '0.00001', '0'] },
       prefixes: [],
       patterns: [],
       name_prefixes: [],
-      fallback: [1e-6, 10e-6, 0],
+      fallback: ['0.000001', '0.00001', '0'],
     },
   },
   overrides: [],
-  fallback: [1e-6, 10e-6, 0],
+  fallback: ['0.000001', '0.00001', '0'],
 };
 
 function key(id = 'key_a', tenant = 'acme'): KeyRecord {
@@ -202,7 +202,7 @@ describe('BudgetGuard', () => {
     });
 
     it('counts the per-request fee and the price sheet’s fallback for an unknown model', () => {
-      prices.install({ ...SHEET, version: 'v2+ov0', fallback: [0, 0, 0.5] });
+      prices.install({ ...SHEET, version: 'v2+ov0', fallback: ['0', '0', '0.5'] });
       replica.load([spend({ amount_usd: '0.60' })]);
       expect(guard.admit(req('a', 0, { provider: 'unknown-provider', model: 'x' })).ok).toBe(true);
       expect(guard.admit(req('b', 0, { provider: 'unknown-provider', model: 'x' })).ok).toBe(false);

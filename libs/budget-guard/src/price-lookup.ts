@@ -8,6 +8,15 @@ import type {
   ReservationPrice,
 } from '@spendops/contracts';
 
+/** USD per input token, per output token, per request, as numbers: the reservation is an estimate. */
+export type UsdPrice = [input: number, output: number, request: number];
+
+const toNumbers = (p: ReservationPrice): UsdPrice => [
+  Number(p[0]) || 0,
+  Number(p[1]) || 0,
+  Number(p[2]) || 0,
+];
+
 const DATE_SUFFIX = /(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest|-\d{3,4}|-v\d+(:\d+)?)$/i;
 const CACHE_LIMIT = 20_000;
 
@@ -39,7 +48,7 @@ function compileOverride(o: PriceSheetOverride): CompiledOverride {
 export class PriceLookup {
   private readonly providers = new Map<string, CompiledProvider>();
   private readonly overrides: CompiledOverride[];
-  private readonly cache = new Map<string, ReservationPrice>();
+  private readonly cache = new Map<string, UsdPrice>();
 
   constructor(readonly sheet: PriceSheetV1) {
     for (const [name, p] of Object.entries(sheet.providers)) {
@@ -61,7 +70,7 @@ export class PriceLookup {
   }
 
   /** USD per input token, per output token, per request: an upper bound for this tenant, provider and model. */
-  priceFor(tenant: string, provider: string, model: string): ReservationPrice {
+  priceFor(tenant: string, provider: string, model: string): UsdPrice {
     const key = `${tenant}\u0000${provider}\u0000${model}`;
     let price = this.cache.get(key);
     if (price === undefined) {
@@ -72,15 +81,15 @@ export class PriceLookup {
     return price;
   }
 
-  private compute(tenant: string, provider: string, model: string): ReservationPrice {
+  private compute(tenant: string, provider: string, model: string): UsdPrice {
     const canonical = this.sheet.provider_aliases[provider] ?? provider;
     const p = this.providers.get(canonical);
-    let price = (p && resolve(p, model)) ?? p?.sheet.fallback ?? this.sheet.fallback;
     const o = this.override(tenant, canonical, model);
-    if (o?.o.price) price = o.o.price;
-    const f = o?.o.factor;
-    if (f !== undefined) price = [price[0] * f, price[1] * f, price[2] * f];
-    return price;
+    const price = toNumbers(
+      o?.o.price ?? (p && resolve(p, model)) ?? p?.sheet.fallback ?? this.sheet.fallback,
+    );
+    const f = o?.o.factor === undefined ? 1 : Number(o.o.factor);
+    return f === 1 || !Number.isFinite(f) ? price : [price[0] * f, price[1] * f, price[2] * f];
   }
 
   private override(tenant: string, provider: string, model: string): CompiledOverride | undefined {

@@ -3,11 +3,11 @@
 import type { BudgetSpendV1 } from './budgets';
 
 /**
- * A reservation price in USD: per input token, per output token, per request. Each is the maximum over the
- * model's periods in force now or later, its long-context tiers, time windows and service tiers (priority
- * included), so a reservation is an upper bound of what the request can cost at catalog prices.
+ * A reservation price in USD (decimal strings): per input token, per output token, per request. Each is the
+ * maximum over the model's periods in force now or later, its long-context tiers, time windows and service tiers
+ * (priority included), so a reservation is an upper bound of what the request can cost at catalog prices.
  */
-export type ReservationPrice = [input_per_token: number, output_per_token: number, per_request: number];
+export type ReservationPrice = [input_per_token: string, output_per_token: string, per_request: string];
 
 export interface PriceSheetProvider {
   /** Model ids and aliases, lower case. */
@@ -32,8 +32,8 @@ export interface PriceSheetOverride {
   model: string;
   /** Own rates (upper bounds as above); absent when the override only marks up. */
   price?: ReservationPrice;
-  /** 1 + markup/100; absent without a markup. */
-  factor?: number;
+  /** 1 + markup/100 (decimal string); absent without a markup. */
+  factor?: string;
 }
 
 /** `pricing.price-sheet.v1` (Topics.priceSheet) and the reply of Commands.pricingPriceSheet. */

@@ -7,7 +7,7 @@ import type {
   PriceSheetV1,
   ReservationPrice,
 } from '@spendops/contracts';
-import type { Decimal } from '@spendops/money';
+import { Decimal, formatDecimal, parseDecimal, ZERO } from '@spendops/money';
 import type { Catalog } from '../catalog/catalog';
 import {
   compileModel,
@@ -33,35 +33,48 @@ const INPUT_FIELDS = [
 ] as const;
 const OUTPUT_FIELDS = ['output', 'reasoning', 'output_audio', 'output_image'] as const;
 
+/** Input, output and fee maxima, exact. */
+type Bound = [Decimal, Decimal, Decimal];
+const NONE: Bound = [ZERO, ZERO, ZERO];
+
 /** Element-wise maximum. */
-export function maxPrice(a: ReservationPrice, b: ReservationPrice): ReservationPrice {
-  return [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2])];
+function maxBound(a: Bound, b: Bound): Bound {
+  return [Decimal.max(a[0], b[0]), Decimal.max(a[1], b[1]), Decimal.max(a[2], b[2])];
 }
 
-const num = (d: Decimal | undefined): number => (d === undefined ? 0 : d.toNumber());
+function wire(b: Bound): ReservationPrice {
+  return [formatDecimal(b[0]), formatDecimal(b[1]), formatDecimal(b[2])];
+}
+
+const orZero = (d: Decimal | undefined): Decimal => d ?? ZERO;
 
 /** The upper bounds of one rate set (USD per token, USD per request). */
+function boundOfRates(r: DecimalRates): Bound {
+  let input = orZero(r.input_mchars);
+  for (const f of INPUT_FIELDS) input = Decimal.max(input, orZero(r[f]));
+  let output = ZERO;
+  for (const f of OUTPUT_FIELDS) output = Decimal.max(output, orZero(r[f]));
+  return [input.dividedBy(PER_TOKEN), output.dividedBy(PER_TOKEN), orZero(r.request)];
+}
+
+/** The upper bounds of one rate set, as the sheet carries them. */
 export function priceOfRates(r: DecimalRates): ReservationPrice {
-  let input = num(r.input_mchars);
-  for (const f of INPUT_FIELDS) input = Math.max(input, num(r[f]));
-  let output = 0;
-  for (const f of OUTPUT_FIELDS) output = Math.max(output, num(r[f]));
-  return [input / PER_TOKEN, output / PER_TOKEN, num(r.request)];
+  return wire(boundOfRates(r));
 }
 
 /** Every rate set a request could be billed under in this period, times the largest service-tier multiplier. */
-function priceOfPeriod(p: CompiledPeriod, providerTiers: Map<string, CompiledServiceTier>): ReservationPrice {
-  let price = priceOfRates(p.rates);
+function boundOfPeriod(p: CompiledPeriod, providerTiers: Map<string, CompiledServiceTier>): Bound {
+  let bound = boundOfRates(p.rates);
   const sets: DecimalRates[] = [...p.windows.map((w) => w.rates), ...p.tiers.map((t) => t.rates)];
-  let factor = 1;
+  let factor = new Decimal(1);
   for (const st of [...p.serviceTiers.values(), ...providerTiers.values()]) {
-    if (st.multiplier) factor = Math.max(factor, st.multiplier.toNumber());
+    if (st.multiplier) factor = Decimal.max(factor, st.multiplier);
     sets.push(st.rates, ...st.tiers.map((t) => t.rates));
   }
-  for (const r of sets) price = maxPrice(price, priceOfRates(r));
+  for (const r of sets) bound = maxBound(bound, boundOfRates(r));
   // Per-image prices (image generation endpoints) count as a per-request fee for one image.
-  for (const image of p.images) price = maxPrice(price, [0, 0, image.price.toNumber()]);
-  return [price[0] * factor, price[1] * factor, price[2] * factor];
+  for (const image of p.images) bound = maxBound(bound, [ZERO, ZERO, image.price]);
+  return [bound[0].times(factor), bound[1].times(factor), bound[2].times(factor)];
 }
 
 /** The most the model can cost per unit now or later: every period in force at `now` or after it. */
@@ -70,21 +83,29 @@ export function priceOfModel(
   providerTiers: Map<string, CompiledServiceTier>,
   now: Date,
 ): ReservationPrice {
+  return wire(boundOfModel(model, providerTiers, now));
+}
+
+function boundOfModel(
+  model: CatalogModel,
+  providerTiers: Map<string, CompiledServiceTier>,
+  now: Date,
+): Bound {
   const day = now.toISOString().slice(0, 10);
   const periods = compileModel(model).periods;
   let current = 0;
   periods.forEach((p, i) => {
     if (p.effectiveFrom === '' || p.effectiveFrom <= day) current = i;
   });
-  let price: ReservationPrice = [0, 0, 0];
-  for (const p of periods.slice(current)) price = maxPrice(price, priceOfPeriod(p, providerTiers));
-  return price;
+  let bound = NONE;
+  for (const p of periods.slice(current)) bound = maxBound(bound, boundOfPeriod(p, providerTiers));
+  return bound;
 }
 
 /** The sheet of a catalog and an override set, as of `now`. */
 export function buildPriceSheet(catalog: Catalog, overrides: OverrideSet, now = new Date()): PriceSheetV1 {
   const providers: Record<string, PriceSheetProvider> = {};
-  let fallback: ReservationPrice = [0, 0, 0];
+  let fallback = NONE;
   for (const pf of catalog.providers) {
     const tiers = compileServiceTiers(pf.service_tiers);
     const sheet: PriceSheetProvider = {
@@ -92,21 +113,24 @@ export function buildPriceSheet(catalog: Catalog, overrides: OverrideSet, now = 
       prefixes: [],
       patterns: [],
       name_prefixes: [...(PROVIDER_MODEL_PREFIXES[pf.provider] ?? [])],
-      fallback: [0, 0, 0],
+      fallback: wire(NONE),
     };
+    let providerMax = NONE;
     for (const m of pf.models) {
-      const price = priceOfModel(m, tiers, now);
+      const bound = boundOfModel(m, tiers, now);
+      const price = wire(bound);
       for (const name of [m.id, ...(m.aliases ?? [])]) {
         const k = name.toLowerCase();
         if (!(k in sheet.models)) sheet.models[k] = price;
       }
       for (const p of m.prefixes ?? []) sheet.prefixes.push([p.toLowerCase(), price]);
       for (const p of m.patterns ?? []) sheet.patterns.push([p, price]);
-      sheet.fallback = maxPrice(sheet.fallback, price);
+      providerMax = maxBound(providerMax, bound);
     }
     sheet.prefixes.sort((a, b) => b[0].length - a[0].length);
+    sheet.fallback = wire(providerMax);
     providers[pf.provider] = sheet;
-    fallback = maxPrice(fallback, sheet.fallback);
+    fallback = maxBound(fallback, providerMax);
   }
   return {
     version: `${catalog.version}+ov${overrides.version}`,
@@ -117,9 +141,11 @@ export function buildPriceSheet(catalog: Catalog, overrides: OverrideSet, now = 
       const out: PriceSheetOverride = { tenant_id: o.tenant_id, provider: o.provider ?? '', model: o.model };
       const rates = compileRates(o.rates);
       if (Object.keys(rates).length > 0) out.price = priceOfRates(rates);
-      if (o.markup_pct !== undefined) out.factor = 1 + Number(o.markup_pct) / 100;
+      if (o.markup_pct !== undefined) {
+        out.factor = formatDecimal(new Decimal(1).plus(parseDecimal(o.markup_pct).dividedBy(100)));
+      }
       return out;
     }),
-    fallback,
+    fallback: wire(fallback),
   };
 }

@@ -4,6 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Commands, Topics, type PriceSheetV1 } from '@spendops/contracts';
 import { InProcessBus } from '@spendops/messaging';
 import { captureMessages, globalBusModule } from '@spendops/testing';
+import { Decimal } from '@spendops/money';
 import { Catalog } from '../catalog/catalog';
 import { loadBuiltinCatalog } from '../catalog/load';
 import { OverrideSet } from '../engine/overrides';
@@ -12,16 +13,16 @@ import { PricingService } from '../pricing.service';
 import { buildPriceSheet } from './price-sheet.builder';
 import { PriceSheetPublisher } from './price-sheet.publisher';
 
-const close = (a: number, b: number) => expect(a).toBeCloseTo(b, 15);
+const close = (a: string, b: string) => expect(a).toBe(b);
 
 describe('buildPriceSheet', () => {
   const sheet = buildPriceSheet(loadBuiltinCatalog(), OverrideSet.EMPTY, new Date('2026-12-01T00:00:00Z'));
 
   it('takes the most expensive rate of every service tier (gpt-4o priority: 4.25 / 17 per million)', () => {
     const [input, output, fee] = sheet.providers.openai.models['gpt-4o'];
-    close(input, 4.25e-6);
-    close(output, 17e-6);
-    expect(fee).toBe(0);
+    close(input, '0.00000425');
+    close(output, '0.000017');
+    expect(fee).toBe('0');
     expect(sheet.providers.openai.models['gpt-4o-2024-08-06']).toEqual(
       sheet.providers.openai.models['gpt-4o'],
     );
@@ -29,17 +30,17 @@ describe('buildPriceSheet', () => {
 
   it('includes long-context tiers and 1-hour cache writes on the input side (claude-sonnet-4-5)', () => {
     const [input, output] = sheet.providers.anthropic.models['claude-sonnet-4-5'];
-    close(input, 12e-6); // cache_write_1h above 200k input tokens
-    close(output, 22.5e-6);
+    close(input, '0.000012'); // cache_write_1h above 200k input tokens
+    close(output, '0.0000225');
   });
 
   it('gives each provider a fallback that is its most expensive model and the sheet an overall one', () => {
     const openai = sheet.providers.openai;
     for (const price of Object.values(openai.models)) {
-      expect(openai.fallback[0]).toBeGreaterThanOrEqual(price[0]);
-      expect(openai.fallback[1]).toBeGreaterThanOrEqual(price[1]);
+      expect(new Decimal(openai.fallback[0]).gte(price[0])).toBe(true);
+      expect(new Decimal(openai.fallback[1]).gte(price[1])).toBe(true);
     }
-    expect(sheet.fallback[1]).toBeGreaterThanOrEqual(openai.fallback[1]);
+    expect(new Decimal(sheet.fallback[1]).gte(openai.fallback[1])).toBe(true);
     expect(sheet.providers.google.name_prefixes).toContain('models/');
     expect(sheet.provider_aliases['google-ai-studio']).toBe('google');
     expect(sheet.version).toBe(`${loadBuiltinCatalog().version}+ov0`);
@@ -66,9 +67,9 @@ describe('buildPriceSheet', () => {
     ]);
     const s = buildPriceSheet(cat, OverrideSet.EMPTY, new Date('2026-06-01T00:00:00Z'));
     const [input, output, fee] = s.providers.acme.models.m1;
-    close(input, 3e-6);
-    close(output, 2e-6);
-    close(fee, 0.01);
+    close(input, '0.000003');
+    close(output, '0.000002');
+    close(fee, '0.01');
     expect(s.providers.acme.prefixes).toEqual([['m1-', s.providers.acme.models.m1]]);
     expect(s.providers.acme.patterns).toEqual([['^mx-\\d+$', s.providers.acme.models.m1]]);
   });
@@ -81,11 +82,11 @@ describe('buildPriceSheet', () => {
     const s = buildPriceSheet(loadBuiltinCatalog(), set);
     expect(s.version).toMatch(/\+ov3$/);
     expect(s.overrides[0]).toMatchObject({ tenant_id: 't1', provider: '', model: 'gpt-4o*' });
-    close(s.overrides[0].price![0], 5e-6);
-    close(s.overrides[0].price![1], 20e-6);
+    close(s.overrides[0].price![0], '0.000005');
+    close(s.overrides[0].price![1], '0.00002');
     expect(s.overrides[0].factor).toBeUndefined();
     expect(s.overrides[1]).toMatchObject({ tenant_id: '*', provider: 'openai', model: '*' });
-    close(s.overrides[1].factor!, 1.1);
+    close(s.overrides[1].factor!, '1.1');
     expect(s.overrides[1].price).toBeUndefined();
   });
 });
@@ -123,7 +124,9 @@ describe('PriceSheetPublisher', () => {
     await sheets.waitFor(2);
     const second = sheets.envelopes[1].payload;
     expect(second.version).toMatch(/\+ov1$/);
-    expect(second.overrides).toEqual([{ tenant_id: 't9', provider: '', model: 'gpt-4o-mini', factor: 1.5 }]);
+    expect(second.overrides).toEqual([
+      { tenant_id: 't9', provider: '', model: 'gpt-4o-mini', factor: '1.5' },
+    ]);
     // Unchanged: nothing more is published.
     expect(await app.get(PriceSheetPublisher).publishIfChanged(false)).toBe(false);
   });
