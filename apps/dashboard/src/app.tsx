@@ -39,7 +39,7 @@ function Page({ api, path, search }: { api: AdminApi; path: string; search: URLS
     case '/pricing':
       return <PricingPage api={api} />;
     case '/budgets':
-      return <BudgetsPage />;
+      return <BudgetsPage api={api} />;
     default:
       return <OverviewPage api={api} />;
   }

@@ -1,8 +1,10 @@
-// One request: what was called, the token buckets, the cost and how it was priced, and the provider's raw usage.
+// One request: what was called, the token buckets, the cost and how it was priced, its re-pricing history, and the
+// provider's raw usage.
 import type { AdminApi, UsageEvent } from '../api';
 import { count, usdExact } from '../format';
 import { Link } from '../router';
 import { dateTime, Empty, Loaded, useLoad } from '../ui';
+import { RepricingHistory } from './request-repricings';
 
 const BUCKETS: [keyof UsageEvent, string][] = [
   ['prompt_tokens', 'Input tokens'],
@@ -131,6 +133,7 @@ export function RequestDetailPage({ api, id }: { api: AdminApi; id: string }) {
                   />
                 </section>
               </div>
+              <RepricingHistory api={api} id={id} />
               <section class="panel">
                 <h2>Raw usage</h2>
                 <pre data-testid="raw-usage">
