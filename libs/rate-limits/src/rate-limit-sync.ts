@@ -60,6 +60,7 @@ export class RateLimitSync implements OnModuleInit, OnApplicationShutdown {
     );
     this.timer = setInterval(() => this.tick(), this.options.syncIntervalMs ?? 100);
     this.timer.unref();
+    this.tick(); // a first heartbeat at once: the peers answer with what they have counted in this window
   }
 
   onApplicationShutdown(): void {
@@ -74,6 +75,11 @@ export class RateLimitSync implements OnModuleInit, OnApplicationShutdown {
     if (now - this.lastSweepAt >= SWEEP_EVERY_MS) {
       this.lastSweepAt = now;
       this.limiter.sweep();
+    }
+    for (const welcome of this.limiter.takeJoinerViews()) {
+      this.bus
+        .publish(RATE_LIMIT_SYNC_TOPIC, welcome)
+        .catch((e: unknown) => this.logger.warn(`sync publish failed: ${(e as Error).message}`));
     }
     if (this.publishing) return; // the bus is slow: this round's counts go with the next one
     const message = this.limiter.takeSyncMessage(heartbeat);

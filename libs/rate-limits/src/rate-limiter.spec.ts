@@ -280,6 +280,72 @@ describe('RateLimiter: several proxies', () => {
     expect(b.liveProxies).toBe(2);
   });
 
+  it('a proxy that joins mid-window is told what was admitted before it (its global view)', () => {
+    const c = clock(T0 + 1000);
+    const a = new RateLimiter({ now: c.now, nodeId: 'a' });
+    for (let i = 0; i < 6; i++) expect(a.check('k1', limits, {}).ok).toBe(true); // alone: the whole limit
+    a.takeSyncMessage();
+    const b = new RateLimiter({ now: c.now, nodeId: 'b' });
+    a.applySync(b.takeSyncMessage(true) as RateLimitSyncV1); // b's first heartbeat
+    const welcomes = a.takeJoinerViews();
+    expect(welcomes).toHaveLength(1);
+    expect(welcomes[0]).toMatchObject({
+      node: 'a',
+      to: 'b',
+      views: [{ counter: 'k1\u0000requests', current: 6 }],
+    });
+    expect(a.takeJoinerViews()).toEqual([]); // once
+    b.applySync(welcomes[0]);
+    expect(b.used('k1', 'requests')).toBe(6);
+    expect(b.liveProxies).toBe(2);
+    let admitted = 0;
+    for (let i = 0; i < 10; i++) admitted += Number(b.check('k1', limits, {}).ok);
+    expect(admitted).toBe(4); // the limit's rest, below b's share of 5
+  });
+
+  it('a welcome addressed to another proxy only tells that its sender is live', () => {
+    const c = clock(T0 + 1000);
+    const third = new RateLimiter({ now: c.now, nodeId: 'c' });
+    third.applySync({
+      node: 'a',
+      sent_at_ms: c.t,
+      deltas: [],
+      to: 'b',
+      views: [{ counter: 'k1\u0000requests', window_start_ms: T0, window_ms: MIN, current: 9, previous: 0 }],
+    });
+    expect(third.used('k1', 'requests')).toBe(0);
+    third.takeSyncMessage();
+    expect(third.liveProxies).toBe(2);
+  });
+
+  it('a restarted proxy learns what its previous run admitted from the others', () => {
+    const { a, b, exchange } = pair();
+    exchange();
+    for (let i = 0; i < 5; i++) a.check('k1', limits, {});
+    exchange(); // b has a's 5
+    const a2 = new RateLimiter({ now: () => T0 + 2000, nodeId: 'a2' }); // a restarts with a new id
+    b.applySync(a2.takeSyncMessage(true) as RateLimitSyncV1);
+    for (const w of b.takeJoinerViews()) a2.applySync(w);
+    expect(a2.used('k1', 'requests')).toBe(5);
+  });
+
+  it('views are not added to the counts they repeat', () => {
+    const c = clock(T0 + 1000);
+    const rl = new RateLimiter({ now: c.now, nodeId: 'x' });
+    for (let i = 0; i < 3; i++) rl.check('k1', limits, {});
+    const view = {
+      counter: 'k1\u0000requests',
+      window_start_ms: T0,
+      window_ms: MIN,
+      current: 5,
+      previous: 2,
+    };
+    rl.applySync({ node: 'y', sent_at_ms: c.t, deltas: [], to: 'x', views: [view] });
+    rl.applySync({ node: 'y', sent_at_ms: c.t, deltas: [], to: 'x', views: [view] });
+    c.t = T0 + MIN / 2;
+    expect(rl.used('k1', 'requests')).toBeCloseTo(2 * 0.5 + 5);
+  });
+
   it('a report that could not be sent goes out with the next one', () => {
     const { a, b, exchange } = pair();
     exchange();

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { UsageEventView } from '@spendops/contracts';
 import { type CompiledLimits, type LimitKind, type LimitSpec, usdToMicros } from './compiled-limits';
 import { type LimitState, rateLimitHeaders } from './headers';
-import type { RateLimitDelta, RateLimitSyncV1 } from './sync-message';
+import type { RateLimitDelta, RateLimitSyncV1, RateLimitView } from './sync-message';
 import { WindowCounter } from './window-counter';
 
 export interface RateLimiterOptions {
@@ -52,6 +52,8 @@ export class RateLimiter {
   private readonly ids = new WeakMap<Counter, string>();
   private readonly pending: RateLimitDelta[] = [];
   private readonly peers = new Map<string, number>();
+  /** Peers heard from for the first time (or again after going silent), owed this proxy's view of the counters. */
+  private readonly joiners = new Set<string>();
   private readonly usage = new Map<string, CountedUsage>();
   /** The limits each key had on its last request here (for usage events when no key replica is at hand). */
   private readonly seen = new Map<string, CompiledLimits>();
@@ -178,6 +180,37 @@ export class RateLimiter {
     this.pending.push(...message.deltas);
   }
 
+  /**
+   * The answers owed to peers that just appeared: this proxy's view of every active counter, so a proxy that
+   * starts (or restarts) in the middle of a window knows what was admitted before it.
+   */
+  takeJoinerViews(): RateLimitSyncV1[] {
+    if (this.joiners.size === 0) return [];
+    const now = this.now();
+    const views: RateLimitView[] = [];
+    for (const [id, c] of this.counters) {
+      c.roll(now);
+      if (c.current > 0 || c.previous > 0) {
+        views.push({
+          counter: id,
+          window_start_ms: c.windowStart,
+          window_ms: c.windowMs,
+          current: c.current,
+          previous: c.previous,
+        });
+      }
+    }
+    const messages = [...this.joiners].map((to) => ({
+      node: this.nodeId,
+      sent_at_ms: now,
+      deltas: [],
+      to,
+      views,
+    }));
+    this.joiners.clear();
+    return messages;
+  }
+
   /** Adds another proxy's admitted requests to the counters (its own messages are ignored). */
   applySync(message: RateLimitSyncV1): void {
     if (message.node === this.nodeId) return;
@@ -185,8 +218,19 @@ export class RateLimiter {
     const wasKnown =
       this.peers.has(message.node) && now - (this.peers.get(message.node) ?? 0) < this.peerTtlMs;
     this.peers.set(message.node, now);
-    // A proxy that just appeared takes its share at once (the shares shrink before its first request arrives).
-    if (!wasKnown) this.proxies = 1 + this.countLivePeers(now);
+    if (!wasKnown) {
+      // A proxy that just appeared takes its share at once (the shares shrink before its first request arrives)
+      // and is told what this proxy has counted so far.
+      this.proxies = 1 + this.countLivePeers(now);
+      this.joiners.add(message.node);
+    }
+    if (message.to !== undefined) {
+      if (message.to !== this.nodeId) return; // another proxy's welcome
+      for (const v of message.views ?? []) {
+        if (!(v.window_ms > 0)) continue;
+        this.counter(v.counter, v.window_ms).raiseTo(v.window_start_ms, v.current, v.previous, now);
+      }
+    }
     for (const d of message.deltas ?? []) {
       if (!(d.n > 0) || !(d.window_ms > 0)) continue;
       this.counter(d.counter, d.window_ms).add(d.n, d.window_start_ms, now);

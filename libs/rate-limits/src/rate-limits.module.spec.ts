@@ -160,4 +160,16 @@ describe('RateLimitsModule', () => {
     await until(() => a.get(RateLimiter).used(key.id, 'requests') > 9.9);
     await until(() => b.get(RateLimiter).used(key.id, 'requests') > 9.9);
   });
+
+  it('a proxy started mid-window learns what the running one admitted', async () => {
+    const a = await proxy();
+    const key = keyWith({ rate_limits: { requests_per_minute: 10 } });
+    for (let i = 0; i < 7; i++) expect(a.get(RateLimitGuard).admit(input(key)).ok).toBe(true);
+    const b = await proxy();
+    await until(() => b.get(RateLimiter).used(key.id, 'requests') > 6.9);
+    await until(() => b.get(RateLimiter).liveProxies === 2);
+    let admitted = 0;
+    for (let i = 0; i < 10; i++) admitted += Number(b.get(RateLimitGuard).admit(input(key)).ok);
+    expect(admitted).toBeLessThanOrEqual(3);
+  });
 });

@@ -12,10 +12,25 @@ export interface RateLimitDelta {
   n: number;
 }
 
-/** `ratelimit.sync.v1`: sent every sync interval with the deltas, and at least every heartbeat (liveness). */
+/** One counter as the sender sees it (every proxy's requests), for a proxy that just joined. */
+export interface RateLimitView {
+  counter: string;
+  window_start_ms: number;
+  window_ms: number;
+  current: number;
+  previous: number;
+}
+
+/**
+ * `ratelimit.sync.v1`: sent every sync interval with the deltas, and at least every heartbeat (liveness). A
+ * proxy that hears from a new peer (a start, a restart) answers it once with its view of every active counter
+ * (`to` = the new peer's node, `views`); the other proxies ignore that answer's content.
+ */
 export interface RateLimitSyncV1 {
   /** The sending process (a random id per start). */
   node: string;
   sent_at_ms: number;
   deltas: RateLimitDelta[];
+  to?: string;
+  views?: RateLimitView[];
 }

@@ -40,6 +40,21 @@ export class WindowCounter {
     else if (start === this.windowStart - this.windowMs) this.previous += n;
   }
 
+  /**
+   * Raises the counts to another view of the same counter (`current` and `previous` of the window starting at
+   * `windowStart`), keeping the larger of each: two views of the same requests are not added up.
+   */
+  raiseTo(windowStart: number, current: number, previous: number, now: number): void {
+    this.roll(now);
+    if (windowStart === this.windowStart) {
+      this.current = Math.max(this.current, current);
+      this.previous = Math.max(this.previous, previous);
+    } else if (windowStart === this.windowStart - this.windowMs) {
+      this.previous = Math.max(this.previous, current);
+    }
+    this.touchedAt = now;
+  }
+
   /** ms until the estimate falls to `limit - cost` or below with no new counts (0: already). */
   msUntilRoom(limit: number, cost: number, now: number): number {
     this.roll(now);
