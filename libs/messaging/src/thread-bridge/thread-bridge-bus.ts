@@ -84,6 +84,8 @@ export class ThreadBridgeBus implements MessageBus {
   private readonly localQueues = new Map<string, Set<string>>();
   /** Queues hosted on the other side (kept across pipeline restarts: the next one subscribes the same). */
   private readonly remoteQueues = new Map<string, { patterns: Set<string>; broadcast: boolean }>();
+  /** Routing decisions by topic; cleared whenever a binding changes. */
+  private readonly routes = new Map<string, { local: number; forward: boolean }>();
   private readonly localCommands = new Set<string>();
   private readonly remoteCommands = new Set<string>();
   /** Handlers on this side of queues hosted on the other side, by consumer id. */
@@ -134,6 +136,7 @@ export class ThreadBridgeBus implements MessageBus {
     this.peerReady = false;
     link.close(reason);
     for (const [q, remote] of this.remoteQueues) if (remote.broadcast) this.remoteQueues.delete(q);
+    this.routes.clear();
     for (const waiter of this.roomWaiters.splice(0)) waiter.reject(new BusUnavailableError(reason));
   }
 
@@ -171,8 +174,7 @@ export class ThreadBridgeBus implements MessageBus {
 
   async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<void> {
     const id = options.messageId ?? randomUUID();
-    const forward = this.matchesRemote(topic);
-    const local = this.countLocal(topic);
+    const { local, forward } = this.route(topic);
     if (local > 0) await this.publishLocal(topic, payload, id, local);
     if (forward) await this.forward(topic, payload, id);
   }
@@ -298,6 +300,16 @@ export class ThreadBridgeBus implements MessageBus {
 
   // ---- publishing --------------------------------------------------------------------------------------------
 
+  /** Where a topic goes (cached per topic: the proxy publishes the same few topics all the time). */
+  private route(topic: string): { local: number; forward: boolean } {
+    let route = this.routes.get(topic);
+    if (!route) {
+      route = { local: this.countLocal(topic), forward: this.matchesRemote(topic) };
+      this.routes.set(topic, route);
+    }
+    return route;
+  }
+
   private countLocal(topic: string): number {
     let n = 0;
     for (const patterns of this.localQueues.values()) {
@@ -409,7 +421,7 @@ export class ThreadBridgeBus implements MessageBus {
   /** Receiving side of a forwarded publish. */
   private acceptPublish(f: Frame): Promise<void> | undefined {
     const topic = f.t as string;
-    const queues = this.countLocal(topic);
+    const queues = this.route(topic).local;
     if (!this.tracking) {
       // Refused only once this side is closed: the caller sees the failure as an unaccepted publish.
       return queues > 0 ? this.local.publish(topic, f.p, { messageId: f.i as string }) : undefined;
@@ -432,6 +444,7 @@ export class ThreadBridgeBus implements MessageBus {
     const patterns = this.localQueues.get(queue) ?? new Set<string>();
     for (const t of topics) patterns.add(t);
     this.localQueues.set(queue, patterns);
+    this.routes.clear();
     await this.local.subscribe(
       queue,
       topics,
@@ -476,6 +489,7 @@ export class ThreadBridgeBus implements MessageBus {
     const remote = this.remoteQueues.get(queue) ?? { patterns: new Set<string>(), broadcast };
     for (const t of topics) remote.patterns.add(t);
     this.remoteQueues.set(queue, remote);
+    this.routes.clear();
   }
 
   /** Main side: a pipeline subscriber asks for a queue. */
