@@ -7,7 +7,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { SMTPServer } from 'smtp-server';
 import { BudgetEventTypes, type BudgetRecord, type BudgetThresholdCrossedData } from '@spendops/contracts';
 import { EVENT_STORE_MIGRATIONS, EventStore, EventStoreModule } from '@spendops/event-store';
-import { InProcessBus } from '@spendops/messaging';
+import { InProcessBus, type MessageBus } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
 import { globalBusModule } from '@spendops/testing';
 import { budgetStreamId } from './alert-deliveries.projection';
@@ -16,18 +16,18 @@ import type { BudgetAlertsOptions } from './budget-alerts.options';
 
 export interface AlertsApp {
   app: TestingModule;
-  bus: InProcessBus;
+  bus: MessageBus;
   store: EventStore;
   close(): Promise<void>;
 }
 
-/** One "ledger process" on the database: its own bus, projection runner and delivery worker. */
+/** One "ledger process" on the database: its own bus (closed with it), projection runner and delivery worker. */
 export async function startAlertsApp(
   databaseUrl: string,
   options: BudgetAlertsOptions,
   runner: { pollMs?: number; autoStart?: boolean } = {},
+  bus: MessageBus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 }),
 ): Promise<AlertsApp> {
-  const bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
   const app = await Test.createTestingModule({
     imports: [
       PersistenceModule.forRoot({
