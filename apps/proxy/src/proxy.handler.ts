@@ -519,7 +519,7 @@ export class ProxyHandler implements OnModuleDestroy {
       stream_complete: r.streamComplete ?? false,
     };
     if (r.upstreamError) record.upstream_error = r.upstreamError;
-    this.queue.enqueue(Topics.usageCaptured, record, x.id);
+    if (this.options.captureEnabled) this.queue.enqueue(Topics.usageCaptured, record, x.id);
     this.metrics.requests.inc({ provider: def.name, status: String(r.clientStatus) });
     if (this.options.accessLog) {
       this.log.info('request', {

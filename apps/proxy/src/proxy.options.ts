@@ -6,6 +6,8 @@ export interface ProxyOptions {
   captureRequestBytes?: number;
   /** Cap on the response body copy in the capture record (head and tail kept past it): 1 MiB. */
   captureResponseBytes?: number;
+  /** Publish one capture record per forwarded request: on (off only to measure what capture costs). */
+  captureEnabled?: boolean;
   /** TCP/TLS connect timeout to a provider: 10 s. */
   connectTimeoutMs?: number;
   /** Wait for a provider's response headers (reasoning models think for minutes): 10 min. */
@@ -28,6 +30,7 @@ export const DEFAULT_PROXY_OPTIONS: ResolvedProxyOptions = {
   maxJsonBodyBytes: 64 << 20,
   captureRequestBytes: 1 << 20,
   captureResponseBytes: 1 << 20,
+  captureEnabled: true,
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 10 * 60_000,
   keepAliveTimeoutMs: 90_000,
@@ -41,7 +44,7 @@ export function resolveProxyOptions(options: ProxyOptions = {}): ResolvedProxyOp
   const out = { ...DEFAULT_PROXY_OPTIONS };
   for (const [k, v] of Object.entries(options) as Array<[keyof ProxyOptions, unknown]>) {
     if (v === undefined) continue;
-    if (k === 'accessLog' || k === 'upstreamHttp2') {
+    if (k === 'accessLog' || k === 'upstreamHttp2' || k === 'captureEnabled') {
       if (typeof v !== 'boolean')
         throw new Error(`proxy.${k}: must be true or false, got ${JSON.stringify(v)}`);
       out[k] = v;

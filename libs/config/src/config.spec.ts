@@ -184,3 +184,18 @@ describe('budget_enforcement', () => {
     ).toThrow(/budget_enforcement\.heartbeat_interval/);
   });
 });
+
+describe('capture.enabled', () => {
+  it('is on by default, and turned off by the file field or SPENDOPS_CAPTURE_ENABLED=false', () => {
+    expect(defaultConfig().capture.enabled).toBe(true);
+    expect(mergeRaw(defaultConfig(), { capture: { enabled: false } }).capture).toEqual({
+      max_body_bytes: 4 << 20,
+      enabled: false,
+    });
+    const env = mergeRaw(defaultConfig(), configFromEnv({ SPENDOPS_CAPTURE_ENABLED: 'false' }, []));
+    expect(env.capture.enabled).toBe(false);
+    expect(() => mergeRaw(defaultConfig(), { capture: { enabled: 'sometimes' } })).toThrow(
+      /capture\.enabled/,
+    );
+  });
+});

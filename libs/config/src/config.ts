@@ -36,7 +36,8 @@ export interface SpendOpsConfig {
     response_header_timeout_ms: number;
     drain_timeout_ms: number;
   };
-  capture: { max_body_bytes: number };
+  /** `enabled: false` stops the proxy publishing capture records (no events): for measuring what capture costs. */
+  capture: { max_body_bytes: number; enabled: boolean };
   outbound: { queue_size: number; batch_size: number; spool_dir: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; access: boolean };
   /** Budgets the config file defines (budgets-config.ts), validated, applied at start by the ledger's process. */
@@ -78,7 +79,7 @@ export function defaultConfig(): SpendOpsConfig {
       response_header_timeout_ms: 10 * 60_000,
       drain_timeout_ms: 30_000,
     },
-    capture: { max_body_bytes: 4 << 20 },
+    capture: { max_body_bytes: 4 << 20, enabled: true },
     outbound: { queue_size: 2000, batch_size: 500, spool_dir: '' },
     log: { level: 'info', access: true },
     budgets: [],
@@ -236,7 +237,8 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
   }
   if (raw.capture !== undefined) {
     const cap = expectObject('capture', raw.capture);
-    rejectUnknown('capture', cap, ['max_body_bytes']);
+    rejectUnknown('capture', cap, ['max_body_bytes', 'enabled']);
+    if (cap.enabled !== undefined) c.capture.enabled = bool('capture.enabled', cap.enabled);
     if (cap.max_body_bytes !== undefined) {
       c.capture.max_body_bytes = int('capture.max_body_bytes', cap.max_body_bytes);
     }
@@ -384,6 +386,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, knownProviders: readonly s
     if (value !== undefined && value !== '') raw[field] = value;
   }
   if (env.SPENDOPS_LOG_LEVEL) raw.log = { level: env.SPENDOPS_LOG_LEVEL };
+  if (env.SPENDOPS_CAPTURE_ENABLED) raw.capture = { enabled: env.SPENDOPS_CAPTURE_ENABLED };
   if (env.SPENDOPS_BUDGET_FAIL_CLOSED)
     raw.budget_enforcement = { fail_closed: env.SPENDOPS_BUDGET_FAIL_CLOSED };
   const upstreams: Record<string, string> = {};

@@ -144,6 +144,7 @@ export class ServeModule {
           maxJsonBodyBytes: config.proxy.max_json_body,
           captureRequestBytes: config.capture.max_body_bytes,
           captureResponseBytes: config.capture.max_body_bytes,
+          captureEnabled: config.capture.enabled,
           connectTimeoutMs: config.proxy.connect_timeout_ms,
           headersTimeoutMs: config.proxy.response_header_timeout_ms,
           drainTimeoutMs: config.proxy.drain_timeout_ms,
