@@ -33,7 +33,7 @@ const INPUT_FIELDS = [
 ] as const;
 const OUTPUT_FIELDS = ['output', 'reasoning', 'output_audio', 'output_image'] as const;
 
-/** Input, output and fee maxima, exact. */
+/** Input and output maxima per million tokens and the fee maximum, exact (divided once, on the wire). */
 type Bound = [Decimal, Decimal, Decimal];
 const NONE: Bound = [ZERO, ZERO, ZERO];
 
@@ -43,7 +43,11 @@ function maxBound(a: Bound, b: Bound): Bound {
 }
 
 function wire(b: Bound): ReservationPrice {
-  return [formatDecimal(b[0]), formatDecimal(b[1]), formatDecimal(b[2])];
+  return [
+    formatDecimal(b[0].dividedBy(PER_TOKEN)),
+    formatDecimal(b[1].dividedBy(PER_TOKEN)),
+    formatDecimal(b[2]),
+  ];
 }
 
 const orZero = (d: Decimal | undefined): Decimal => d ?? ZERO;
@@ -54,7 +58,7 @@ function boundOfRates(r: DecimalRates): Bound {
   for (const f of INPUT_FIELDS) input = Decimal.max(input, orZero(r[f]));
   let output = ZERO;
   for (const f of OUTPUT_FIELDS) output = Decimal.max(output, orZero(r[f]));
-  return [input.dividedBy(PER_TOKEN), output.dividedBy(PER_TOKEN), orZero(r.request)];
+  return [input, output, orZero(r.request)];
 }
 
 /** The upper bounds of one rate set, as the sheet carries them. */
@@ -102,8 +106,41 @@ function boundOfModel(
   return bound;
 }
 
+interface CatalogPart {
+  day: string;
+  providers: Record<string, PriceSheetProvider>;
+  fallback: ReservationPrice;
+}
+/** The catalog's part of the sheet by catalog and UTC day: an override change rebuilds only the overrides. */
+const catalogParts = new WeakMap<Catalog, CatalogPart>();
+
 /** The sheet of a catalog and an override set, as of `now`. */
 export function buildPriceSheet(catalog: Catalog, overrides: OverrideSet, now = new Date()): PriceSheetV1 {
+  const day = now.toISOString().slice(0, 10);
+  let part = catalogParts.get(catalog);
+  if (part?.day !== day) {
+    part = { day, ...catalogPart(catalog, now) };
+    catalogParts.set(catalog, part);
+  }
+  return {
+    version: `${catalog.version}+ov${overrides.version}`,
+    generated_at: now.toISOString(),
+    provider_aliases: { ...PROVIDER_ALIASES },
+    providers: part.providers,
+    overrides: overrides.items.map((o) => {
+      const out: PriceSheetOverride = { tenant_id: o.tenant_id, provider: o.provider ?? '', model: o.model };
+      const rates = compileRates(o.rates);
+      if (Object.keys(rates).length > 0) out.price = priceOfRates(rates);
+      if (o.markup_pct !== undefined) {
+        out.factor = formatDecimal(new Decimal(1).plus(parseDecimal(o.markup_pct).dividedBy(100)));
+      }
+      return out;
+    }),
+    fallback: part.fallback,
+  };
+}
+
+function catalogPart(catalog: Catalog, now: Date): Omit<CatalogPart, 'day'> {
   const providers: Record<string, PriceSheetProvider> = {};
   let fallback = NONE;
   for (const pf of catalog.providers) {
@@ -132,20 +169,5 @@ export function buildPriceSheet(catalog: Catalog, overrides: OverrideSet, now = 
     providers[pf.provider] = sheet;
     fallback = maxBound(fallback, providerMax);
   }
-  return {
-    version: `${catalog.version}+ov${overrides.version}`,
-    generated_at: now.toISOString(),
-    provider_aliases: { ...PROVIDER_ALIASES },
-    providers,
-    overrides: overrides.items.map((o) => {
-      const out: PriceSheetOverride = { tenant_id: o.tenant_id, provider: o.provider ?? '', model: o.model };
-      const rates = compileRates(o.rates);
-      if (Object.keys(rates).length > 0) out.price = priceOfRates(rates);
-      if (o.markup_pct !== undefined) {
-        out.factor = formatDecimal(new Decimal(1).plus(parseDecimal(o.markup_pct).dividedBy(100)));
-      }
-      return out;
-    }),
-    fallback: wire(fallback),
-  };
+  return { providers, fallback: wire(fallback) };
 }
