@@ -1,7 +1,7 @@
 // Budgets in the ledger: the commands (Commands.budgets*), the budgets projection (budgets_view, spend per
 // period, BudgetThresholdCrossed, budget.spend.v1) and its migration. Imported by LedgerModule; needs the same
 // globals (PersistenceModule's DataSource, EventStoreModule, a MESSAGE_BUS).
-import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { EventStore, ProjectionRunner, type Projection } from '@spendops/event-store';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
 import { BudgetCommandsHandler } from './budget-commands.handler';
@@ -18,18 +18,20 @@ export function budgetsProjections(bus: MessageBus | null, store: EventStore): P
 }
 
 /**
- * Registers the budgets projection on the process's runner, unless ledgerProjections() already did (checked at
- * bootstrap, after every module's onModuleInit registered its own; the runner's loop picks it up on its next pass).
+ * Registers the budgets projection on the process's runner. BudgetsModule is imported by LedgerModule, so this
+ * runs before LedgerProjections registers the others: the budgets projection comes first in each pass, and a
+ * bus outage that makes the usage.recorded outbox fail its batch does not hold back threshold crossings.
+ * (If ledgerProjections() ever lists the budgets projection, drop this provider.)
  */
 @Injectable()
-export class BudgetsProjectionRegistrar implements OnApplicationBootstrap {
+export class BudgetsProjectionRegistrar implements OnModuleInit {
   constructor(
     private readonly runner: ProjectionRunner,
     private readonly store: EventStore,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
   ) {}
 
-  onApplicationBootstrap(): void {
+  onModuleInit(): void {
     if (this.runner.names().includes(BUDGETS_PROJECTION)) return;
     for (const projection of budgetsProjections(this.bus, this.store)) this.runner.register(projection);
   }

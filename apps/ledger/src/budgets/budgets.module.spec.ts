@@ -1,0 +1,129 @@
+// The budgets inside the real LedgerModule (as `spendops serve` composes it): commands served on the bus, the
+// budgets projection first in the runner's pass, and crossings still appended while the bus refuses the
+// usage.recorded outbox's publishes (an outage must not hold back budget alerts).
+import { Test, type TestingModule } from '@nestjs/testing';
+import {
+  BudgetEventTypes,
+  Commands,
+  Topics,
+  usageDetailDefaults,
+  zeroTokens,
+  type BudgetsCreateReply,
+  type UsagePricedV1,
+} from '@spendops/contracts';
+import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
+import { BusUnavailableError, InProcessBus } from '@spendops/messaging';
+import { PersistenceModule } from '@spendops/persistence';
+import { globalBusModule, startPostgres, type TestPostgres } from '@spendops/testing';
+import { LEDGER_PROJECTIONS } from '../ledger-projections';
+import { LEDGER_MIGRATIONS, LedgerModule } from '../ledger.module';
+import { LedgerService } from '../ledger.service';
+import { BUDGETS_PROJECTION } from './budgets.projection';
+
+jest.setTimeout(30_000);
+
+function priced(requestId: string, total: string): UsagePricedV1 {
+  const at = Date.now();
+  return {
+    request_id: requestId,
+    tenant_id: 'mod',
+    api_key_id: 'k',
+    dims: {},
+    provider: 'openai',
+    dialect: 'openai-compatible',
+    method: 'POST',
+    endpoint: '/v1/chat/completions',
+    request_model: 'gpt-4o',
+    stream: false,
+    stream_usage_injected: false,
+    outcome: 'completed',
+    http_status: 200,
+    started_at_ms: at,
+    first_byte_at_ms: at,
+    ended_at_ms: at,
+    usage: {
+      ...zeroTokens(),
+      usage_source: 'provider',
+      endpoint_class: 'chat',
+      not_billed: false,
+      model: 'gpt-4o',
+      ...usageDetailDefaults(),
+    },
+    cost: {
+      provider_cost: null,
+      calculated_cost: total,
+      total_cost_usd: total,
+      cost_source: 'standard',
+      pricing_matched: true,
+      pricing_model: 'gpt-4o',
+      pricing_version: 'v1',
+    },
+  };
+}
+
+let pg: TestPostgres;
+let app: TestingModule;
+let bus: InProcessBus;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
+  app = await Test.createTestingModule({
+    imports: [
+      PersistenceModule.forRoot({
+        databaseUrl: pg.url,
+        dataDir: '/nonexistent',
+        migrations: LEDGER_MIGRATIONS,
+      }),
+      EventStoreModule.forRoot({ pollMs: 50 }),
+      globalBusModule(bus),
+      LedgerModule,
+    ],
+  }).compile();
+  await app.init();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await bus?.close();
+  await pg?.stop();
+});
+
+it('runs the budgets projection first, and appends crossings while the outbox cannot publish', async () => {
+  const runner = app.get(ProjectionRunner);
+  expect(runner.names()[0]).toBe(BUDGETS_PROJECTION);
+  expect(runner.names()).toContain(LEDGER_PROJECTIONS.outbox);
+
+  const { budget } = await bus.request<object, BudgetsCreateReply>(Commands.budgetsCreate, {
+    spec: { name: 'module', period: 'day', amount_usd: '1', thresholds: [100], scope: { tenant: 'mod' } },
+    actor: 'test',
+  });
+
+  // The broker goes away for usage.recorded.v1: every outbox batch fails and rolls back.
+  const publish = bus.publish.bind(bus);
+  let refused = 0;
+  bus.publish = async (topic, payload, options) => {
+    if (topic === Topics.usageRecorded) {
+      refused++;
+      throw new BusUnavailableError('test outage');
+    }
+    return publish(topic, payload, options);
+  };
+  const ledger = app.get(LedgerService);
+  await ledger.recordUsage(priced('mod-0', '0.10'));
+  for (let i = 0; i < 500 && refused === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(refused).toBeGreaterThan(0); // the outbox is failing now
+  await ledger.recordUsage(priced('mod-1', '0.90'));
+
+  const store = app.get(EventStore);
+  let crossed = 0;
+  for (let i = 0; i < 500 && crossed === 0; i++) {
+    const stream = await store.readStream(`budget:${budget.id}`);
+    crossed = stream.filter((e) => e.type === BudgetEventTypes.thresholdCrossed).length;
+    if (crossed === 0) await new Promise((r) => setTimeout(r, 10));
+  }
+  expect(crossed).toBe(1);
+  const outbox = await runner.checkpointOf(LEDGER_PROJECTIONS.outbox);
+  expect(outbox.global_position).toBe('0'); // still nothing published
+  bus.publish = publish;
+});
