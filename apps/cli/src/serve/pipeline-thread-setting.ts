@@ -5,7 +5,7 @@ import { SpendOpsConfig } from '@spendops/config';
 import { isPipelineService } from './pipeline-modules';
 
 /** The default once every e2e spec passes with the worker. */
-export const PIPELINE_THREAD_DEFAULT = false;
+export const PIPELINE_THREAD_DEFAULT = true;
 
 export function parsePipelineThread(value: unknown): boolean | undefined {
   if (value === undefined || value === null || value === '') return undefined;
