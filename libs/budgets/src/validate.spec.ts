@@ -46,6 +46,11 @@ describe('validateBudgetSpec', () => {
     expect(validateBudgetSpec(input)).toEqual({ ok: true, spec: input });
   });
 
+  it('spells the time zone as Intl does', () => {
+    const r = validateBudgetSpec({ ...base, time_zone: 'europe/paris' });
+    expect(r.ok && r.spec.time_zone).toBe('Europe/Paris');
+  });
+
   it('normalises a custom range to UTC', () => {
     const r = validateBudgetSpec({
       ...base,

@@ -12,7 +12,7 @@ import {
   type BudgetScope,
   type BudgetSpec,
 } from '@spendops/contracts';
-import { isKnownTimeZone } from './zoned-time';
+import { canonicalTimeZone, isKnownTimeZone } from './zoned-time';
 
 export interface FieldError {
   field: string;
@@ -218,7 +218,7 @@ function checkFields(input: Record<string, unknown>, errors: FieldError[], parti
         else errors.push({ field: 'period', message: `must be one of ${BUDGET_PERIODS.join(', ')}` });
         break;
       case 'time_zone':
-        if (typeof value === 'string' && isKnownTimeZone(value)) out.time_zone = value;
+        if (typeof value === 'string' && isKnownTimeZone(value)) out.time_zone = canonicalTimeZone(value);
         else
           errors.push({
             field: 'time_zone',

@@ -49,6 +49,11 @@ export function isKnownTimeZone(zone: string): boolean {
   }
 }
 
+/** The zone's canonical name as Intl spells it (`europe/paris` → `Europe/Paris`, `Etc/UTC` stays). */
+export function canonicalTimeZone(zone: string): string {
+  return formatter(zone).resolvedOptions().timeZone;
+}
+
 function localFields(zone: string, ms: number): LocalFields {
   const out: Record<string, number> = {};
   for (const part of formatter(zone).formatToParts(new Date(ms))) {
