@@ -491,3 +491,19 @@ it('a slow receiver delays no other delivery: each send has its own slot', async
   // The receiver records a request when it answers: the fast one was answered while the slow one was held.
   expect(receiver.requests.map((r) => r.path)).toEqual(['/fast', '/slow']);
 });
+
+it('a receiver that does not answer within the timeout counts as a failed attempt and is retried', async () => {
+  const app = await open(await freshDatabase(), { ...FAST, timeoutMs: 400 });
+  receiver.respond = ({ n }) => (n === 1 ? { status: 200, delayMs: 1_500 } : 200);
+  const budget = await webhookBudget(app);
+  await appendCrossing(app.store, crossing(budget, 50));
+  const res = await settled(app, budget.id);
+  expect(res.alerts[0].deliveries.find((d) => d.channel === 'webhook')).toMatchObject({
+    status: 'delivered',
+    attempts: 2,
+  });
+  // Both requests reached the receiver (the first answered too late): the event id header lets it deduplicate.
+  await receiver.waitFor(2);
+  const ids = receiver.requests.map((r) => r.headers['x-spendops-event-id']);
+  expect(new Set(ids).size).toBe(1);
+});

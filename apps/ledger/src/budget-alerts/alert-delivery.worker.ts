@@ -1,6 +1,6 @@
-// Sends due deliveries: claims a batch (SKIP LOCKED, so several ledger processes share the work), sends them
-// concurrently, records each outcome. Woken by the projection's NOTIFY at commit, so a crossing goes out at
-// once; otherwise it sleeps until the next retry is due or the poll interval ends.
+// Sends due deliveries: claims as many as it has free send slots (SKIP LOCKED, so several ledger processes share
+// the work), sends each on its own, records each outcome under its claim. Woken by the projection's NOTIFY at
+// commit, so a crossing goes out at once; otherwise it sleeps until the next retry is due or the poll ends.
 import { randomUUID } from 'node:crypto';
 import {
   Inject,

@@ -45,14 +45,35 @@ export class AlertSenders {
             'content-type': 'application/json',
           });
         case 'email':
-          return await this.email(d);
+          return await this.withinTimeout(this.email(d));
         case 'bus':
           // Resolves on the broker's confirm; the event id lets consumers drop a re-publish.
-          return await this.bus.publish(Topics.budgetAlert, alertBody(d.alert), { messageId: d.event_id });
+          return await this.withinTimeout(
+            this.bus.publish(Topics.budgetAlert, alertBody(d.alert), { messageId: d.event_id }),
+          );
       }
     } catch (err) {
       if (err instanceof DeliveryError) throw err;
       throw new DeliveryError(scrubTarget(describe(err), d.target));
+    }
+  }
+
+  /**
+   * An attempt ends within the timeout whatever the transport does, so its outcome is recorded well inside the
+   * lease (a send still running past the lease could be repeated by another worker).
+   */
+  private async withinTimeout(send: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DeliveryError(`no answer within ${this.options.timeoutMs} ms`)),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([send, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
