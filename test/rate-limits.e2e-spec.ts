@@ -105,7 +105,7 @@ describe('rate limits: two proxies over RabbitMQ', () => {
     expect(view.policy.rate_limits).toEqual({ requests_per_minute: N });
 
     // The burst and the probes stay within one fixed minute window (the counters are aligned to the minute).
-    if (Date.now() % 60_000 > 40_000) await sleep(61_000 - (Date.now() % 60_000));
+    if (Date.now() % 60_000 > 50_000) await sleep(61_000 - (Date.now() % 60_000));
     // Each proxy has the new policy and sees the other live: its share is ceil(N / 2) = 10, 9 left after a probe.
     let probes = 0;
     for (const proxy of [0, 1]) {
