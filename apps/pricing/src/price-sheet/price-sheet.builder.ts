@@ -36,10 +36,14 @@ const OUTPUT_FIELDS = ['output', 'reasoning', 'output_audio', 'output_image'] as
 /** Input and output maxima per million tokens and the fee maximum, exact (divided once, on the wire). */
 type Bound = [Decimal, Decimal, Decimal];
 const NONE: Bound = [ZERO, ZERO, ZERO];
+const ONE = new Decimal(1);
+
+/** The larger of two (compared, never copied: a sheet compares a few hundred thousand rates). */
+const larger = (a: Decimal, b: Decimal | undefined): Decimal => (b !== undefined && b.gt(a) ? b : a);
 
 /** Element-wise maximum. */
 function maxBound(a: Bound, b: Bound): Bound {
-  return [Decimal.max(a[0], b[0]), Decimal.max(a[1], b[1]), Decimal.max(a[2], b[2])];
+  return [larger(a[0], b[0]), larger(a[1], b[1]), larger(a[2], b[2])];
 }
 
 function wire(b: Bound): ReservationPrice {
@@ -50,15 +54,13 @@ function wire(b: Bound): ReservationPrice {
   ];
 }
 
-const orZero = (d: Decimal | undefined): Decimal => d ?? ZERO;
-
-/** The upper bounds of one rate set (USD per token, USD per request). */
+/** The upper bounds of one rate set (USD per million tokens, USD per request). */
 function boundOfRates(r: DecimalRates): Bound {
-  let input = orZero(r.input_mchars);
-  for (const f of INPUT_FIELDS) input = Decimal.max(input, orZero(r[f]));
+  let input = larger(ZERO, r.input_mchars);
+  for (const f of INPUT_FIELDS) input = larger(input, r[f]);
   let output = ZERO;
-  for (const f of OUTPUT_FIELDS) output = Decimal.max(output, orZero(r[f]));
-  return [input, output, orZero(r.request)];
+  for (const f of OUTPUT_FIELDS) output = larger(output, r[f]);
+  return [input, output, larger(ZERO, r.request)];
 }
 
 /** The upper bounds of one rate set, as the sheet carries them. */
@@ -70,15 +72,15 @@ export function priceOfRates(r: DecimalRates): ReservationPrice {
 function boundOfPeriod(p: CompiledPeriod, providerTiers: Map<string, CompiledServiceTier>): Bound {
   let bound = boundOfRates(p.rates);
   const sets: DecimalRates[] = [...p.windows.map((w) => w.rates), ...p.tiers.map((t) => t.rates)];
-  let factor = new Decimal(1);
+  let factor = ONE;
   for (const st of [...p.serviceTiers.values(), ...providerTiers.values()]) {
-    if (st.multiplier) factor = Decimal.max(factor, st.multiplier);
+    factor = larger(factor, st.multiplier);
     sets.push(st.rates, ...st.tiers.map((t) => t.rates));
   }
   for (const r of sets) bound = maxBound(bound, boundOfRates(r));
   // Per-image prices (image generation endpoints) count as a per-request fee for one image.
   for (const image of p.images) bound = maxBound(bound, [ZERO, ZERO, image.price]);
-  return [bound[0].times(factor), bound[1].times(factor), bound[2].times(factor)];
+  return factor === ONE ? bound : [bound[0].times(factor), bound[1].times(factor), bound[2].times(factor)];
 }
 
 /** The most the model can cost per unit now or later: every period in force at `now` or after it. */
