@@ -24,7 +24,16 @@ import { topSelfTime, CpuProfile } from './lib/profile';
 import { renderMarkdown, renderSvg } from './lib/report';
 import { fixedRate, idleRss, memory, pipeline, saturation, streams, FixedRateRun } from './lib/scenarios';
 import { runStreams } from './lib/streams';
-import { BenchEnv, newTmp, repoRoot, startTarget, Target, TargetName, TARGET_ORDER } from './lib/targets';
+import {
+  BenchEnv,
+  CPU_ONLY,
+  newTmp,
+  repoRoot,
+  startTarget,
+  Target,
+  TargetName,
+  TARGET_ORDER,
+} from './lib/targets';
 
 interface Options {
   quick: boolean;
@@ -55,14 +64,14 @@ function parseArgs(argv: string[], root: string): Options {
 const sizes = (quick: boolean) => ({
   rates: [500, 1000, 2000],
   keyRate: 1000,
-  fixedMs: quick ? 1_500 : 10_000,
+  fixedMs: quick ? 1_000 : 10_000,
   warmupMs: quick ? 500 : 3_000,
   streams: quick ? 200 : 1_000,
   chunks: 100,
   held: quick ? 1_000 : 5_000,
   largeBytes: 100 * 2 ** 20,
   saturation: quick
-    ? { from: 2_000, max: 8_000, stepMs: 1_000, bisections: 1 }
+    ? { from: 2_000, max: 8_000, stepMs: 700, bisections: 1 }
     : { from: 1_000, max: 32_000, stepMs: 3_000, bisections: 2 },
   pipeline: quick
     ? { rate: 200, durationMs: 2_000, burst: 2_000, concurrency: 64 }
@@ -70,7 +79,8 @@ const sizes = (quick: boolean) => ({
   profileMs: quick ? 4_000 : 10_000,
 });
 
-const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const t0 = Date.now();
+const log = (s: string) => process.stderr.write(`bench [${((Date.now() - t0) / 1000).toFixed(0)} s]: ${s}\n`);
 
 function machine(): BenchReport['meta']['machine'] {
   const info = readFileSync('/proc/cpuinfo', 'utf8');
@@ -221,7 +231,7 @@ async function main(): Promise<void> {
       await openLoop({ rate: 500, durationMs: S.warmupMs }, (s) =>
         post(disp(t).rate, t.endpoint, chatBody('gpt-4o-mini', false), s).then(() => undefined),
       );
-      if (t.name === 'direct') continue;
+      if (t.name === 'direct' || CPU_ONLY.has(t.name)) continue;
       memoryRows.push({
         target: t.name,
         run: await memory(t, disp(t).streams, { held: S.held, largeBytes: S.largeBytes }, idle.get(t.name)!),
@@ -232,17 +242,18 @@ async function main(): Promise<void> {
     const fixed: BenchReport['fixed'] = [];
     for (const rate of S.rates) {
       const reps = rate === S.keyRate ? opts.reps : 1;
-      const runs = new Map<string, FixedRateRun[]>(live.map((t) => [t.name, []]));
+      const measured = live.filter((t) => rate === S.keyRate || !CPU_ONLY.has(t.name));
+      const runs = new Map<string, FixedRateRun[]>(measured.map((t) => [t.name, []]));
       for (let rep = 0; rep < reps; rep++) {
-        const order = live.map((_, i) => live[(i + rep) % live.length]);
+        const order = measured.map((_, i) => measured[(i + rep) % measured.length]);
         for (const t of order) runs.get(t.name)!.push(await fixedRate(t, disp(t).rate, rate, S.fixedMs));
       }
-      fixed.push({ rate, rows: live.map((t) => ({ target: t.name, runs: runs.get(t.name)! })) });
+      fixed.push({ rate, rows: measured.map((t) => ({ target: t.name, runs: runs.get(t.name)! })) });
     }
 
     log('streams');
     const streamRows: BenchReport['streams'] = [];
-    for (const t of live) {
+    for (const t of live.filter((x) => !CPU_ONLY.has(x.name))) {
       streamRows.push({
         target: t.name,
         run: await streams(t, disp(t).streams, { streams: S.streams, chunks: S.chunks, delayMs: 20 }),
@@ -251,7 +262,7 @@ async function main(): Promise<void> {
 
     log('pipeline');
     const pipelineRows: BenchReport['pipeline'] = [];
-    for (const t of live.filter((x) => x.admin)) {
+    for (const t of live.filter((x) => x.admin && x.name !== 'spendops-nocapture')) {
       try {
         pipelineRows.push({ target: t.name, run: await pipeline(t, disp(t).rate, S.pipeline) });
       } catch (err) {
@@ -261,7 +272,8 @@ async function main(): Promise<void> {
 
     log('saturation');
     const sat: BenchReport['saturation'] = [];
-    for (const t of live) sat.push({ target: t.name, ...(await saturation(t, disp(t).rate, S.saturation)) });
+    for (const t of live.filter((x) => !CPU_ONLY.has(x.name)))
+      sat.push({ target: t.name, ...(await saturation(t, disp(t).rate, S.saturation)) });
 
     for (const t of targets) await t.stop();
     for (const d of dispatchers.values()) await Promise.all([d.rate.close(), d.streams.close()]);

@@ -276,19 +276,29 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
-  const capOn = captureRow(r, 'spendops');
-  const capOff = captureRow(r, 'spendops-nocapture');
-  if (capOn && capOff) {
+  const base = captureRow(r, 'spendops');
+  const variants = ['spendops', 'spendops-nocapture', 'spendops-thread']
+    .map((t) => [t, captureRow(r, t)] as const)
+    .filter((x): x is readonly [string, { cpu: number; main: number }] => x[1] !== null);
+  if (base && variants.length > 1) {
     out.push(
-      `## Capture on vs off (${r.meta.keyRate} req/s, proxy CPU per request, medians)`,
+      `## All-in-one variants: capture on vs off, pipeline on the main thread vs a worker (${r.meta.keyRate} req/s, proxy CPU per request, medians)`,
       '',
       table(
-        ['capture', 'CPU / req (process)', 'CPU / req (main thread)'],
         [
-          ['on', fmtUs(capOn.cpu), fmtUs(capOn.main)],
-          ['off', fmtUs(capOff.cpu), fmtUs(capOff.main)],
-          ['on / off', fmtRatio(ratio(capOn.cpu, capOff.cpu)), fmtRatio(ratio(capOn.main, capOff.main))],
+          'target',
+          'CPU / req (process)',
+          'CPU / req (main thread)',
+          'process vs spendops',
+          'main thread vs spendops',
         ],
+        variants.map(([t, v]) => [
+          t,
+          fmtUs(v.cpu),
+          fmtUs(v.main),
+          fmtRatio(ratio(v.cpu, base.cpu)),
+          fmtRatio(ratio(v.main, base.main)),
+        ]),
       ),
       '',
     );

@@ -1,5 +1,6 @@
 // Concurrent SSE streams against a target: time to first byte from each stream's intended start, and per chunk
 // the arrival time minus the send time the mock stamped into it (the delay the proxy added, plus the loopback).
+import { setMaxListeners } from 'node:events';
 import type { Histogram } from 'hdr-histogram-js';
 import { Dispatcher, request } from 'undici';
 import { chatBody, Endpoint } from './endpoint';
@@ -118,6 +119,7 @@ export async function holdStreams(
   rampMs: number,
 ): Promise<{ opened: number; release: () => Promise<void> }> {
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
   const body = chatBody('gpt-4o-mini@hold=1', true);
   let opened = 0;
   const bodies: Array<Promise<void>> = [];

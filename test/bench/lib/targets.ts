@@ -11,7 +11,18 @@ import { Endpoint } from './endpoint';
 import { exec, onPath, pinTree, Proc, startProc, tail, waitHttp, waitOutput } from './proc';
 
 export type TargetName =
-  'direct' | 'nginx' | 'bare' | 'spendops' | 'spendops-nocapture' | 'distributed' | 'portkey' | 'goref';
+  | 'direct'
+  | 'nginx'
+  | 'bare'
+  | 'spendops'
+  | 'spendops-nocapture'
+  | 'spendops-thread'
+  | 'distributed'
+  | 'portkey'
+  | 'goref';
+
+/** Variants of spendops measured only for CPU per request at the key rate (what capture, and the thread, cost). */
+export const CPU_ONLY: ReadonlySet<TargetName> = new Set(['spendops-nocapture', 'spendops-thread']);
 
 export const TARGET_ORDER: TargetName[] = [
   'direct',
@@ -19,6 +30,7 @@ export const TARGET_ORDER: TargetName[] = [
   'bare',
   'spendops',
   'spendops-nocapture',
+  'spendops-thread',
   'distributed',
   'portkey',
   'goref',
@@ -89,8 +101,9 @@ export function startTarget(name: TargetName, env: BenchEnv): Promise<Target> {
     }),
     nginx: () => startNginx(env),
     bare: () => startBare(env),
-    spendops: () => startAllInOne(env, true),
-    'spendops-nocapture': () => startAllInOne(env, false),
+    spendops: () => startAllInOne(env, 'spendops'),
+    'spendops-nocapture': () => startAllInOne(env, 'spendops-nocapture'),
+    'spendops-thread': () => startAllInOne(env, 'spendops-thread'),
     distributed: () => startDistributed(env),
     portkey: () => startPortkey(env),
     goref: () => startGoref(env),
@@ -179,16 +192,36 @@ async function startBare(env: BenchEnv): Promise<Target> {
   );
 }
 
-/** Whether the built proxy understands a capture switch (SPENDOPS_CAPTURE_ENABLED / capture.enabled). */
-export function captureSwitchExists(root: string): boolean {
-  const file = join(root, 'dist', 'libs', 'config', 'src', 'config.js');
-  return existsSync(file) && readFileSync(file, 'utf8').includes('CAPTURE_ENABLED');
+/** Whether the built tree has the named switch (a config variable the launcher reads). */
+export function switchExists(root: string, file: string, variable: string): boolean {
+  const path = join(root, 'dist', file);
+  return existsSync(path) && readFileSync(path, 'utf8').includes(variable);
 }
 
-async function startAllInOne(env: BenchEnv, capture: boolean): Promise<Target> {
-  const name: TargetName = capture ? 'spendops' : 'spendops-nocapture';
-  if (!capture && !captureSwitchExists(env.root)) {
-    throw new Error('this build has no capture switch (capture.enabled / SPENDOPS_CAPTURE_ENABLED)');
+type AllInOne = 'spendops' | 'spendops-nocapture' | 'spendops-thread';
+
+const VARIANTS: Record<AllInOne, { vars: NodeJS.ProcessEnv; detail: string; needs?: [string, string] }> = {
+  spendops: {
+    vars: {},
+    detail:
+      'all-in-one `node bin/spendops serve` with the build defaults: capture, extraction, pricing, embedded PostgreSQL event store (all on the proxy core)',
+  },
+  'spendops-nocapture': {
+    vars: { SPENDOPS_CAPTURE_ENABLED: 'false' },
+    detail: 'as spendops, capture off (SPENDOPS_CAPTURE_ENABLED=false): no capture records, no events',
+    needs: ['libs/config/src/config.js', 'SPENDOPS_CAPTURE_ENABLED'],
+  },
+  'spendops-thread': {
+    vars: { SPENDOPS_PIPELINE_THREAD: 'true' },
+    detail: 'as spendops, extraction/pricing/ledger on a worker thread (SPENDOPS_PIPELINE_THREAD=true)',
+    needs: ['apps/cli/src/serve/pipeline-thread-setting.js', 'SPENDOPS_PIPELINE_THREAD'],
+  },
+};
+
+async function startAllInOne(env: BenchEnv, name: AllInOne): Promise<Target> {
+  const variant = VARIANTS[name];
+  if (variant.needs && !switchExists(env.root, ...variant.needs)) {
+    throw new Error(`this build has no ${variant.needs[1]} switch`);
   }
   const dataDir = mkdtempSync(join(env.tmp, `${name}-`));
   const token = `bench-admin-${randomBytes(12).toString('hex')}`;
@@ -196,26 +229,20 @@ async function startAllInOne(env: BenchEnv, capture: boolean): Promise<Target> {
     SPENDOPS_DATA_DIR: dataDir,
     SPENDOPS_UPSTREAM_OPENAI: env.mockUrl,
     SPENDOPS_ADMIN_TOKEN: token,
-    ...(capture ? {} : { SPENDOPS_CAPTURE_ENABLED: 'false' }),
-    ...(process.env.BENCH_CPU_PROF && capture
+    ...variant.vars,
+    ...(process.env.BENCH_CPU_PROF
       ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
       : {}),
   };
-  const server = await startSpendOps(['--addr', '127.0.0.1:0'], vars);
+  // One retry: a start can fail while the shared machine is rebuilding dist/ under us.
+  const server = await startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000).catch(() =>
+    startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000),
+  );
   const key = await createKey(vars);
   if (env.proxyCpu) await pinTree(server.child.pid!, env.proxyCpu);
-  return spendopsTarget(
-    name,
-    server,
-    key,
-    { url: server.url, token },
-    capture
-      ? 'all-in-one `node bin/spendops serve`: capture, extraction, pricing, embedded PostgreSQL event store (all on the proxy core)'
-      : 'as spendops, with capture disabled (SPENDOPS_CAPTURE_ENABLED=false)',
-    async () => {
-      await server.stop('SIGTERM');
-    },
-  );
+  return spendopsTarget(name, server, key, { url: server.url, token }, variant.detail, async () => {
+    await server.stop('SIGTERM');
+  });
 }
 
 async function createKey(vars: NodeJS.ProcessEnv): Promise<string> {
