@@ -336,6 +336,49 @@ describe('budgets in the ledger', () => {
       expect(view).toMatchObject({ spent_usd: '3.00', period_start: new Date(now - 3600_000).toISOString() });
     });
 
+    it("periods follow the budget's time zone (a New York day on the DST change is 23 h)", async () => {
+      const { budget } = await a.budgets.create(
+        {
+          name: 'ny',
+          period: 'day',
+          time_zone: 'America/New_York',
+          amount_usd: '100',
+          scope: { tenant: 'ny' },
+        },
+        'api',
+      );
+      const at = (iso: string) => ({ tenant_id: 'ny', started_at_ms: Date.parse(iso) });
+      await a.ledger.recordUsage(usage('1', at('2026-03-08T04:30:00Z'))); // Mar 7, 23:30 EST
+      await a.ledger.recordUsage(usage('2', at('2026-03-08T05:30:00Z'))); // Mar 8, 00:30 EST
+      await a.ledger.recordUsage(usage('4', at('2026-03-09T03:59:59Z'))); // Mar 8, 23:59:59 EDT
+      await a.ledger.recordUsage(usage('8', at('2026-03-09T04:00:00Z'))); // Mar 9, 00:00 EDT
+      await a.runner.catchUp();
+      const rows: { period_start: Date; period_end: Date; spent_usd: string }[] =
+        await a.opened.dataSource.query(
+          `SELECT period_start, period_end, spent_usd::text AS spent_usd FROM budget_spend
+         WHERE budget_id = $1 AND period_start BETWEEN '2026-03-07' AND '2026-03-10' ORDER BY period_start`,
+          [budget.id],
+        );
+      expect(
+        rows.map((r) => [r.period_start.toISOString(), r.period_end.toISOString(), r.spent_usd]),
+      ).toEqual([
+        ['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z', '1'],
+        ['2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z', '6'],
+        ['2026-03-09T04:00:00.000Z', '2026-03-10T04:00:00.000Z', '8'],
+      ]);
+    });
+
+    it("lists one tenant's budgets", async () => {
+      await a.budgets.create(
+        { name: 't1', period: 'day', amount_usd: '1', scope: { tenant: 'list-t1' } },
+        'api',
+      );
+      const reply = await bus.request<object, { budgets: { name: string }[] }>(Commands.budgetsList, {
+        tenant: 'list-t1',
+      });
+      expect(reply.budgets.map((b) => b.name)).toEqual(['t1']);
+    });
+
     it('a scope change sums the period again under the new scope', async () => {
       await a.ledger.recordUsage(usage('3', { tenant_id: 'scope-a' }));
       await a.ledger.recordUsage(usage('4', { tenant_id: 'scope-b' }));
