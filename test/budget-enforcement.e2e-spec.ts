@@ -4,19 +4,13 @@
 // this traffic: every request names max_tokens and its prompt is smaller than its body), the proxies use up the
 // headroom as the ledger settles, and every refusal is a 429 budget_exceeded recorded as a denial.
 //
-// The ledger's budget side (budgets-core: the spend projection publishing budget.spend.v1 and the snapshot
-// command) is played here by a small publisher on the same RabbitMQ: it sums the real ledger's usage.recorded.v1
-// events of the run, exactly as the projection does, and publishes each settlement.
+// Everything is the product's: the budget is created through the admin API, the ledger's budget projection
+// publishes budget.spend.v1 and serves the snapshot; this spec only listens to budget.spend.v1 on the broker to
+// know when the ledger has settled what was admitted.
 import { randomUUID } from 'node:crypto';
 import Decimal from 'decimal.js';
 import { request } from 'undici';
-import {
-  Commands,
-  Topics,
-  type BudgetSpendV1,
-  type BudgetsSpendSnapshotReply,
-  type UsageEventView,
-} from '@spendops/contracts';
+import { Topics, type BudgetSpendV1, type UsageEventView } from '@spendops/contracts';
 import { RabbitMqBus } from '@spendops/messaging';
 import { MockProvider, openAiChatJson, startMockProvider } from '@spendops/testing';
 import { Cluster, startCluster } from './support/cluster';
@@ -41,27 +35,28 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
   let mock: MockProvider;
   let cluster: Cluster;
   let bus: RabbitMqBus;
-  let position = BigInt(Date.now()) * 1000n;
+  let budgetId = '';
+  /** The ledger's latest state of the budget, and every request it settled. */
+  let latest: BudgetSpendV1 | null = null;
   let spent = new Decimal(0);
   const settled = new Set<string>();
-  const dayStart = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
-  const dayEnd = new Date(dayStart.getTime() + 86_400_000);
 
-  const state = (budgetId: string, scope: Record<string, string>, amount: string, ids: string[] = []) =>
-    ({
-      budget_id: budgetId,
-      scope: { dims: scope },
-      enforce: true,
-      amount_usd: amount,
-      period_start: dayStart.toISOString(),
-      period_end: dayEnd.toISOString(),
-      spent_usd: budgetId === 'bud_00000000000e2e01' ? spent.toString() : '0',
-      position: String(++position),
-      settled_request_ids: ids,
-    }) satisfies BudgetSpendV1;
-  const budget = (ids: string[] = []) => state('bud_00000000000e2e01', { run: RUN }, AMOUNT, ids);
-  /** Used up from the start: a proxy that denies a probe has loaded the budgets and the price sheet. */
-  const probeBudget = () => state('bud_00000000000e2e00', { run: `${RUN}-probe` }, '0');
+  const createBudget = async (name: string, run: string, amount: string): Promise<string> => {
+    const res = await request(`${cluster.apiUrl()}/api/v1/budgets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cluster.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name,
+        scope: { dims: { run } },
+        period: 'day',
+        amount_usd: amount,
+        enforce: true,
+      }),
+    });
+    const body = (await res.body.json()) as { id: string };
+    expect(res.statusCode).toBe(201);
+    return body.id;
+  };
 
   const chat = async (proxy: number, run: string): Promise<Sent> => {
     const res = await request(`${cluster.proxyUrls()[proxy]}/v1/openai/v1/chat/completions`, {
@@ -110,26 +105,25 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
       },
     });
     cluster = await startCluster({ SPENDOPS_UPSTREAM_OPENAI: mock.url }, { proxies: 2 });
-    bus = new RabbitMqBus({ url: cluster.rabbit.url, connectionName: 'budget e2e (ledger budget side)' });
+    bus = new RabbitMqBus({ url: cluster.rabbit.url, connectionName: 'budget e2e (listener)' });
     await bus.start();
     await bus.waitUntilConnected(10_000);
-    await bus.handle(Commands.budgetsSpendSnapshot, async (): Promise<BudgetsSpendSnapshotReply> => ({
-      budgets: [budget(), probeBudget()],
-    }));
-    await bus.subscribe<UsageEventView>(
-      'e2e.budget-ledger',
-      [Topics.usageRecorded],
-      async (e) => {
-        if (e.dims?.run !== RUN || settled.has(e.request_id)) return;
-        settled.add(e.request_id);
-        spent = spent.plus(e.total_cost_usd ?? '0');
-        await bus.publish(Topics.budgetSpend, budget([e.request_id]));
+    await bus.subscribe<BudgetSpendV1>(
+      'e2e.budget-spend',
+      [Topics.budgetSpend],
+      async (m) => {
+        if (m.budget_id !== budgetId) return;
+        for (const id of m.settled_request_ids) settled.add(id);
+        if (!latest || BigInt(m.position) >= BigInt(latest.position)) {
+          latest = m;
+          spent = new Decimal(m.spent_usd);
+        }
       },
       { broadcast: true },
     );
-    // The proxies may have asked for the snapshot before this process served it: publish the state too.
-    await bus.publish(Topics.budgetSpend, budget());
-    await bus.publish(Topics.budgetSpend, probeBudget());
+    budgetId = await createBudget('budget e2e', RUN, AMOUNT);
+    // Less than any reservation: a proxy that denies a probe has loaded the budgets and the price sheet.
+    await createBudget('budget e2e probe', `${RUN}-probe`, '0.000001');
     for (const proxy of [0, 1]) {
       await until(`proxy${proxy} to enforce`, async () => (await chat(proxy, `${RUN}-probe`)).status === 429);
     }
@@ -149,7 +143,7 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
       else {
         expect(s.status).toBe(429);
         expect(JSON.parse(s.body)).toEqual({
-          error: expect.stringMatching(/^AISpendOps: budget bud_00000000000e2e01 exceeded/),
+          error: `AISpendOps: budget ${budgetId} exceeded: spend and requests in flight reached its $${AMOUNT}`,
         });
         deniedIds.add(s.requestId);
       }
