@@ -4,20 +4,23 @@
 // timed over HTTP, one at a time, in rounds that interleave the calls (so machine noise spreads over all of them).
 //
 //   npm run build && node dist/test/bench/api.js [--events 1000000] [--rounds 40]
+//     [--database-url postgres://...]   (a database seeded before, e.g. by test/bench/analytics.ts: reused)
 //
-// Prints p50/p95/p99/max per call, the response size, and PASS/MISS against the targets. Not a test: the
+// Prints p50/p95/p99/max per call, the server's CPU per call (the spendops process and PostgreSQL: what an idle
+// machine would take), the response size, and PASS/MISS against the targets. Not a test: the
 // numbers depend on the machine and its load.
 import '../../apps/cli/src/aliases';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { openDataSource } from '@spendops/persistence';
-import { startPostgres } from '@spendops/testing';
+import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from '../../apps/ledger/src';
 import { startSpendOps } from '../support/spendops-process';
 import { seedReadModels } from './analytics-data';
+import { processCpu, processTree } from './lib/procstat';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,6 +102,33 @@ async function timeCall(pool: Pool, token: string, path: string): Promise<{ ms: 
   return { ms, bytes: body.length };
 }
 
+/** The PostgreSQL postmaster listening on `port` (its command line has `-p PORT`). */
+function postmasterOf(port: string): number | null {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const i = argv.indexOf('-p');
+      if (argv[0].endsWith('postgres') && i > 0 && argv[i + 1] === port) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** CPU seconds used so far by the given processes (those that have exited count 0). */
+function cpuOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids)
+    try {
+      total += processCpu(pid);
+    } catch {
+      // exited
+    }
+  return total;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -106,7 +136,9 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const events = arg('events', 1_000_000);
   const rounds = arg('rounds', 40);
-  const pg = await startPostgres();
+  const urlAt = process.argv.indexOf('--database-url');
+  const pg: TestPostgres =
+    urlAt >= 0 ? { url: process.argv[urlAt + 1], stop: async () => undefined, restart: async () => undefined } : await startPostgres();
   const token = `bench_admin_${randomBytes(16).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'spendops-api-bench-'));
   const server = await startSpendOps(['--addr', '127.0.0.1:0'], {
@@ -121,30 +153,51 @@ async function main(): Promise<void> {
     poolSize: 2,
   });
   try {
-    console.log(`seeding ${events.toLocaleString('en-US')} usage rows (and 1 denial per 50) by SQL ...`);
-    const now = Date.now();
-    const seed = await seedReadModels(opened.dataSource, events, undefined, (l) => console.log(l));
-    console.log(
-      `seeded in ${seed.seconds.toFixed(0)} s (${iso(seed.startMs)} .. ${iso(seed.endMs)}): ` +
-        Object.entries(seed.tableRows)
-          .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
-          .join(', '),
-    );
+    const [{ n }] = (await opened.dataSource.query('SELECT count(*)::int AS n FROM usage_events_view')) as {
+      n: number;
+    }[];
+    let now = Date.now();
+    if (n === 0) {
+      console.log(`seeding ${events.toLocaleString('en-US')} usage rows (and 1 denial per 50) by SQL ...`);
+      const seed = await seedReadModels(opened.dataSource, events, undefined, (l) => console.log(l));
+      console.log(
+        `seeded in ${seed.seconds.toFixed(0)} s (${iso(seed.startMs)} .. ${iso(seed.endMs)}): ` +
+          Object.entries(seed.tableRows)
+            .map(([t, c]) => `${t} ${c.toLocaleString('en-US')}`)
+            .join(', '),
+      );
+    } else {
+      // A database seeded before (--database-url): "now" is the end of its data.
+      const [last] = (await opened.dataSource.query(
+        'SELECT (extract(epoch FROM max(ts)) * 1000)::bigint::text AS ms FROM usage_events_view',
+      )) as { ms: string }[];
+      now = Number(last.ms);
+      console.log(`reusing ${n.toLocaleString('en-US')} usage rows ending ${iso(now)}`);
+    }
     const calls = pageCalls(now, `bench-${Math.floor(events / 2)}`);
     const pool = new Pool(server.url, { connections: 1 });
     for (const c of calls) await timeCall(pool, token, c.path); // warm-up: plans, caches, JIT
+    // Server CPU per call (the spendops process and every PostgreSQL process): unlike latency, it hardly moves
+    // with the load other work puts on the machine, so it says what an idle machine would answer in.
+    const postmaster = postmasterOf(new URL(pg.url).port);
+    const serverPids = [server.child.pid!, ...(postmaster ? processTree(postmaster) : [])];
     const samples = calls.map(() => [] as number[]);
+    const cpuMs = calls.map(() => 0);
     const bytes = calls.map(() => 0);
     for (let r = 0; r < rounds; r++)
       for (let i = 0; i < calls.length; i++) {
+        const cpu0 = cpuOf(serverPids);
         const t = await timeCall(pool, token, calls[i].path);
+        cpuMs[i] += ((cpuOf(serverPids) - cpu0) * 1000) / rounds;
         samples[i].push(t.ms);
         bytes[i] = t.bytes;
       }
     await pool.close();
 
     console.log(`\n${rounds} rounds of ${calls.length} calls, one at a time, over HTTP (ms):`);
-    console.log('page            call                                      p50     p95     p99     max     bytes  goal');
+    console.log(
+      'page            call                                      p50     p95     p99     max  cpu/call     bytes  goal',
+    );
     let misses = 0;
     for (let i = 0; i < calls.length; i++) {
       const s = [...samples[i]].sort((a, b) => a - b);
@@ -156,7 +209,7 @@ async function main(): Promise<void> {
       console.log(
         `${calls[i].page.padEnd(15)} ${calls[i].name.padEnd(40)} ${[p50, p95, p99, s[s.length - 1]]
           .map((v) => v.toFixed(1).padStart(7))
-          .join(' ')} ${String(bytes[i]).padStart(9)}  ${export_ ? 'n/a (export)' : pass ? 'PASS' : 'MISS'}`,
+          .join(' ')} ${cpuMs[i].toFixed(1).padStart(9)} ${String(bytes[i]).padStart(9)}  ${export_ ? 'n/a (export)' : pass ? 'PASS' : 'MISS'}`,
       );
     }
     console.log(
