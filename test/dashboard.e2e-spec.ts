@@ -262,8 +262,51 @@ describeWithBrowser('dashboard in a browser', () => {
     await shot('pricing');
   });
 
-  it('budgets: the deep link loads', async () => {
+  it('budgets: the empty state, then a seeded budget with its spend, amount, bar and badges', async () => {
     await page.goto(`${server.url}/budgets`);
     await page.getByRole('heading', { name: 'Budgets', level: 1 }).waitFor();
+    await page.getByText('No budgets yet.').waitFor();
+    const acme = seeded.filter((e) => e.tenant_id === 'acme');
+    const spent = acme.reduce((s, e) => s.plus(e.total_cost_usd), new Decimal(0));
+    const amount = spent.times(2);
+    const created = (await admin('POST', '/api/v1/budgets', {
+      name: 'acme monthly',
+      scope: { tenant: 'acme' },
+      period: 'month',
+      amount_usd: amount.toFixed(),
+      thresholds: [50, 100],
+    })) as { id: string };
+    // The budgets projection counts the period's usage so far within moments.
+    for (let i = 0; i < 100; i++) {
+      const b = await admin('GET', `/api/v1/budgets/${created.id}`);
+      if (new Decimal(b.spent_usd as string).eq(spent)) break;
+      await sleep(50);
+    }
+    await page.goto(`${server.url}/budgets`);
+    const card = page.getByTestId(`budget-${created.id}`);
+    await card.waitFor();
+    expect(await card.getByRole('heading', { level: 2 }).textContent()).toBe('acme monthly');
+    expect(await card.getByTestId('budget-spent').textContent()).toBe(usd2(spent));
+    expect(await card.getByTestId('budget-amount').textContent()).toBe(usd2(amount));
+    expect(await card.textContent()).toContain('(50.00%)');
+    expect(await card.getByRole('meter').getAttribute('aria-valuetext')).toBe(
+      `${usd2(spent)} of ${usd2(amount)} (50.00%)`,
+    );
+    expect(await card.getByText('Alerts only').count()).toBe(1);
+    expect(await card.getByTestId('budget-exhausted').count()).toBe(0);
+    expect(await card.getByTestId('budget-period').textContent()).toMatch(
+      /^Monthly: \d{4}-\d\d-01 00:00:00 UTC → /,
+    );
+    // The alert history opens from the keyboard.
+    await card.getByText('Alert history').focus();
+    await page.keyboard.press('Enter');
+    expect(await card.getByTestId('budget-alerts').getAttribute('open')).not.toBeNull();
+    await shot('budgets');
+  });
+
+  it('requests: a request page shows its re-pricing history (none yet)', async () => {
+    await page.goto(`${server.url}/requests/${seeded[0].request_id}`);
+    await page.getByRole('heading', { name: 'Re-pricing history' }).waitFor();
+    await page.getByText('Never re-priced').waitFor();
   });
 });
