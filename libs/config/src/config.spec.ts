@@ -143,6 +143,16 @@ describe('environment and flags', () => {
 });
 
 describe('budget_enforcement', () => {
+  it('is read from the complete file', () => {
+    expect(load('complete.good.yaml').budget_enforcement).toEqual({
+      fail_closed: true,
+      default_max_output_tokens: 2048,
+      prompt_bytes_per_token: 2,
+      settle_timeout_ms: 300_000,
+      heartbeat_interval_ms: 500,
+    });
+  });
+
   it('defaults to fail-open with a 4096-token output reservation', () => {
     expect(defaultConfig().budget_enforcement).toEqual({
       fail_closed: false,
