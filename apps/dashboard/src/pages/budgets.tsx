@@ -97,7 +97,7 @@ function BudgetCard({ api, b }: { api: AdminApi; b: Budget }) {
   const overForecast = Number(b.forecast_usd) > Number(b.amount_usd);
   return (
     <article class="panel budget" aria-labelledby={`budget-${b.id}`} data-testid={`budget-${b.id}`}>
-      <header>
+      <div class="budget-head">
         <h2 id={`budget-${b.id}`}>{b.name}</h2>
         {b.enforce ? (
           <span class="badge enforce">Enforced</span>
@@ -110,7 +110,7 @@ function BudgetCard({ api, b }: { api: AdminApi; b: Budget }) {
           </span>
         )}
         <span class="hint">{scopeText(b.scope)}</span>
-      </header>
+      </div>
       <div class="numbers">
         <span>
           Spent <strong data-testid="budget-spent">{usd(b.spent_usd)}</strong> of{' '}
