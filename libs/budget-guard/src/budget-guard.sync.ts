@@ -83,12 +83,17 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
     this.stopTimers();
   }
 
-  /** Tells the others at once that this proxy's share is free again. */
+  /** Tells the others at once that this proxy's share is free again (without holding up the shutdown). */
   async onApplicationShutdown(): Promise<void> {
     this.stopTimers();
-    await this.bus
-      .publish<ProxyHeartbeatV1>(Topics.proxyHeartbeat, { ...this.heartbeat(), leaving: true })
-      .catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.bus
+        .publish<ProxyHeartbeatV1>(Topics.proxyHeartbeat, { ...this.heartbeat(), leaving: true })
+        .catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 500))),
+    ]);
+    clearTimeout(timer);
   }
 
   heartbeat(): ProxyHeartbeatV1 {
