@@ -105,6 +105,18 @@ budgets:
     expect(failure(yaml)).toContain(message);
   });
 
+  it('is read from the complete example file', () => {
+    const c = loadConfigFile(defaultConfig(), join(__dirname, 'fixtures', 'complete.good.yaml'));
+    expect(c.budgets).toEqual([
+      expect.objectContaining({
+        name: 'search monthly',
+        amount_usd: '500.00',
+        enforce: true,
+        thresholds: [50, 90, 100],
+      }),
+    ]);
+  });
+
   it('keeps the file budgets when later layers (environment, flags) merge over the config', () => {
     const c = load('budgets:\n  - {name: a, period: day, amount_usd: "3"}\n');
     expect(mergeRaw(c, { addr: '127.0.0.1:1' }).budgets.map((b) => b.name)).toEqual(['a']);
