@@ -193,6 +193,18 @@ describe('RateLimiter: tokens and USD from recorded usage', () => {
     expect(rl.check('k1', limits, { team: 'web' }).ok).toBe(true);
   });
 
+  it('forgets counted requests after 10 minutes: a later re-pricing counts its whole cost (never too little)', () => {
+    const c = clock(T0 + 5000);
+    const rl = new RateLimiter({ now: c.now });
+    const limits = compileRateLimits({ usd_per_hour: '10' })!;
+    const ev = usage({ request_id: 'a', total_cost_usd: '1', ended_at_ms: T0 + 5000 });
+    rl.recordUsage(ev, limits);
+    c.t += 11 * MIN;
+    rl.sweep();
+    rl.recordUsage({ ...ev, total_cost_usd: '1.5' }, limits);
+    expect(rl.used('k1', 'usd')).toBe(2_500_000);
+  });
+
   it('usage older than the window no longer counts', () => {
     const rl = new RateLimiter({ now: clock(T0 + 3 * MIN).now });
     const limits = compileRateLimits({ tokens_per_minute: 100 })!;

@@ -33,8 +33,15 @@ class Counter extends WindowCounter {
 
 const SEP = '\u0000';
 
-/** How long a request's counted usage is remembered (dedup of redeliveries, re-pricing deltas): the longest window. */
-const USAGE_MEMORY_MS = 2 * 3_600_000;
+/**
+ * How long, and for how many requests, the counted usage of a request is remembered: to count a redelivery once
+ * and a re-pricing as its difference. Bounded so a busy key cannot grow memory without limit; a re-pricing that
+ * arrives later counts its whole cost again (too much, never too little).
+ */
+const USAGE_MEMORY_MS = 10 * 60_000;
+const USAGE_MEMORY_MAX = 200_000;
+/** Usage older than the longest window no longer counts. */
+const LONGEST_WINDOW_MS = 3_600_000;
 
 interface CountedUsage {
   at: number;
@@ -129,8 +136,10 @@ export class RateLimiter {
     const at = seen?.at ?? Math.min(now, event.ended_at_ms || Date.parse(event.ts) || now);
     const addTokens = tokens - (seen?.tokens ?? 0);
     const addMicros = micros - (seen?.micros ?? 0);
+    if (now - at >= LONGEST_WINDOW_MS) return; // older than any window
+    if (seen) this.usage.delete(event.request_id); // re-inserted last: the map stays in arrival order
     this.usage.set(event.request_id, { at, tokens: Math.max(tokens, seen?.tokens ?? 0), micros });
-    if (now - at >= USAGE_MEMORY_MS / 2) return; // older than any window
+    if (this.usage.size > USAGE_MEMORY_MAX) this.usage.delete(this.usage.keys().next().value as string);
     for (const spec of limits.specs) {
       const n = spec.kind === 'tokens' ? addTokens : spec.kind === 'usd' ? addMicros : 0;
       if (n === 0 || (spec.kind === 'tokens' && n < 0)) continue;
@@ -243,7 +252,10 @@ export class RateLimiter {
     for (const [id, c] of this.counters) {
       if (now - c.touchedAt > 2 * c.windowMs && c.unreported === 0) this.counters.delete(id);
     }
-    for (const [id, u] of this.usage) if (now - u.at > USAGE_MEMORY_MS) this.usage.delete(id);
+    for (const [id, u] of this.usage) {
+      if (now - u.at <= USAGE_MEMORY_MS) break; // arrival order: the rest is younger (give or take clocks)
+      this.usage.delete(id);
+    }
     for (const [node, at] of this.peers) if (now - at > 10 * this.peerTtlMs) this.peers.delete(node);
   }
 
