@@ -22,7 +22,7 @@ import {
   type AlertsApp,
 } from './budget-alerts.test-support';
 
-jest.setTimeout(90_000); // a broker restart takes 10–20 s on a loaded 2-core machine
+jest.setTimeout(120_000); // a broker restart takes 10–20 s on a loaded 2-core machine
 
 const describeBroker = rabbitMqAvailable() ? describe : describe.skip;
 
@@ -72,7 +72,7 @@ describeBroker('budget.alert.v1 on RabbitMQ', () => {
     const budget = budgetRecord(newBudgetId());
     await defineBudget(app.store, budget);
     const first = await appendCrossing(app.store, crossing(budget, 50));
-    await eventually(async () => (received.some((e) => e.id === first) ? true : undefined), 20_000);
+    await eventually(async () => (received.some((e) => e.id === first) ? true : undefined), 30_000);
     expect(received.find((e) => e.id === first)?.payload).toMatchObject({
       budget_id: budget.id,
       threshold: 50,
@@ -86,7 +86,7 @@ describeBroker('budget.alert.v1 on RabbitMQ', () => {
     const failing = await eventually(async () => {
       const d = await busDelivery(other.id);
       return d && d.attempts >= 2 && d.status === 'pending' ? d : undefined;
-    }, 20_000);
+    }, 30_000);
     expect(failing.last_error).toMatch(/unavailable|connect|closed/i);
 
     await broker.startBroker();
@@ -95,7 +95,7 @@ describeBroker('budget.alert.v1 on RabbitMQ', () => {
       return d?.status === 'delivered' ? d : undefined;
     }, 40_000);
     expect(delivered.attempts).toBeGreaterThanOrEqual(2);
-    await eventually(async () => (received.some((e) => e.id === second) ? true : undefined), 20_000);
+    await eventually(async () => (received.some((e) => e.id === second) ? true : undefined), 30_000);
     expect(received.find((e) => e.id === second)?.payload).toMatchObject({
       budget_id: other.id,
       threshold: 90,
