@@ -2,7 +2,7 @@
 // all-in-one (capture on, and off when the build has the switch), SpendOps distributed, Portkey, the Go reference.
 // A target missing a prerequisite is returned skipped with the reason; starting one never throws.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Cluster, startCluster } from '../../support/cluster';
@@ -378,6 +378,9 @@ async function startGoref(env: BenchEnv): Promise<Target> {
   };
 }
 
+/** The run's scratch dir; world-traversable, since the embedded PostgreSQL runs as the postgres user below it. */
 export function newTmp(): string {
-  return mkdtempSync(join(tmpdir(), 'spendops-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'spendops-bench-'));
+  chmodSync(dir, 0o755);
+  return dir;
 }
