@@ -12,6 +12,7 @@ import {
   type ProxyHeartbeatV1,
 } from '@spendops/contracts';
 import { InProcessBus } from '@spendops/messaging';
+import { ReadinessRegistry } from '@spendops/observability';
 import { captureMessages, globalBusModule } from '@spendops/testing';
 import { BudgetGuard } from './budget.guard';
 import { BudgetGuardModule } from './budget-guard.module';
@@ -168,5 +169,33 @@ describe('BudgetGuardModule', () => {
     expect(beats.envelopes[2].payload.reserved).toEqual({});
     await new Promise((r) => setTimeout(r, 100));
     expect(beats.envelopes).toHaveLength(3); // one announcement per change window, then quiet
+  });
+
+  it('fail-closed: reports the proxy not ready until the budgets and the sheet are loaded', async () => {
+    const readiness = new ReadinessRegistry();
+    app = await Test.createTestingModule({
+      imports: [
+        globalBusModule(bus),
+        {
+          module: class ReadinessModule {},
+          global: true,
+          providers: [{ provide: ReadinessRegistry, useValue: readiness }],
+          exports: [ReadinessRegistry],
+        },
+        BudgetGuardModule.forRoot({ failClosed: true, retryMs: 20, requestTimeoutMs: 500 }),
+      ],
+    }).compile();
+    await app.init();
+    const guard = app.get(BudgetGuard);
+    expect(await readiness.evaluate()).toEqual({
+      ready: false,
+      checks: { budgets: 'budgets or price sheet not loaded yet' },
+    });
+    expect(guard.admit(input('a'))).toMatchObject({ ok: false, type: 'budget_exceeded' });
+    await bus.handle(Commands.budgetsSpendSnapshot, async () => ({ budgets: [] }));
+    await bus.handle(Commands.pricingPriceSheet, async () => SHEET);
+    await waitUntil(() => guard.synced);
+    expect(await readiness.evaluate()).toEqual({ ready: true, checks: { budgets: 'ok' } });
+    expect(guard.admit(input('b')).ok).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import {
   Commands,
@@ -18,6 +19,7 @@ import {
   type ProxyHeartbeatV1,
 } from '@spendops/contracts';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
+import { ReadinessRegistry } from '@spendops/observability';
 import { BudgetReplica } from './budget-replica';
 import { BUDGET_GUARD_OPTIONS, type BudgetGuardOptions, withDefaults } from './budget-guard.options';
 import { PriceSheetHolder } from './price-sheet.holder';
@@ -46,12 +48,19 @@ export class BudgetGuardSync implements OnModuleInit, OnModuleDestroy, OnApplica
     private readonly prices: PriceSheetHolder,
     private readonly peers: ProxyPeers,
     @Inject(BUDGET_GUARD_OPTIONS) options: BudgetGuardOptions,
+    @Optional() private readonly readiness?: ReadinessRegistry,
   ) {
     this.options = withDefaults(options);
   }
 
   async onModuleInit(): Promise<void> {
     this.replica.onReservationsChanged = () => this.soon();
+    // Fail-closed, a proxy that has not loaded the budgets would refuse everything: not ready until it has.
+    if (this.options.failClosed) {
+      this.readiness?.register('budgets', () =>
+        this.replica.synced && this.prices.current ? null : 'budgets or price sheet not loaded yet',
+      );
+    }
     await this.bus.subscribe<BudgetSpendV1>(
       BUDGET_GUARD_QUEUES.spend,
       [Topics.budgetSpend],
