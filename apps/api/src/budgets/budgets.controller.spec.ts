@@ -284,6 +284,14 @@ describe('BudgetsController', () => {
     expect([bad.status, bad.body.param]).toEqual([400, 'amount_usd']);
     const unknown = await http().patch(`/api/v1/budgets/${created.id}`).set(auth).send({ id: 'bud_1' });
     expect([unknown.status, unknown.body.param]).toEqual([400, 'id']);
+    const cleared = await http().patch(`/api/v1/budgets/${created.id}`).set(auth).send({ owner: null });
+    expect(cleared.status).toBe(200);
+    expect(ledger.calls.at(-1)).toMatchObject({
+      command: Commands.budgetsUpdate,
+      request: { patch: { owner: null } },
+    });
+    const required = await http().patch(`/api/v1/budgets/${created.id}`).set(auth).send({ name: null });
+    expect([required.status, required.body.param]).toEqual([400, 'name']);
     const empty = await http().patch(`/api/v1/budgets/${created.id}`).set(auth).send({});
     expect([empty.status, empty.body.amount_usd]).toEqual([200, '250']);
   });
