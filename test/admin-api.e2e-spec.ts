@@ -700,6 +700,25 @@ describe('keys', () => {
     const unknown = await get('/api/v1/keys?tenantt=x');
     expect([unknown.status, unknown.body.param]).toEqual([400, 'tenantt']);
   });
+
+  it('sets, shows and removes rate limits; a bad limit is refused naming its field', async () => {
+    const { body } = await send('post', '/api/v1/keys', {
+      name: 'limited',
+      policy: { rate_limits: { requests_per_minute: 60, per_dimension: { team: { usd_per_hour: '2.50' } } } },
+    });
+    expect(body.policy.rate_limits).toEqual({
+      requests_per_minute: 60,
+      per_dimension: { team: { usd_per_hour: '2.50' } },
+    });
+    const bad = await send('patch', `/api/v1/keys/${body.id}`, {
+      policy: { rate_limits: { tokens_per_minute: -5 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('rate_limits.tokens_per_minute');
+    const cleared = await send('patch', `/api/v1/keys/${body.id}`, { policy: { rate_limits: null } });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.policy.rate_limits ?? null).toBeNull();
+  });
 });
 
 describe('pricing', () => {

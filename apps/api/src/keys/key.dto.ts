@@ -1,6 +1,7 @@
 // Bodies and queries of the key routes. Semantic checks (model patterns, limits) are the auth service's; these
 // refuse unknown fields and wrong types before a command is sent.
 import { Type } from 'class-transformer';
+import type { RateLimits } from '@spendops/contracts';
 import {
   IsBoolean,
   IsInt,
@@ -24,6 +25,8 @@ export class KeyPolicyDto {
   @IsOptional() @IsInt() @Min(0) max_value_len?: number;
   @IsOptional() @IsObject() dims_pinned?: Record<string, string>;
   @IsOptional() @IsObject() dims_default?: Record<string, string>;
+  /** Checked field by field by the auth service (libs/policy rateLimitsProblems); null removes the limits. */
+  @IsOptional() @IsObject() rate_limits?: RateLimits | null;
 }
 
 /** POST /api/v1/keys */

@@ -96,8 +96,28 @@ const policy: Schema = {
     max_value_len: int,
     dims_pinned: { type: 'object', additionalProperties: str },
     dims_default: { type: 'object', additionalProperties: str },
+    rate_limits: {
+      type: 'object',
+      nullable: true,
+      description: 'docs/rate-limits.md: per key, and per value of each listed dimension',
+      properties: {
+        ...rateLimitValues(),
+        per_dimension: {
+          type: 'object',
+          additionalProperties: { type: 'object', properties: rateLimitValues() },
+        },
+      },
+    },
   },
 };
+
+function rateLimitValues(): Record<string, Schema> {
+  return {
+    requests_per_minute: { type: 'integer', minimum: 1 },
+    tokens_per_minute: { type: 'integer', minimum: 1 },
+    usd_per_hour: { type: 'string', pattern: '^[0-9]+(\\.[0-9]{1,6})?$' },
+  };
+}
 
 const counts = {
   requests: int,

@@ -3,7 +3,7 @@
 // a PostgreSQL NOTIFY that its auth service relays as `auth.key.changed.v1` to every proxy.
 import { Command, Option } from 'commander';
 import { AUTH_MIGRATIONS, KeyRepository, KeyService } from '../../../auth/src';
-import type { KeyPolicy, KeyView } from '@spendops/contracts';
+import type { KeyPolicy, KeyView, RateLimits } from '@spendops/contracts';
 import { loadServerSecret } from '../serve/server-secret';
 import { NotifyingKeyBus } from '../serve/notifying-key-bus';
 import { withCliDatabase } from './cli-database';
@@ -49,6 +49,10 @@ export function registerKeysCommands(program: Command): void {
     .option('--models <list>', 'model allow-list: *, provider:model, provider:prefix*', list)
     .option('--dims-required', 'reject requests without X-ASO-Dims')
     .option('--dims-allowed <list>', 'allowed dimension keys (default team,env,app)', list)
+    .option(
+      '--rate-limits <json>',
+      'rate limits as JSON (docs/rate-limits.md), e.g. {"requests_per_minute":60}',
+    )
     .action(async (flags: KeysFlags & PolicyFlags & { name: string; tenant: string }) => {
       const policy = policyFromFlags(flags);
       const created = await withKeyService(flags, (svc) =>
@@ -88,6 +92,7 @@ export function registerKeysCommands(program: Command): void {
     .option('--dims-required', 'reject requests without X-ASO-Dims')
     .option('--dims-optional', 'accept requests without X-ASO-Dims')
     .option('--dims-allowed <list>', 'allowed dimension keys', list)
+    .option('--rate-limits <json>', 'rate limits as JSON (docs/rate-limits.md); null removes them')
     .action(async (id: string, flags: KeysFlags & PolicyFlags & { dimsOptional?: boolean }) => {
       if (flags.dimsRequired && flags.dimsOptional) {
         throw new Error('--dims-required and --dims-optional: give one of them');
@@ -119,6 +124,7 @@ interface PolicyFlags {
   models?: string[];
   dimsRequired?: boolean;
   dimsAllowed?: string[];
+  rateLimits?: string;
 }
 
 function policyFromFlags(flags: PolicyFlags): Partial<KeyPolicy> {
@@ -127,7 +133,22 @@ function policyFromFlags(flags: PolicyFlags): Partial<KeyPolicy> {
   if (flags.models) policy.models = flags.models;
   if (flags.dimsRequired) policy.dims_required = true;
   if (flags.dimsAllowed) policy.dims_allowed = flags.dimsAllowed;
+  if (flags.rateLimits !== undefined) policy.rate_limits = parseRateLimits(flags.rateLimits);
   return policy;
+}
+
+/** The JSON of `--rate-limits`; its fields are checked by the auth service like the API's. */
+function parseRateLimits(text: string): RateLimits | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`--rate-limits: not JSON: ${text}`);
+  }
+  if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+    throw new Error('--rate-limits: give a JSON object, e.g. {"requests_per_minute":60}, or null');
+  }
+  return value as RateLimits | null;
 }
 
 function table(views: KeyView[]): string {
