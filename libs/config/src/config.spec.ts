@@ -195,6 +195,53 @@ describe('budget_enforcement', () => {
   });
 });
 
+describe('budget_alerts', () => {
+  it('has no SMTP by default and 8 attempts from a 5 s base', () => {
+    expect(defaultConfig().budget_alerts).toEqual({
+      smtp: { host: '', port: 587, from: '', secure: false, require_tls: false, user: '', password: '' },
+      max_attempts: 8,
+      retry_base_ms: 5000,
+      timeout_ms: 10_000,
+    });
+  });
+
+  it('reads the file fields, then SPENDOPS_SMTP_* over them, naming a bad field', () => {
+    const file = mergeRaw(defaultConfig(), {
+      budget_alerts: {
+        smtp: { host: 'smtp.corp.example', port: 465, from: 'spend@corp.example', secure: true, user: 'u' },
+        max_attempts: 3,
+        retry_base: '2s',
+        timeout: '5s',
+      },
+    });
+    const c = mergeRaw(file, configFromEnv({ SPENDOPS_SMTP_PASSWORD: 'pw', SPENDOPS_SMTP_PORT: '2525' }, []));
+    expect(() => validateConfig(c)).not.toThrow();
+    expect(c.budget_alerts).toEqual({
+      smtp: {
+        host: 'smtp.corp.example',
+        port: 2525,
+        from: 'spend@corp.example',
+        secure: true,
+        require_tls: false,
+        user: 'u',
+        password: 'pw',
+      },
+      max_attempts: 3,
+      retry_base_ms: 2000,
+      timeout_ms: 5000,
+    });
+    expect(() => mergeRaw(defaultConfig(), { budget_alerts: { smtp: { hostname: 'x' } } })).toThrow(
+      /budget_alerts\.smtp\.hostname: unknown field/,
+    );
+    expect(() =>
+      validateConfig(mergeRaw(defaultConfig(), { budget_alerts: { smtp: { host: 'smtp.corp.example' } } })),
+    ).toThrow(/budget_alerts\.smtp\.from: required/);
+    expect(() => validateConfig(mergeRaw(defaultConfig(), { budget_alerts: { max_attempts: 0 } }))).toThrow(
+      /budget_alerts\.max_attempts/,
+    );
+  });
+});
+
 describe('capture.enabled', () => {
   it('is on by default, and turned off by the file field or SPENDOPS_CAPTURE_ENABLED=false', () => {
     expect(defaultConfig().capture.enabled).toBe(true);

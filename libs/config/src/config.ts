@@ -51,6 +51,24 @@ export interface SpendOpsConfig {
     settle_timeout_ms: number;
     heartbeat_interval_ms: number;
   };
+  /** Delivery of budget threshold alerts (the ledger's process; docs/budgets.md). */
+  budget_alerts: {
+    /** SMTP for email alerts; host '' = email not configured (email deliveries fail, visibly, at once). */
+    smtp: {
+      host: string;
+      port: number;
+      from: string;
+      /** TLS from the first byte (port 465); otherwise STARTTLS when offered, required if `require_tls`. */
+      secure: boolean;
+      require_tls: boolean;
+      user: string;
+      /** Prefer SPENDOPS_SMTP_PASSWORD over the file. */
+      password: string;
+    };
+    max_attempts: number;
+    retry_base_ms: number;
+    timeout_ms: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -89,6 +107,12 @@ export function defaultConfig(): SpendOpsConfig {
       prompt_bytes_per_token: 1,
       settle_timeout_ms: 10 * 60_000,
       heartbeat_interval_ms: 1000,
+    },
+    budget_alerts: {
+      smtp: { host: '', port: 587, from: '', secure: false, require_tls: false, user: '', password: '' },
+      max_attempts: 8,
+      retry_base_ms: 5000,
+      timeout_ms: 10_000,
     },
   };
 }
@@ -178,6 +202,7 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     'log',
     'budget_enforcement',
     'budgets',
+    'budget_alerts',
   ]);
   const c = structuredClone(config);
   for (const key of [
@@ -258,7 +283,28 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
   }
   if (raw.budget_enforcement !== undefined) mergeBudgetEnforcement(c, raw.budget_enforcement);
   if (raw.budgets !== undefined) c.budgets = parseBudgetsConfig(raw.budgets);
+  if (raw.budget_alerts !== undefined) mergeBudgetAlerts(c, raw.budget_alerts);
   return c;
+}
+
+function mergeBudgetAlerts(c: SpendOpsConfig, value: unknown): void {
+  const f = 'budget_alerts';
+  const b = expectObject(f, value);
+  rejectUnknown(f, b, ['smtp', 'max_attempts', 'retry_base', 'timeout']);
+  const a = c.budget_alerts;
+  if (b.max_attempts !== undefined) a.max_attempts = int(`${f}.max_attempts`, b.max_attempts);
+  if (b.retry_base !== undefined) a.retry_base_ms = parseDuration(`${f}.retry_base`, b.retry_base);
+  if (b.timeout !== undefined) a.timeout_ms = parseDuration(`${f}.timeout`, b.timeout);
+  if (b.smtp === undefined) return;
+  const s = expectObject(`${f}.smtp`, b.smtp);
+  rejectUnknown(`${f}.smtp`, s, ['host', 'port', 'from', 'secure', 'require_tls', 'user', 'password']);
+  if (s.host !== undefined) a.smtp.host = str(`${f}.smtp.host`, s.host);
+  if (s.port !== undefined) a.smtp.port = int(`${f}.smtp.port`, s.port);
+  if (s.from !== undefined) a.smtp.from = str(`${f}.smtp.from`, s.from);
+  if (s.secure !== undefined) a.smtp.secure = bool(`${f}.smtp.secure`, s.secure);
+  if (s.require_tls !== undefined) a.smtp.require_tls = bool(`${f}.smtp.require_tls`, s.require_tls);
+  if (s.user !== undefined) a.smtp.user = str(`${f}.smtp.user`, s.user);
+  if (s.password !== undefined) a.smtp.password = str(`${f}.smtp.password`, s.password);
 }
 
 function mergeBudgetEnforcement(c: SpendOpsConfig, value: unknown): void {
@@ -358,10 +404,26 @@ export function validateConfig(c: SpendOpsConfig): void {
   if (!(be.heartbeat_interval_ms >= 100)) {
     throw new ConfigError('budget_enforcement.heartbeat_interval: must be at least 100ms');
   }
+  const ba = c.budget_alerts;
+  if (ba.max_attempts < 1) throw new ConfigError('budget_alerts.max_attempts: must be at least 1');
+  if (!(ba.retry_base_ms > 0)) throw new ConfigError('budget_alerts.retry_base: must be positive');
+  if (!(ba.timeout_ms > 0)) throw new ConfigError('budget_alerts.timeout: must be positive');
+  if (ba.smtp.host && !ba.smtp.from) {
+    throw new ConfigError('budget_alerts.smtp.from: required when budget_alerts.smtp.host is set');
+  }
   if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) {
     throw new ConfigError(`log.level: "${c.log.level}" is not debug, info, warn or error`);
   }
 }
+
+/** SMTP settings from the environment (the password belongs here rather than in a file). */
+const SMTP_ENV: Record<string, string> = {
+  SPENDOPS_SMTP_HOST: 'host',
+  SPENDOPS_SMTP_PORT: 'port',
+  SPENDOPS_SMTP_FROM: 'from',
+  SPENDOPS_SMTP_USER: 'user',
+  SPENDOPS_SMTP_PASSWORD: 'password',
+};
 
 /**
  * Environment variables in the config's shape: `SPENDOPS_<FIELD>` for top-level fields (plus `DATABASE_URL`),
@@ -389,6 +451,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv, knownProviders: readonly s
   if (env.SPENDOPS_CAPTURE_ENABLED) raw.capture = { enabled: env.SPENDOPS_CAPTURE_ENABLED };
   if (env.SPENDOPS_BUDGET_FAIL_CLOSED)
     raw.budget_enforcement = { fail_closed: env.SPENDOPS_BUDGET_FAIL_CLOSED };
+  const smtp: Raw = {};
+  for (const [name, field] of Object.entries(SMTP_ENV)) if (env[name]) smtp[field] = env[name];
+  if (Object.keys(smtp).length > 0) raw.budget_alerts = { smtp };
   const upstreams: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SPENDOPS_UPSTREAM_') || !value) continue;
