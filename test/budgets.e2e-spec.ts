@@ -187,6 +187,50 @@ describe('budgets, all-in-one', () => {
     expect(new Decimal(alerts[0].spent_usd).eq(searchTotal)).toBe(true);
   });
 
+  it('follows re-pricing: a tenant markup re-prices the events, the spend moves to their new total', async () => {
+    expect(searchBudget).not.toBe('');
+    const before = (await admin('GET', '/api/v1/events?tenant_id=acme&limit=100')).body.events as {
+      request_id: string;
+      dims: Record<string, string>;
+    }[];
+    const override = await admin('POST', '/api/v1/pricing/overrides', {
+      tenant_id: 'acme',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      markup_pct: '10',
+    });
+    expect(override.status).toBe(201);
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const repriced = await admin('POST', '/api/v1/pricing/reprice', { from, to, provider: 'openai' });
+    expect(repriced.status).toBeLessThan(300);
+    // Every acme request now has a re-pricing whose previous total is its old cost.
+    const history = async (id: string) =>
+      (await admin('GET', `/api/v1/events/${id}/repricings`)).body.repricings as {
+        actor: string;
+        previous_total_cost_usd: string;
+        total_cost_usd: string;
+      }[];
+    let total = new Decimal(0);
+    for (const e of before) {
+      let rows = await history(e.request_id);
+      for (let i = 0; i < 100 && rows.length === 0; i++) {
+        await sleep(50);
+        rows = await history(e.request_id);
+      }
+      expect(rows).toHaveLength(1);
+      const [r] = rows;
+      expect(new Decimal(r.total_cost_usd).eq(new Decimal(r.previous_total_cost_usd).times('1.1'))).toBe(
+        true,
+      );
+      if (e.dims.team === 'search') total = total.plus(r.total_cost_usd);
+    }
+    expect(total.eq(searchTotal.times('1.1'))).toBe(true);
+    const b = await budgetWhen(searchBudget, (x) => new Decimal(x.spent_usd).eq(total));
+    expect(new Decimal(b.spent_usd).eq(total)).toBe(true);
+    expect((await admin('GET', '/api/v1/events/no-such-request/repricings')).status).toBe(404);
+  });
+
   it('refuses bad budgets naming the field, and 404s unknown ids', async () => {
     const bad = await admin('POST', '/api/v1/budgets', { name: 'x', period: 'month', amount_usd: '-1' });
     expect([bad.status, bad.body.param]).toEqual([400, 'amount_usd']);
