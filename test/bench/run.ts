@@ -22,7 +22,16 @@ import { openLoop } from './lib/open-loop';
 import { exec, onPath, pinTree, startProc, waitOutput } from './lib/proc';
 import { topSelfTime, CpuProfile } from './lib/profile';
 import { renderMarkdown, renderSvg } from './lib/report';
-import { fixedRate, idleRss, memory, pipeline, saturation, streams, FixedRateRun } from './lib/scenarios';
+import {
+  fixedRate,
+  idleRss,
+  memory,
+  pipeline,
+  saturation,
+  setSettleMs,
+  streams,
+  FixedRateRun,
+} from './lib/scenarios';
 import { runStreams } from './lib/streams';
 import {
   BenchEnv,
@@ -69,6 +78,8 @@ const sizes = (quick: boolean) => ({
   streams: quick ? 200 : 1_000,
   chunks: 100,
   held: quick ? 1_000 : 5_000,
+  holdTimeoutMs: quick ? 10_000 : 30_000,
+  settleMs: quick ? 2_000 : 5_000,
   largeBytes: 100 * 2 ** 20,
   saturation: quick
     ? { from: 2_000, max: 8_000, stepMs: 700, bisections: 1 }
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const opts = parseArgs(process.argv.slice(2), root);
   const S = sizes(opts.quick);
+  setSettleMs(S.settleMs);
   const started = new Date();
   const notes: string[] = [];
   const canPin = opts.pin && cpus().length >= 2 && onPath('taskset') !== null;
@@ -234,7 +246,12 @@ async function main(): Promise<void> {
       if (t.name === 'direct' || CPU_ONLY.has(t.name)) continue;
       memoryRows.push({
         target: t.name,
-        run: await memory(t, disp(t).streams, { held: S.held, largeBytes: S.largeBytes }, idle.get(t.name)!),
+        run: await memory(
+          t,
+          disp(t).streams,
+          { held: S.held, largeBytes: S.largeBytes, holdTimeoutMs: S.holdTimeoutMs },
+          idle.get(t.name)!,
+        ),
       });
     }
 
@@ -327,6 +344,12 @@ async function main(): Promise<void> {
       });
     }
     report.meta.loadEnd = loads();
+    const busiest = Math.max(...[loadStart, report.meta.loadEnd].map((l) => Number(l.split(' ')[0])));
+    if (busiest > cpus().length) {
+      notes.push(
+        `the machine was busy (load average up to ${busiest.toFixed(1)} on ${cpus().length} cores, other work than this run): absolute figures, error rates and saturation points are dominated by that; read ratios within a repetition with the spreads`,
+      );
+    }
     report.meta.tookS = (Date.now() - started.getTime()) / 1000;
     const md = renderMarkdown(report);
     mkdirSync(opts.out, { recursive: true });

@@ -46,7 +46,11 @@ export function judge(r: BenchReport): Goal[] {
           measured: `Portkey ${fmtUs(peerCpu)} / SpendOps ${fmtUs(soCpu)} = ${fmtRatio(peerRatio)}`,
           verdict: peerRatio >= 10 ? 'PASS' : 'MISS',
         }
-      : na('proxy CPU per request vs the peer', '≥ 10x less than Portkey', 'Portkey not measured'),
+      : na(
+          'proxy CPU per request vs the peer',
+          '≥ 10x less than Portkey',
+          'SpendOps or Portkey not measured',
+        ),
   );
   const added = paired(
     runsAt(r, rate, 'spendops').map((x) => x.latency.p99),

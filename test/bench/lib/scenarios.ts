@@ -24,8 +24,14 @@ export interface FixedRateRun {
   cpuMainUs: number;
 }
 
+/** The longest wait for a target to go idle (shorter in --quick). */
+export let SETTLE_MS = 5_000;
+export function setSettleMs(ms: number): void {
+  SETTLE_MS = ms;
+}
+
 /** Waits until the target's process uses under 5% of a core (background pipeline work done), at most maxMs. */
-export async function settle(pid: number | undefined, maxMs = 5_000): Promise<void> {
+export async function settle(pid: number | undefined, maxMs = SETTLE_MS): Promise<void> {
   if (!pid) return;
   const end = Date.now() + maxMs;
   let before = sampleCpu(pid).process;
@@ -59,7 +65,7 @@ export async function fixedRate(
     latency: summarize(r.latency),
     curve: percentileCurve(r.latency),
     cpuUs: before && after ? per(before.process, after.process) : NaN,
-    cpuMainUs: before && after ? per(before.mainThread, after.mainThread) : NaN,
+    cpuMainUs: before && after && t.nodeProcess ? per(before.mainThread, after.mainThread) : NaN,
   };
 }
 
@@ -78,7 +84,7 @@ export async function saturation(
 ): Promise<{ best: number; steps: SaturationStep[] }> {
   const steps: SaturationStep[] = [];
   const step = async (rate: number): Promise<boolean> => {
-    await settle(t.pid, 3_000);
+    await settle(t.pid);
     const r = await openLoop(
       { rate, durationMs: opts.stepMs, timeoutMs: 1_000, maxInFlight: 4_000 },
       (signal) => post(dispatcher, t.endpoint, SMALL, signal).then(() => undefined),
@@ -156,13 +162,19 @@ export async function idleRss(t: Target): Promise<number> {
 export async function memory(
   t: Target,
   dispatcher: Dispatcher,
-  cfg: { held: number; largeBytes: number },
+  cfg: { held: number; largeBytes: number; holdTimeoutMs: number },
   idleKiB: number,
 ): Promise<MemoryRun> {
   const pid = t.pid;
   await settle(pid);
   const before = pid ? rssKiB(pid) : NaN;
-  const held = await holdStreams(dispatcher, t.endpoint, cfg.held, Math.max(1_000, cfg.held / 2));
+  const held = await holdStreams(
+    dispatcher,
+    t.endpoint,
+    cfg.held,
+    Math.max(1_000, cfg.held / 2),
+    cfg.holdTimeoutMs,
+  );
   await sleep(500);
   const heldKiB = pid ? rssKiB(pid) : NaN;
   await held.release();

@@ -117,6 +117,7 @@ export async function holdStreams(
   ep: Endpoint,
   n: number,
   rampMs: number,
+  timeoutMs = 30_000,
 ): Promise<{ opened: number; release: () => Promise<void> }> {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
@@ -146,7 +147,7 @@ export async function holdStreams(
       })().catch(() => undefined),
     );
   }
-  await Promise.race([Promise.all(ready), sleep(30_000)]);
+  await Promise.race([Promise.all(ready), sleep(timeoutMs)]);
   return {
     opened,
     release: async () => {

@@ -44,6 +44,8 @@ export interface Target {
   endpoint: Endpoint;
   /** The proxy process measured (CPU, RSS); undefined for direct. */
   pid?: number;
+  /** Whether the main thread's CPU means something (a Node process; nginx is one thread, Go spreads goroutines). */
+  nodeProcess?: boolean;
   /** Admin API of a SpendOps target, for the pipeline scenarios. */
   admin?: { url: string; token: string };
   stop(): Promise<void>;
@@ -112,7 +114,8 @@ export function startTarget(name: TargetName, env: BenchEnv): Promise<Target> {
 }
 
 function fromProc(name: TargetName, p: Proc, endpoint: Endpoint, detail: string): Target {
-  return { name, skipped: '', detail, endpoint, pid: p.pid, stop: () => p.stop() };
+  const nodeProcess = name === 'bare' || name === 'portkey';
+  return { name, skipped: '', detail, endpoint, pid: p.pid, nodeProcess, stop: () => p.stop() };
 }
 
 async function startNginx(env: BenchEnv): Promise<Target> {
@@ -272,6 +275,7 @@ function spendopsTarget(
       headers: { ...JSON_HEADERS, 'x-aso-api-key': key },
     },
     pid: proxy.child.pid!,
+    nodeProcess: true,
     admin,
     stop,
   };
