@@ -15,6 +15,7 @@ import {
   ThreadBridgeBus,
 } from '@spendops/messaging';
 import { JsonLogger, ReadinessRegistry } from '@spendops/observability';
+import { PipelineMetrics } from './pipeline-metrics';
 import type { PipelineWorkerData } from './pipeline-worker';
 
 export const PIPELINE_THREAD_OPTIONS = Symbol('PIPELINE_THREAD_OPTIONS');
@@ -46,6 +47,7 @@ export class PipelineSupervisor implements OnApplicationBootstrap {
   private startedAt = 0;
   private restartTimer?: NodeJS.Timeout;
   private state: 'starting' | 'ready' | 'restarting' | 'stopped' = 'starting';
+  private readonly metrics = new PipelineMetrics();
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: ThreadBridgeBus,
@@ -114,9 +116,11 @@ export class PipelineSupervisor implements OnApplicationBootstrap {
     this.link = link;
     this.startedAt = Date.now();
     this.bus.attach(link);
+    this.metrics.setLink(link);
     void this.bus.whenPeerReady().then(() => {
       if (this.worker !== worker) return;
       this.state = 'ready';
+      void this.metrics.refreshNames();
       if (this.restarts > 0) log.info('pipeline thread back', { restarts: this.restarts });
     });
     worker.on('error', (err) => log.error('pipeline thread crashed', { error: err.message }));
@@ -127,6 +131,7 @@ export class PipelineSupervisor implements OnApplicationBootstrap {
     if (this.worker !== worker) return;
     this.worker = null;
     this.link = null;
+    this.metrics.setLink(null);
     this.bus.detach(`pipeline thread exited with ${code}`);
     if (this.stopping) {
       this.state = 'stopped';

@@ -7,7 +7,7 @@ import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module } 
 import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BridgeLink, FramePort, MESSAGE_BUS, ThreadBridgeBus } from '@spendops/messaging';
-import { JsonLogger, NestJsonLogger, OpsModule } from '@spendops/observability';
+import { JsonLogger, metricsRegistry, NestJsonLogger, OpsModule } from '@spendops/observability';
 import { PersistenceModule } from '@spendops/persistence';
 import { pipelineModules } from './pipeline-modules';
 
@@ -67,6 +67,8 @@ async function runPipelineWorker(): Promise<void> {
     logger: new NestJsonLogger(),
     abortOnError: false,
   });
+  // The main thread's /metrics asks for this thread's registry at each scrape.
+  link.onCall('metrics', () => metricsRegistry.getMetricsAsJSON());
   let closing: Promise<void> | null = null;
   link.onCall('shutdown', () => {
     closing ??= app.close();
