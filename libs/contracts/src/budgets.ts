@@ -167,8 +167,10 @@ export interface BudgetsCreateReply {
   budget: BudgetView;
   webhook_secret: string;
 }
-/** `Commands.budgetsList` (oldest first). */
-export type BudgetsListRequest = Record<string, never>;
+/** `Commands.budgetsList` (oldest first); `tenant`: only the budgets whose `scope.tenant` is it. */
+export interface BudgetsListRequest {
+  tenant?: string;
+}
 export interface BudgetsListReply {
   budgets: BudgetView[];
 }

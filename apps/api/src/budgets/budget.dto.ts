@@ -71,3 +71,8 @@ export class CreateBudgetBody extends BudgetFieldsDto {}
 
 /** PATCH /api/v1/budgets/{id}: absent fields are unchanged; a given scope replaces the whole scope. */
 export class PatchBudgetBody extends BudgetFieldsDto {}
+
+/** GET /api/v1/budgets */
+export class ListBudgetsQuery {
+  @IsOptional() @IsString() @IsNotEmpty() tenant?: string;
+}

@@ -66,9 +66,10 @@ class FakeLedger {
       this.budgets.set(id, view);
       return { budget: view, webhook_secret: 'a'.repeat(64) };
     });
-    await bus.handle(Commands.budgetsList, async () => {
+    await bus.handle(Commands.budgetsList, async (r: { tenant?: string }) => {
       if (this.broken) throw new TypeError('cannot read properties of undefined');
-      return { budgets: [...this.budgets.values()] };
+      seen(Commands.budgetsList, r);
+      return { budgets: [...this.budgets.values()].filter((b) => !r.tenant || b.scope.tenant === r.tenant) };
     });
     await bus.handle(Commands.budgetsGet, async (r: BudgetsGetRequest) => {
       const b = this.budgets.get(seen(Commands.budgetsGet, r).id);
@@ -157,6 +158,25 @@ describe('BudgetsController', () => {
     const list = await http().get('/api/v1/budgets').set(auth);
     expect(list.body.budgets.map((b: BudgetView) => b.id)).toEqual([res.body.id]);
     expect(list.body.budgets[0].webhook_secret).toBeUndefined();
+  });
+
+  it("lists one tenant's budgets with ?tenant=, refusing unknown or repeated parameters", async () => {
+    await http()
+      .post('/api/v1/budgets')
+      .set(auth)
+      .send({ ...valid, scope: { tenant: 'acme' } });
+    await http()
+      .post('/api/v1/budgets')
+      .set(auth)
+      .send({ ...valid, name: 'other', scope: { tenant: 'globex' } });
+    const acme = await http().get('/api/v1/budgets?tenant=acme').set(auth);
+    expect(acme.body.budgets.map((b: BudgetView) => b.scope.tenant)).toEqual(['acme']);
+    expect(ledger.calls.at(-1)).toEqual({ command: Commands.budgetsList, request: { tenant: 'acme' } });
+    expect((await http().get('/api/v1/budgets').set(auth)).body.budgets).toHaveLength(2);
+    const unknown = await http().get('/api/v1/budgets?team=x').set(auth);
+    expect([unknown.status, unknown.body.param]).toEqual([400, 'team']);
+    const twice = await http().get('/api/v1/budgets?tenant=a&tenant=b').set(auth);
+    expect([twice.status, twice.body.param]).toEqual([400, 'tenant']);
   });
 
   it('passes every field of a full definition through unchanged', async () => {

@@ -8,6 +8,7 @@ import {
   Param,
   Patch,
   Post,
+  Query,
   UseFilters,
   UseGuards,
   UseInterceptors,
@@ -18,8 +19,9 @@ import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { actorOf } from '../common/actor';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { NoStoreInterceptor } from '../common/no-store.interceptor';
-import { apiValidationPipe } from '../common/validation';
-import { CreateBudgetBody, PatchBudgetBody } from './budget.dto';
+import { singleValued } from '../common/query';
+import { apiValidationPipe, validateAs } from '../common/validation';
+import { CreateBudgetBody, ListBudgetsQuery, PatchBudgetBody } from './budget.dto';
 import { BudgetsService, type CreatedBudget } from './budgets.service';
 
 /** /api/v1/budgets: definitions with their current period's spend, and each budget's alert history. */
@@ -31,9 +33,11 @@ import { BudgetsService, type CreatedBudget } from './budgets.service';
 export class BudgetsController {
   constructor(private readonly budgets: BudgetsService) {}
 
+  /** ?tenant= narrows to the budgets whose scope names that tenant. */
   @Get()
-  async list(): Promise<{ budgets: BudgetView[] }> {
-    return { budgets: await this.budgets.list() };
+  async list(@Query() query: Record<string, unknown>): Promise<{ budgets: BudgetView[] }> {
+    const q = validateAs(ListBudgetsQuery, singleValued(query));
+    return { budgets: await this.budgets.list(q.tenant) };
   }
 
   /** 201 with the budget and its webhook_secret: shown once, never again. */

@@ -11,6 +11,7 @@ import {
   type BudgetsDeleteRequest,
   type BudgetsGetRequest,
   type BudgetsListReply,
+  type BudgetsListRequest,
   type BudgetsUpdateRequest,
   type BudgetView,
 } from '@spendops/contracts';
@@ -63,8 +64,10 @@ export class BudgetsService {
     return { ...reply.budget, webhook_secret: reply.webhook_secret };
   }
 
-  async list(): Promise<BudgetView[]> {
-    return (await this.commands.call<object, BudgetsListReply>(Commands.budgetsList, {})).budgets;
+  async list(tenant?: string): Promise<BudgetView[]> {
+    const request: BudgetsListRequest = tenant ? { tenant } : {};
+    return (await this.commands.call<BudgetsListRequest, BudgetsListReply>(Commands.budgetsList, request))
+      .budgets;
   }
 
   async get(id: string): Promise<BudgetView> {

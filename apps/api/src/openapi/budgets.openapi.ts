@@ -68,6 +68,15 @@ export const BUDGET_PATHS = {
   '/api/v1/budgets': {
     get: {
       summary: 'Budgets with their current period spend, oldest first',
+      parameters: [
+        {
+          name: 'tenant',
+          in: 'query',
+          required: false,
+          description: 'budgets scoped to this tenant',
+          schema: str,
+        },
+      ],
       responses: {
         '200': json({ type: 'object', properties: { budgets: { type: 'array', items: ref('Budget') } } }),
         ...errors(401, 502),

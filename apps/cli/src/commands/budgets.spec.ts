@@ -92,6 +92,10 @@ describe('spendops budgets', () => {
       spent_usd: expect.any(String),
     });
 
+    expect((await json('budgets', 'list', '--tenant', 'acme')).budgets.map((b) => b.id)).toEqual([
+      created.id,
+    ]);
+    expect((await json('budgets', 'list', '--tenant', 'globex')).budgets).toEqual([]);
     const listed = await json('budgets', 'list');
     expect(listed.budgets.map((b: { id: string }) => b.id)).toContain(created.id);
     expect(JSON.stringify(listed)).not.toContain(created.webhook_secret);

@@ -11,6 +11,7 @@ import {
   type BudgetsCreateRequest,
   type BudgetsDeleteRequest,
   type BudgetsListReply,
+  type BudgetsListRequest,
   type BudgetsUpdateRequest,
   type BudgetView,
 } from '@spendops/contracts';
@@ -270,12 +271,13 @@ export function registerBudgetsCommands(
     );
   });
 
-  withCommonOptions(budgets.command('list').description('Budgets with their current period spend')).action(
-    async (flags: BudgetFlags) => {
-      const reply = await runner(flags, (bus) => call<BudgetsListReply>(bus, Commands.budgetsList, {}));
+  withCommonOptions(budgets.command('list').description('Budgets with their current period spend'))
+    .option('--tenant <tenant>', 'only the budgets scoped to this tenant')
+    .action(async (flags: BudgetFlags & { tenant?: string }) => {
+      const request: BudgetsListRequest = flags.tenant ? { tenant: flags.tenant } : {};
+      const reply = await runner(flags, (bus) => call<BudgetsListReply>(bus, Commands.budgetsList, request));
       print(flags, reply, table(reply.budgets));
-    },
-  );
+    });
 
   withCommonOptions(budgets.command('show <id>').description('One budget, its spend and its alerts')).action(
     async (id: string, flags: BudgetFlags) => {
