@@ -160,6 +160,14 @@ describe('pipeline thread: the worker killed under load', () => {
       (server.output().match(/pipeline thread exited; restarting/g) ?? []).length,
     ).toBeGreaterThanOrEqual(3);
   });
+
+  it("shows the worker's metrics on the main thread's /metrics", async () => {
+    const metrics = await (await request(`${server.url}/metrics`)).body.text();
+    // Counted by extraction on the worker thread (the load above went through it).
+    expect(metrics).toMatch(/^spendops_extraction_captures_total\{[^}]*\} [1-9]\d*$/m);
+    // And the proxy's, from this thread.
+    expect(metrics).toMatch(/^spendops_requests_total\{/m);
+  });
 });
 
 describe('pipeline thread: SIGTERM under load', () => {
