@@ -252,7 +252,7 @@ export class AnalyticsReports {
     const on = cols.length ? cols.map((c) => `a.${c} = t.${c}`).join(' AND ') : 'true';
     const plain = MEASURES.map((m) => `sum(a.${m}) AS ${m}`).join(', ');
     const point = (s: string, group: string, extra = '') =>
-      `json_build_object('bucket_start', to_char(${s}.bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      `json_build_object('bucket_start', (extract(epoch FROM ${s}.bucket_start) * 1000)::bigint,
          'group', ${group}, ${COUNTS.map((m) => `'${m}', ${s}.${m}`).join(', ')},
          'cost_usd', round(${s}.cost_usd, greatest(scale(${s}.cost_usd), 9))::text${extra})`;
     const listedGroup = `json_build_object(${names.map((n, i) => `${n}, s.${cols[i]}`).join(', ')})`;
@@ -288,7 +288,19 @@ export class AnalyticsReports {
            SELECT s.bucket_start, NULL, ${point('s', otherGroup, ", 'other', true")}
            FROM rest s WHERE s.requests <> 0) p`;
     }
-    const [row] = (await this.dataSource.query(sql, params)) as { series: AnalyticsSeriesBucket[] | null }[];
-    return row.series ?? [];
+    const [row] = (await this.dataSource.query(sql, params)) as {
+      series: (Omit<AnalyticsSeriesBucket, 'bucket_start'> & { bucket_start: number | string })[] | null;
+    }[];
+    // Bucket starts come as epoch milliseconds (to_char per point cost more than this): each distinct one is
+    // formatted once.
+    const iso = new Map<number, string>();
+    const series = row.series ?? [];
+    for (const point of series) {
+      const ms = point.bucket_start as number;
+      let text = iso.get(ms);
+      if (text === undefined) iso.set(ms, (text = new Date(ms).toISOString()));
+      point.bucket_start = text;
+    }
+    return series as AnalyticsSeriesBucket[];
   }
 }
