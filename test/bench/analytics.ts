@@ -6,6 +6,7 @@
 //
 //   npm run build && node dist/test/bench/analytics.js [--events 1000000] [--rounds 3] [--queries 300]
 //     [--url postgres://...]   (a database seeded before: reused as is)
+import '../../apps/cli/src/aliases';
 import { openDataSource } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '@spendops/testing';
 import type { AnalyticsGroup, AnalyticsReportRequest } from '@spendops/contracts';
