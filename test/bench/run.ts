@@ -160,7 +160,7 @@ async function profileAllInOne(env: BenchEnv, ms: number, rate: number): Promise
   process.env.BENCH_CPU_PROF = dir;
   const t = await startTarget('spendops', env);
   delete process.env.BENCH_CPU_PROF;
-  if (t.skipped) return null;
+  if (t.skipped) return { target: 'spendops', note: `the profiled start failed: ${t.skipped}`, top: [] };
   const d = newDispatcher(512);
   const body = chatBody('gpt-4o-mini', false);
   await openLoop({ rate, durationMs: ms, timeoutMs: 1_000 }, (signal) =>
@@ -168,7 +168,10 @@ async function profileAllInOne(env: BenchEnv, ms: number, rate: number): Promise
   );
   await t.stop();
   await d.close();
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  // One profile per thread: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort((a, b) => Number(a.split('.')[4]) - Number(b.split('.')[4]))[0];
   if (!file)
     return {
       target: 'spendops',

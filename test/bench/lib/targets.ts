@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Cluster, startCluster } from '../../support/cluster';
-import { runCli, SpendOpsProcess, startSpendOps } from '../../support/spendops-process';
+import { runCli, SPENDOPS_BIN, SpendOpsProcess, startSpendOps } from '../../support/spendops-process';
 import { Endpoint } from './endpoint';
 import { exec, onPath, pinTree, Proc, startProc, tail, waitHttp, waitOutput } from './proc';
 
@@ -233,19 +233,40 @@ async function startAllInOne(env: BenchEnv, name: AllInOne): Promise<Target> {
     SPENDOPS_UPSTREAM_OPENAI: env.mockUrl,
     SPENDOPS_ADMIN_TOKEN: token,
     ...variant.vars,
-    ...(process.env.BENCH_CPU_PROF
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
-      : {}),
   };
+  const profileDir = process.env.BENCH_CPU_PROF;
   // One retry: a start can fail while the shared machine is rebuilding dist/ under us.
-  const server = await startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000).catch(() =>
-    startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000),
-  );
+  const server = profileDir
+    ? await startProfiled(vars, profileDir)
+    : await startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000).catch(() =>
+        startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000),
+      );
   const key = await createKey(vars);
   if (env.proxyCpu) await pinTree(server.child.pid!, env.proxyCpu);
   return spendopsTarget(name, server, key, { url: server.url, token }, variant.detail, async () => {
     await server.stop('SIGTERM');
+    await server.dispose();
   });
+}
+
+/** `node --cpu-prof bin/spendops serve` (the flag is refused in NODE_OPTIONS); the profile is written at exit. */
+async function startProfiled(vars: NodeJS.ProcessEnv, dir: string): Promise<SpendOpsProcess> {
+  const p = startProc(
+    [process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, SPENDOPS_BIN, 'serve', '--addr', '127.0.0.1:0'],
+    { env: { SPENDOPS_LOG_LEVEL: 'warn', ...vars } },
+  );
+  const url = (await waitOutput(p, /SpendOps listening on (http:\/\/\S+)/, 120_000))[1];
+  return {
+    url,
+    adminToken: null,
+    child: p.child,
+    output: p.output,
+    stop: async () => {
+      await p.stop();
+      return p.child.exitCode;
+    },
+    dispose: () => p.stop(),
+  };
 }
 
 async function createKey(vars: NodeJS.ProcessEnv): Promise<string> {
