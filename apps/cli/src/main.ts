@@ -36,6 +36,12 @@ async function main(argv: string[]): Promise<void> {
       new Option('--upstream <name=url>', 'provider base URL override (repeatable)').argParser(collect),
     )
     .addOption(new Option('--services <list>', 'proxy,auth,extraction,pricing,ledger,api (default: all)'))
+    .addOption(
+      new Option(
+        '--pipeline-thread <bool>',
+        'all-in-one: run extraction, pricing and ledger on a worker thread (default true)',
+      ),
+    )
     .action(async (flags) => runServe(flags));
 
   registerKeysCommands(program);

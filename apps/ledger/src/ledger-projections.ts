@@ -2,6 +2,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { EventStore, ProjectionRunner, type Projection } from '@spendops/event-store';
 import { MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
+import { budgetsProjections } from './budgets/budgets.module';
 import { DenialsProjection } from './projections/denials.projection';
 import { UsageEventsProjection } from './projections/usage-events.projection';
 import { UsageRecordedOutbox } from './projections/usage-recorded.outbox';
@@ -13,12 +14,14 @@ export const LEDGER_PROJECTIONS = {
 } as const;
 
 /**
- * The ledger's projections, in the order they run. Without a bus (the CLI) the outbox is a stand-in with the
- * same name and types, enough for status; it refuses to run, since only a server publishes.
+ * The ledger's projections, in the order they run (budgets first: a bus outage that fails the outbox's batch does
+ * not hold back threshold crossings). Without a bus (the CLI) the outbox is a stand-in with the same name and
+ * types, enough for status; it refuses to run, since only a server publishes. The budget alerts' deliveries are a
+ * projection of their own module, registered by it and never rebuilt (a rebuild would alert everyone again).
  */
 export function ledgerProjections(bus: MessageBus | null, store: EventStore): Projection[] {
   const outbox = new UsageRecordedOutbox(bus ?? refusingBus(), store);
-  return [new UsageEventsProjection(), new DenialsProjection(), outbox];
+  return [...budgetsProjections(bus, store), new UsageEventsProjection(), new DenialsProjection(), outbox];
 }
 
 function refusingBus(): MessageBus {

@@ -1,9 +1,10 @@
 // The ledger: consumes priced usage and denials, appends them to the event store, projects the read models,
 // publishes usage.recorded.v1. Needs (global) PersistenceModule.forRoot({ migrations: LEDGER_MIGRATIONS, ... }),
 // EventStoreModule.forRoot() and a MESSAGE_BUS provider.
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { EVENT_STORE_MIGRATIONS } from '@spendops/event-store';
 import { LedgerAggregateRollups1733000000130 } from './aggregate-rollups.migration';
+import { BUDGET_ALERTS_MIGRATIONS, BudgetAlertsModule, type BudgetAlertsOptions } from './budget-alerts';
 import { BUDGETS_MIGRATIONS, BudgetsModule } from './budgets';
 import { LedgerAnalyticsVolume1733000000140 } from './analytics-volume.migration';
 import { LedgerConsumer } from './ledger.consumer';
@@ -20,14 +21,26 @@ export const LEDGER_MIGRATIONS = [
   LedgerAggregateRollups1733000000130,
   LedgerAnalyticsVolume1733000000140,
   ...BUDGETS_MIGRATIONS,
+  ...BUDGET_ALERTS_MIGRATIONS,
 ];
 
-// Budgets (commands, projection, spend messages) are part of the ledger.
+// Budgets (commands, projection, spend messages) and their alerts are part of the ledger.
 export * from './budgets';
+export * from './budget-alerts';
+
+export interface LedgerModuleOptions {
+  /** Delivery of budget threshold alerts (SMTP, retries). */
+  budgetAlerts?: BudgetAlertsOptions;
+}
 
 @Module({
   imports: [BudgetsModule],
   providers: [LedgerService, LedgerQueries, LedgerConsumer, LedgerProjections, LedgerRepricingConsumer],
   exports: [LedgerService, LedgerQueries],
 })
-export class LedgerModule {}
+export class LedgerModule {
+  /** The ledger with its budget alert delivery (the bare module has none: specs that only need the ledger). */
+  static forRoot(options: LedgerModuleOptions = {}): DynamicModule {
+    return { module: LedgerModule, imports: [BudgetAlertsModule.forRoot(options.budgetAlerts)] };
+  }
+}

@@ -16,6 +16,7 @@ import {
 } from '@spendops/messaging';
 import { JsonLogger, ReadinessRegistry } from '@spendops/observability';
 import { PipelineMetrics } from './pipeline-metrics';
+import type { PipelineSettings } from './pipeline-modules';
 import type { PipelineWorkerData } from './pipeline-worker';
 
 export const PIPELINE_THREAD_OPTIONS = Symbol('PIPELINE_THREAD_OPTIONS');
@@ -24,6 +25,7 @@ export interface PipelineThreadOptions {
   services: string[];
   dataDir: string;
   logLevel: string;
+  settings: PipelineSettings;
   /** How long boot waits for the first worker before listening anyway (default 60 s). */
   startTimeoutMs?: number;
   /** How long shutdown waits for the worker to close its services (default 15 s). */
@@ -109,6 +111,7 @@ export class PipelineSupervisor implements OnApplicationBootstrap {
       databaseUrl: this.database.url,
       dataDir: this.options.dataDir,
       logLevel: this.options.logLevel,
+      settings: this.options.settings,
     };
     const worker = new Worker(join(__dirname, 'pipeline-worker.js'), { workerData: data });
     const link = new BridgeLink(worker as unknown as FramePort);

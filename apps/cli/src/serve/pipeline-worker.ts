@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BridgeLink, FramePort, MESSAGE_BUS, ThreadBridgeBus } from '@spendops/messaging';
 import { JsonLogger, metricsRegistry, NestJsonLogger, OpsModule } from '@spendops/observability';
 import { PersistenceModule } from '@spendops/persistence';
-import { pipelineModules } from './pipeline-modules';
+import { pipelineModules, PipelineSettings } from './pipeline-modules';
 
 /** What the main thread passes to the worker (structured-cloned). */
 export interface PipelineWorkerData {
@@ -19,6 +19,7 @@ export interface PipelineWorkerData {
   logLevel: string;
   /** Connections of the worker's pool. */
   poolSize?: number;
+  settings: PipelineSettings;
 }
 
 const log = new JsonLogger('pipeline');
@@ -48,7 +49,7 @@ class PipelineWorkerModule {
           migrations: [],
           poolSize: data.poolSize,
         }),
-        ...pipelineModules(new Set(data.services)),
+        ...pipelineModules(new Set(data.services), data.settings),
       ],
       providers: [{ provide: MESSAGE_BUS, useValue: bus }, PipelineBusLifecycle],
       exports: [MESSAGE_BUS],

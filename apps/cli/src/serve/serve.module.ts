@@ -29,7 +29,7 @@ import { AdmissionGuardsModule } from './admission-guards';
 import { ConfigBudgetsModule } from './config-budgets';
 import { RequestDispatcher } from './http-server';
 import { PipelineMessagingModule } from './pipeline-messaging.module';
-import { pipelineModules } from './pipeline-modules';
+import { pipelineModules, pipelineSettings } from './pipeline-modules';
 
 const log = new JsonLogger('serve');
 const SERVE_OPTIONS = Symbol('SERVE_OPTIONS');
@@ -125,6 +125,7 @@ export class ServeModule {
             services: [...threaded],
             dataDir: config.data_dir,
             logLevel: config.log.level,
+            settings: pipelineSettings(config),
             faultSignal: process.env.SPENDOPS_PIPELINE_FAULTS === '1',
           })
         : MessagingModule.forRoot(messaging),
@@ -153,7 +154,7 @@ export class ServeModule {
       );
       providers.push(ProxyMount);
     }
-    imports.push(...pipelineModules(services));
+    imports.push(...pipelineModules(services, pipelineSettings(config)));
     if (config.services.includes('ledger')) imports.push(ConfigBudgetsModule.forRoot(config.budgets));
     if (services.has('api')) {
       imports.push(
