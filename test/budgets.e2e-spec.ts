@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import Decimal from 'decimal.js';
 import { request } from 'undici';
 import { MockProvider, openAiChatJson, startMockProvider } from '@spendops/testing';
-// By path until tsconfig maps @spendops/budgets.
-import { budgetIdFromName } from '../libs/budgets/src';
+import { budgetIdFromName } from '@spendops/budgets';
 import { runCli, SpendOpsProcess, startSpendOps } from './support/spendops-process';
 
 jest.setTimeout(180_000);

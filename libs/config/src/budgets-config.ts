@@ -4,8 +4,7 @@
 // naming it (`budgets[1].amount_usd: ...`). `spendops serve` applies them as the actor `config` under an id derived
 // from the name, so a restart updates the same budgets instead of adding new ones.
 import type { BudgetSpec } from '@spendops/contracts';
-// By path until tsconfig maps @spendops/budgets (the runtime alias resolver already does).
-import { validateBudgetSpec } from '../../budgets/src';
+import { validateBudgetSpec } from '@spendops/budgets';
 import { ConfigError } from './config';
 
 export function parseBudgetsConfig(value: unknown): BudgetSpec[] {

@@ -15,7 +15,7 @@ import {
   type BudgetsUpdateRequest,
   type BudgetView,
 } from '@spendops/contracts';
-import { validateBudgetSpec, type FieldError } from './budgets-domain';
+import { validateBudgetSpec, type FieldError } from '@spendops/budgets';
 import { ApiError } from '../common/api-error';
 import { BudgetCommands } from './budget-commands';
 import type { BudgetFieldsDto, CreateBudgetBody, PatchBudgetBody } from './budget.dto';

@@ -16,8 +16,7 @@ import {
   type BudgetView,
 } from '@spendops/contracts';
 import { RemoteCommandError, type MessageBus } from '@spendops/messaging';
-// By path until tsconfig maps @spendops/budgets (the runtime alias resolver already does).
-import { validateBudgetSpec } from '../../../../libs/budgets/src';
+import { validateBudgetSpec } from '@spendops/budgets';
 import { withBudgetBus, type BudgetBusFlags } from './budgets-backend';
 
 interface BudgetFlags extends BudgetBusFlags {

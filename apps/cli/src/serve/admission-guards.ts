@@ -3,10 +3,8 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { ADMISSION_GUARDS, AdmissionGuard } from '@spendops/contracts';
 import { SpendOpsConfig } from '@spendops/config';
-// By path until tsconfig maps @spendops/budget-guard (the runtime alias resolver already does).
-import { BudgetGuard, BudgetGuardModule } from '../../../../libs/budget-guard/src';
-// By path until tsconfig maps @spendops/rate-limits (the runtime alias resolver already does).
-import { RateLimitGuard, RateLimitsModule } from '../../../../libs/rate-limits/src';
+import { BudgetGuard, BudgetGuardModule } from '@spendops/budget-guard';
+import { RateLimitGuard, RateLimitsModule } from '@spendops/rate-limits';
 
 interface GuardEntry {
   module: DynamicModule | Type;

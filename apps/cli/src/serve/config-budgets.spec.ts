@@ -9,7 +9,7 @@ import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { BUDGET_ALERTS_MIGRATIONS } from '../../../ledger/src/budget-alerts';
 import { LEDGER_MIGRATIONS } from '../../../ledger/src';
-import { budgetIdFromName, validateBudgetSpec } from '../../../../libs/budgets/src';
+import { budgetIdFromName, validateBudgetSpec } from '@spendops/budgets';
 import { serveBudgetCommands } from '../commands/budgets-backend';
 import { applyConfigBudget, ConfigBudgetsApplier, ConfigBudgetsModule, patchFor } from './config-budgets';
 

@@ -28,8 +28,7 @@ import {
   RequestTimeoutError,
   type MessageBus,
 } from '@spendops/messaging';
-// By path until tsconfig maps @spendops/budgets (the runtime alias resolver already does).
-import { budgetIdFromName } from '../../../../libs/budgets/src';
+import { budgetIdFromName } from '@spendops/budgets';
 
 const CONFIG_BUDGETS = Symbol('CONFIG_BUDGETS');
 export const CONFIG_ACTOR = 'config';

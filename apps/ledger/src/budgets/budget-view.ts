@@ -1,7 +1,7 @@
 // A budget as the API shows it: its definition plus the state of the period it is in now.
 import type { BudgetRecord, BudgetSpec, BudgetView } from '@spendops/contracts';
 import { Decimal } from '@spendops/money';
-import { forecast, formatUsd, percentUsed } from './budgets-domain';
+import { forecast, formatUsd, percentUsed } from '@spendops/budgets';
 import { currentPeriod } from './budgets.projection';
 
 /** `spent` is the current period's spend (exact decimal string; '0' when nothing was counted yet). */

@@ -1,7 +1,7 @@
 // Errors of the budget commands; their names travel over the bus (RemoteCommandError.remoteName) and the
 // admin API maps them: not found → 404, invalid → 400 with the field named first in the message.
 import { BudgetErrors } from '@spendops/contracts';
-import { describeErrors, type FieldError } from './budgets-domain';
+import { describeErrors, type FieldError } from '@spendops/budgets';
 
 export class BudgetNotFoundError extends Error {
   constructor(readonly budgetId: string) {

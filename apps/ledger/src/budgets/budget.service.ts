@@ -27,7 +27,7 @@ import {
   newBudgetId,
   newWebhookSecret,
   validateBudgetSpec,
-} from './budgets-domain';
+} from '@spendops/budgets';
 
 const DEFINITION_TYPES: string[] = [
   BudgetEventTypes.defined,

@@ -45,7 +45,7 @@ import {
   thresholdLevel,
   thresholdsReached,
   type Period,
-} from './budgets-domain';
+} from '@spendops/budgets';
 import { loadUsageRows, saveUsageRows, sumUsage, usageRowOf, type BudgetUsageRow } from './budget-usage';
 
 export const BUDGETS_PROJECTION = 'budgets';
