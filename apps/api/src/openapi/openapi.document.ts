@@ -163,9 +163,25 @@ export const OPENAPI_DOCUMENT = {
         parameters: [
           query('from', 'RFC 3339, inclusive', { type: 'string', format: 'date-time' }, true),
           query('to', 'RFC 3339, exclusive', { type: 'string', format: 'date-time' }, true),
-          query('interval', 'bucket size (default day)', { type: 'string', enum: ['hour', 'day'] }),
+          query(
+            'interval',
+            'bucket size (default day; auto = hour up to 2 days, else day; at most 1500 buckets)',
+            {
+              type: 'string',
+              enum: ['hour', 'day', 'auto'],
+            },
+          ),
           query('group_by', 'comma-separated: tenant_id, api_key_id, provider, model, dim:<key>'),
           query('tenant_id', 'one tenant'),
+          query(
+            'limit',
+            'groups listed by cost (default 10, at most 1000); the rest are summed as the (other) group',
+            {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+            },
+          ),
         ],
         responses: { '200': json(ref('Analytics')), ...errors(400, 401) },
       },
@@ -359,11 +375,19 @@ export const OPENAPI_DOCUMENT = {
           to: str,
           interval: str,
           group_by: { type: 'array', items: str },
+          limit: int,
+          groups_total: { type: 'integer', description: 'groups in the range, before the limit' },
           totals: { type: 'object', properties: counts },
-          groups: { type: 'array', items: { type: 'object', properties: { group: groupObj, ...counts } } },
+          groups: {
+            type: 'array',
+            items: { type: 'object', properties: { group: groupObj, other: { type: 'boolean' }, ...counts } },
+          },
           series: {
             type: 'array',
-            items: { type: 'object', properties: { bucket_start: str, group: groupObj, ...counts } },
+            items: {
+              type: 'object',
+              properties: { bucket_start: str, group: groupObj, other: { type: 'boolean' }, ...counts },
+            },
           },
         },
       },
