@@ -61,3 +61,26 @@ describe('cpu profile summary', () => {
     expect(shortUrl('node:internal/streams')).toBe('node:internal/streams');
   });
 });
+
+describe('cpu profile window', () => {
+  it('keeps only the samples inside the window, as shares of the busy ones', () => {
+    const frame = (functionName: string) => ({ functionName, url: '', lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)') },
+        { id: 2, callFrame: frame('startup') },
+        { id: 3, callFrame: frame('relay') },
+        { id: 4, callFrame: frame('parse') },
+      ],
+      startTime: 1_000,
+      // sample times: 1010, 1020 (start-up), then 2010, 2020, 2030, 2040 (the load)
+      samples: [2, 2, 3, 1, 3, 4],
+      timeDeltas: [10, 10, 990, 10, 10, 10],
+    };
+    expect(topSelfTime(profile, 5, { fromUs: 2_000, toUs: 3_000 })).toEqual([
+      { fn: 'relay', where: '', selfPct: (2 / 3) * 100 },
+      { fn: 'parse', where: '', selfPct: (1 / 3) * 100 },
+    ]);
+    expect(topSelfTime(profile, 5)[0]).toEqual({ fn: 'startup', where: '', selfPct: 40 });
+  });
+});
