@@ -327,7 +327,18 @@ function captureRow(r: BenchReport, target: string): { cpu: number; main: number
   return { cpu: median(runs.map((x) => x.cpuUs)), main: median(runs.map((x) => x.cpuMainUs)) };
 }
 
-const COLORS = ['#444444', '#1f77b4', '#2ca02c', '#d62728', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2'];
+const COLORS = [
+  '#444444',
+  '#1f77b4',
+  '#2ca02c',
+  '#d62728',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#bcbd22',
+];
 
 /** Latency by percentile at the key rate (first repetition), one line per target, log-scaled µs. */
 export function renderSvg(r: BenchReport): string {
