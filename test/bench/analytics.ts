@@ -77,10 +77,17 @@ async function round(
   if (process.argv.includes('--by-kind'))
     for (const kind of [...new Set(timed.map((t) => t.kind))].sort()) {
       const of = timed.filter((t) => t.kind === kind);
-      console.log(`  ${kind.padEnd(32)} n=${String(of.length).padStart(3)} p50 ${at(of, 0.5).toFixed(1)} max ${of[of.length - 1].ms.toFixed(1)} ms`);
+      console.log(
+        `  ${kind.padEnd(32)} n=${String(of.length).padStart(3)} p50 ${at(of, 0.5).toFixed(1)} max ${of[of.length - 1].ms.toFixed(1)} ms`,
+      );
     }
   const last = timed[timed.length - 1];
-  return { p50: at(timed, 0.5), p99: at(timed, 0.99), slowest: `${last.what} (${last.ms.toFixed(1)} ms)`, rows: maxRows };
+  return {
+    p50: at(timed, 0.5),
+    p99: at(timed, 0.99),
+    slowest: `${last.what} (${last.ms.toFixed(1)} ms)`,
+    rows: maxRows,
+  };
 }
 
 function line(label: string, values: number[]): string {
@@ -112,9 +119,14 @@ async function main(): Promise<void> {
          count(*)::int AS n FROM usage_events_view`,
     )) as { a: string; b: string; n: number }[];
     const span = { start: Math.ceil(Number(bounds.a) / DAY) * DAY, end: Number(bounds.b) };
-    console.log(`${bounds.n.toLocaleString('en-US')} usage rows, ${((span.end - span.start) / DAY).toFixed(0)} whole days`);
+    console.log(
+      `${bounds.n.toLocaleString('en-US')} usage rows, ${((span.end - span.start) / DAY).toFixed(0)} whole days`,
+    );
     const queries = new LedgerQueries(ds);
-    const results: Record<'report' | 'uncapped', { p50: number; p99: number }[]> = { report: [], uncapped: [] };
+    const results: Record<'report' | 'uncapped', { p50: number; p99: number }[]> = {
+      report: [],
+      uncapped: [],
+    };
     for (let r = 0; r < rounds; r++)
       for (const kind of ['report', 'uncapped'] as const) {
         const res = await round(queries, span, count, 42 + r, kind === 'uncapped');
@@ -125,8 +137,18 @@ async function main(): Promise<void> {
       }
     console.log(`\n${count} random queries per round, ${rounds} rounds:`);
     for (const kind of ['report', 'uncapped'] as const) {
-      console.log(line(`${kind} p50`, results[kind].map((x) => x.p50)));
-      console.log(line(`${kind} p99`, results[kind].map((x) => x.p99)));
+      console.log(
+        line(
+          `${kind} p50`,
+          results[kind].map((x) => x.p50),
+        ),
+      );
+      console.log(
+        line(
+          `${kind} p99`,
+          results[kind].map((x) => x.p99),
+        ),
+      );
     }
     const p99 = [...results.report.map((x) => x.p99)].sort((a, b) => a - b)[Math.floor((rounds - 1) / 2)];
     console.log(

@@ -53,18 +53,38 @@ function pageCalls(now: number, requestId: string): Call[] {
   });
   const calls: Call[] = [
     analytics('overview', 'month total', { ...month, interval: 'day', group_by: '' }),
-    analytics('overview', 'today total', { from: iso(today), to: iso(today + DAY), interval: 'day', group_by: '' }),
+    analytics('overview', 'today total', {
+      from: iso(today),
+      to: iso(today + DAY),
+      interval: 'day',
+      group_by: '',
+    }),
     analytics('overview', 'month by provider', { ...month, interval: 'day', group_by: 'provider' }),
     analytics('overview', 'month by model', { ...month, interval: 'day', group_by: 'model' }),
     analytics('overview', 'month by dim:team', { ...month, interval: 'day', group_by: 'dim:team' }),
   ];
   for (const group of ['', 'provider', 'model', 'tenant_id', 'api_key_id', 'dim:team', 'dim:user'])
     for (const interval of ['day', 'hour']) {
-      calls.push(analytics('explorer', `30d ${interval} by ${group || 'total'}`, { ...explorer, interval, group_by: group }));
+      calls.push(
+        analytics('explorer', `30d ${interval} by ${group || 'total'}`, {
+          ...explorer,
+          interval,
+          group_by: group,
+        }),
+      );
     }
   calls.push(
-    analytics('explorer', '30d hour by api_key_id,model', { ...explorer, interval: 'hour', group_by: 'api_key_id,model' }),
-    analytics('explorer', '30d hour by model, tenant t3', { ...explorer, interval: 'hour', group_by: 'model', tenant_id: 't3' }),
+    analytics('explorer', '30d hour by api_key_id,model', {
+      ...explorer,
+      interval: 'hour',
+      group_by: 'api_key_id,model',
+    }),
+    analytics('explorer', '30d hour by model, tenant t3', {
+      ...explorer,
+      interval: 'hour',
+      group_by: 'model',
+      tenant_id: 't3',
+    }),
     analytics('explorer', '30d hour by dim:user, tenant t3', {
       ...explorer,
       interval: 'hour',
@@ -78,11 +98,31 @@ function pageCalls(now: number, requestId: string): Call[] {
     },
     { page: 'requests', name: 'latest 50', path: `/api/v1/events?${q({ limit: '50' })}` },
     { page: 'requests', name: 'by tenant', path: `/api/v1/events?${q({ tenant_id: 't3', limit: '50' })}` },
-    { page: 'requests', name: 'by model + key', path: `/api/v1/events?${q({ model: 'model-7', key_id: 'k17', limit: '50' })}` },
-    { page: 'requests', name: 'by provider, 7 days', path: `/api/v1/events?${q({ provider: 'gemini', from: iso(today - 6 * DAY), to: iso(today + DAY), limit: '50' })}` },
-    { page: 'requests', name: 'by dim.team', path: `/api/v1/events?${q({ 'dim.team': 'team4', limit: '50' })}` },
-    { page: 'requests', name: 'by dim.user (rare)', path: `/api/v1/events?${q({ 'dim.user': 'u17', 'dim.env': 'dev', limit: '50' })}` },
-    { page: 'request detail', name: 'by request id', path: `/api/v1/events?${q({ request_id: requestId, limit: '1' })}` },
+    {
+      page: 'requests',
+      name: 'by model + key',
+      path: `/api/v1/events?${q({ model: 'model-7', key_id: 'k17', limit: '50' })}`,
+    },
+    {
+      page: 'requests',
+      name: 'by provider, 7 days',
+      path: `/api/v1/events?${q({ provider: 'gemini', from: iso(today - 6 * DAY), to: iso(today + DAY), limit: '50' })}`,
+    },
+    {
+      page: 'requests',
+      name: 'by dim.team',
+      path: `/api/v1/events?${q({ 'dim.team': 'team4', limit: '50' })}`,
+    },
+    {
+      page: 'requests',
+      name: 'by dim.user (rare)',
+      path: `/api/v1/events?${q({ 'dim.user': 'u17', 'dim.env': 'dev', limit: '50' })}`,
+    },
+    {
+      page: 'request detail',
+      name: 'by request id',
+      path: `/api/v1/events?${q({ request_id: requestId, limit: '1' })}`,
+    },
     { page: 'denials', name: 'latest 100', path: `/api/v1/denials?${q({ limit: '100' })}` },
     { page: 'denials', name: 'by tenant', path: `/api/v1/denials?${q({ tenant_id: 't3', limit: '100' })}` },
     { page: 'keys', name: 'list', path: '/api/v1/keys' },
@@ -138,7 +178,9 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', 40);
   const urlAt = process.argv.indexOf('--database-url');
   const pg: TestPostgres =
-    urlAt >= 0 ? { url: process.argv[urlAt + 1], stop: async () => undefined, restart: async () => undefined } : await startPostgres();
+    urlAt >= 0
+      ? { url: process.argv[urlAt + 1], stop: async () => undefined, restart: async () => undefined }
+      : await startPostgres();
   const token = `bench_admin_${randomBytes(16).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'spendops-api-bench-'));
   const server = await startSpendOps(['--addr', '127.0.0.1:0'], {
@@ -209,7 +251,9 @@ async function main(): Promise<void> {
       console.log(
         `${calls[i].page.padEnd(15)} ${calls[i].name.padEnd(40)} ${[p50, p95, p99, s[s.length - 1]]
           .map((v) => v.toFixed(1).padStart(7))
-          .join(' ')} ${cpuMs[i].toFixed(1).padStart(9)} ${String(bytes[i]).padStart(9)}  ${export_ ? 'n/a (export)' : pass ? 'PASS' : 'MISS'}`,
+          .join(
+            ' ',
+          )} ${cpuMs[i].toFixed(1).padStart(9)} ${String(bytes[i]).padStart(9)}  ${export_ ? 'n/a (export)' : pass ? 'PASS' : 'MISS'}`,
       );
     }
     console.log(

@@ -41,7 +41,9 @@ const COMPLETION = JSON.stringify({
   object: 'chat.completion',
   created: 1733000000,
   model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the mock' }, finish_reason: 'stop' }],
+  choices: [
+    { index: 0, message: { role: 'assistant', content: 'Hello from the mock' }, finish_reason: 'stop' },
+  ],
   usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
 });
 
@@ -49,7 +51,10 @@ function startUpstream(): Promise<Server> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(COMPLETION) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(COMPLETION),
+      });
       res.end(COMPLETION);
     });
   });
@@ -195,7 +200,9 @@ async function main(): Promise<void> {
     `CPU per non-streaming request, µs: median (min–max) of ${rounds} rounds × ${total} requests, ` +
       `concurrency ${concurrency}; ratios of medians to the bare Node proxy`,
   );
-  out('target | main thread | whole process | main / bare main | main / bare process | process / bare process');
+  out(
+    'target | main thread | whole process | main / bare main | main / bare process | process / bare process',
+  );
   for (const t of targets) {
     const s = samples.get(t.name)!;
     const mains = s.map((x) => x.mainUs);

@@ -28,7 +28,9 @@ function capture(
   stream: boolean,
   encoding = '',
 ): UsageCapturedV1 {
-  const requestBody = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'hi' }] }));
+  const requestBody = Buffer.from(
+    JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'hi' }] }),
+  );
   return {
     request_id: 'bench',
     tenant_id: 't',
@@ -65,9 +67,18 @@ function main(): void {
     ],
     [
       'openai chat SSE',
-      capture('openai', 'openai-compatible', '/v1/chat/completions', source('openai', 'openai_chat_stream_usage.sse'), true),
+      capture(
+        'openai',
+        'openai-compatible',
+        '/v1/chat/completions',
+        source('openai', 'openai_chat_stream_usage.sse'),
+        true,
+      ),
     ],
-    ['anthropic SSE', capture('anthropic', 'anthropic', '/v1/messages', source('anthropic', 'stream_cache_both.sse'), true)],
+    [
+      'anthropic SSE',
+      capture('anthropic', 'anthropic', '/v1/messages', source('anthropic', 'stream_cache_both.sse'), true),
+    ],
     [
       'gemini SSE',
       capture(
@@ -83,7 +94,8 @@ function main(): void {
   const lines: string[] = ['extraction throughput, one core (captures/s; median of 3 rounds):'];
   let total = 0;
   for (const [name, record] of mix) {
-    if (extractUsage(record).usage_source !== 'provider') throw new Error(`${name}: fixture gives no provider usage`);
+    if (extractUsage(record).usage_source !== 'provider')
+      throw new Error(`${name}: fixture gives no provider usage`);
     const rounds: number[] = [];
     for (let r = 0; r < 3; r++) {
       let n = 0;
@@ -97,7 +109,9 @@ function main(): void {
     }
     rounds.sort((a, b) => a - b);
     total += 1 / rounds[1];
-    lines.push(`  ${name.padEnd(24)} ${rounds[1].toFixed(0).padStart(8)}  (min ${rounds[0].toFixed(0)}, max ${rounds[2].toFixed(0)})`);
+    lines.push(
+      `  ${name.padEnd(24)} ${rounds[1].toFixed(0).padStart(8)}  (min ${rounds[0].toFixed(0)}, max ${rounds[2].toFixed(0)})`,
+    );
   }
   lines.push(`  ${'even mix'.padEnd(24)} ${(mix.length / total).toFixed(0).padStart(8)}`);
   process.stdout.write(`${lines.join('\n')}\n`);

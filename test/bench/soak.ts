@@ -32,7 +32,10 @@ async function heapUsedMiB(url: string): Promise<number> {
  * The low point of each process's heap over a window: sampled every 2 s, the minimum approximates the live set
  * after collections, which RSS (the allocator keeps freed pages) and a single heap sample do not.
  */
-async function heapFloors(urls: ReadonlyArray<readonly [string, string]>, windowMs: number): Promise<Map<string, number>> {
+async function heapFloors(
+  urls: ReadonlyArray<readonly [string, string]>,
+  windowMs: number,
+): Promise<Map<string, number>> {
   const floors = new Map<string, number>();
   for (const end = Date.now() + windowMs; Date.now() < end; await sleep(2000)) {
     for (const [name, url] of urls) {

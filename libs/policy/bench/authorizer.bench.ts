@@ -83,14 +83,23 @@ async function main(): Promise<void> {
     report(`auth+authorize: ${s.name}`, await rounds(() => check(s.key, s.input), iterations, count));
   }
   const typical = scenarios[0];
-  report('  authenticate only (remembered key)', await rounds(() => auth.authenticate(typical.key), iterations, count));
+  report(
+    '  authenticate only (remembered key)',
+    await rounds(() => auth.authenticate(typical.key), iterations, count),
+  );
   for (const s of scenarios) {
     const a = await auth.authenticate(s.key);
     if (!a.ok) throw new Error(a.message);
-    report(`  authorize only: ${s.name}`, await rounds(() => auth.authorize(a.key, s.input), iterations, count));
+    report(
+      `  authorize only: ${s.name}`,
+      await rounds(() => auth.authorize(a.key, s.input), iterations, count),
+    );
   }
   const secret = Buffer.alloc(32, 1);
-  report('  for scale: one HMAC-SHA-256 of a key', await rounds(() => hashKey(secret, typical.key), iterations, count));
+  report(
+    '  for scale: one HMAC-SHA-256 of a key',
+    await rounds(() => hashKey(secret, typical.key), iterations, count),
+  );
   console.log(`target: under ${TARGET_US} µs per request for a typical key`);
 }
 

@@ -10,7 +10,13 @@ import { EventStore, ProjectionRunner, type ProjectionStatus } from '@spendops/e
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '@spendops/testing';
-import { LEDGER_MIGRATIONS, LEDGER_PROJECTIONS, LedgerService, ledgerProjections } from '../../../ledger/src';
+import {
+  BUDGETS_PROJECTION,
+  LEDGER_MIGRATIONS,
+  LEDGER_PROJECTIONS,
+  LedgerService,
+  ledgerProjections,
+} from '../../../ledger/src';
 import { registerProjectionsCommands, statusTable } from './projections';
 
 jest.setTimeout(30_000);
@@ -113,6 +119,7 @@ describe('spendops projections status', () => {
     await runner.catchUp();
     let s = await statuses();
     expect(Object.keys(s)).toEqual([
+      BUDGETS_PROJECTION,
       LEDGER_PROJECTIONS.usageEvents,
       LEDGER_PROJECTIONS.denials,
       LEDGER_PROJECTIONS.outbox,
@@ -193,11 +200,12 @@ describe('spendops projections rebuild', () => {
         rebuilt: { name: string; events: number }[];
       };
       expect(all.rebuilt.map((r) => r.name)).toEqual([
+        BUDGETS_PROJECTION,
         LEDGER_PROJECTIONS.usageEvents,
         LEDGER_PROJECTIONS.denials,
       ]);
-      expect(all.rebuilt[0].events).toBeGreaterThanOrEqual(135);
-      expect(all.rebuilt[1].events).toBe(1);
+      expect(all.rebuilt[1].events).toBeGreaterThanOrEqual(135);
+      expect(all.rebuilt[2].events).toBe(1);
       expect(await cli('rebuild', LEDGER_PROJECTIONS.usageEvents)).toMatch(
         /^Rebuilt usage_events_view: \d+ events in \d+\.\d\ds\.\n$/,
       );
@@ -241,7 +249,7 @@ describe('spendops projections rebuild', () => {
   it('refuses the outbox and unknown names', async () => {
     await expect(cli('rebuild', LEDGER_PROJECTIONS.outbox)).rejects.toThrow(/cannot be rebuilt/);
     await expect(cli('rebuild', 'nope')).rejects.toThrow(
-      'unknown projection nope (known: usage_events_view, denials_view, usage_recorded_outbox)',
+      'unknown projection nope (known: budgets, usage_events_view, denials_view, usage_recorded_outbox)',
     );
   });
 });
