@@ -10,6 +10,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import Decimal from 'decimal.js';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import {
   USAGE_READ_MODEL,
   zeroTokens,
@@ -23,7 +24,7 @@ import { PersistenceModule } from '@spendops/persistence';
 import { startPostgres, type TestPostgres } from '@spendops/testing';
 import { AUTH_MIGRATIONS, AuthModule } from '../apps/auth/src';
 import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries, LedgerService } from '../apps/ledger/src';
-import { PricingModule } from '../apps/pricing/src';
+import { PricingModule, UNPRICED_MODELS_SQL } from '../apps/pricing/src';
 import { API_MIGRATIONS, ApiModule, OPENAPI_DOCUMENT } from '../apps/api/src';
 import { DENIAL_FIELDS, EVENT_FIELDS } from '@spendops/contracts';
 
@@ -787,6 +788,18 @@ describe('pricing', () => {
     const res = await get('/api/v1/pricing/unpriced');
     expect(res.status).toBe(200);
     expect(Array.isArray(res.body.models)).toBe(true);
+  });
+
+  it('answers the unpriced list from its partial index, not a scan of every event', async () => {
+    const ds = app.get(DataSource);
+    const plan = await ds.transaction(async (m) => {
+      // The test's table is small enough that a scan is cheaper; forbid it to see whether the index serves.
+      await m.query('SET LOCAL enable_seqscan = off');
+      const rows: { 'QUERY PLAN': string }[] = await m.query(`EXPLAIN ${UNPRICED_MODELS_SQL}`);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('usage_events_view_unpriced_models');
+    expect(plan).not.toMatch(/Seq Scan on usage_events_view/);
   });
 
   it('runs a re-pricing and refuses a bad range naming the field', async () => {

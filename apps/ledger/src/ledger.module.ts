@@ -7,6 +7,7 @@ import { LedgerAggregateRollups1733000000130 } from './aggregate-rollups.migrati
 import { BUDGET_ALERTS_MIGRATIONS, BudgetAlertsModule, type BudgetAlertsOptions } from './budget-alerts';
 import { BUDGETS_MIGRATIONS, BudgetsModule } from './budgets';
 import { LedgerAnalyticsVolume1733000000140 } from './analytics-volume.migration';
+import { LedgerUnpricedModelsIndex1733000000150 } from './unpriced-models.migration';
 import { LedgerConsumer } from './ledger.consumer';
 import { LedgerReadModels1733000000100 } from './ledger.migration';
 import { LedgerProjections } from './ledger-projections';
@@ -20,6 +21,7 @@ export const LEDGER_MIGRATIONS = [
   LedgerReadModels1733000000100,
   LedgerAggregateRollups1733000000130,
   LedgerAnalyticsVolume1733000000140,
+  LedgerUnpricedModelsIndex1733000000150,
   ...BUDGETS_MIGRATIONS,
   ...BUDGET_ALERTS_MIGRATIONS,
 ];

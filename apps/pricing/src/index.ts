@@ -59,7 +59,7 @@ export {
   type RepriceSelection,
   type StoredUsage,
 } from './repricing/reprice-source';
-export { UsageViewRepriceSource } from './repricing/usage-view-source';
+export { UNPRICED_MODELS_SQL, UsageViewRepriceSource } from './repricing/usage-view-source';
 export {
   InMemoryRepriceRuns,
   PostgresRepriceRuns,

@@ -103,7 +103,6 @@ export class UsageViewRepriceSource implements RepriceEventSource {
 
   async unpricedModels(): Promise<UnpricedModelView[]> {
     if (!(await this.available())) return [];
-    // As the pricing service counts them: no catalog or override match, billable; by the name the price was sought for.
     const rows: {
       provider: string;
       model: string;
@@ -111,13 +110,7 @@ export class UsageViewRepriceSource implements RepriceEventSource {
       cost_known: string;
       first_seen: Date;
       last_seen: Date;
-    }[] = await this.db.query(
-      `SELECT provider, COALESCE(NULLIF(response_model, ''), model) AS model, count(*) AS events,
-         count(total_cost_usd) AS cost_known, min(ts) AS first_seen, max(ts) AS last_seen
-       FROM usage_events_view
-       WHERE NOT pricing_matched AND cost_source <> 'not_billed'
-       GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2`,
-    );
+    }[] = await this.db.query(UNPRICED_MODELS_SQL);
     return rows.map((r) => ({
       provider: r.provider,
       model: r.model,
@@ -128,6 +121,16 @@ export class UsageViewRepriceSource implements RepriceEventSource {
     }));
   }
 }
+
+/**
+ * The unpriced models as the pricing service counts them: no catalog or override match, billable; by the name the
+ * price was sought for. Served by the ledger's partial index usage_events_view_unpriced_models.
+ */
+export const UNPRICED_MODELS_SQL = `SELECT provider, COALESCE(NULLIF(response_model, ''), model) AS model, count(*) AS events,
+    count(total_cost_usd) AS cost_known, min(ts) AS first_seen, max(ts) AS last_seen
+  FROM usage_events_view
+  WHERE NOT pricing_matched AND cost_source <> 'not_billed'
+  GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2`;
 
 function toStoredUsage(r: ViewRow): StoredUsage {
   const n = (v: string) => Number(v);
