@@ -25,7 +25,8 @@ export const DEFAULT_THRESHOLDS: readonly number[] = [50, 75, 90, 100];
 export const MAX_THRESHOLD = 1000;
 export const AMOUNT_PATTERN = /^\d{1,15}(\.\d{1,10})?$/;
 
-const SPEC_FIELDS = new Set([
+/** Every field of a budget definition (BudgetSpec), in the API's order. */
+export const BUDGET_SPEC_FIELDS = [
   'name',
   'scope',
   'period',
@@ -40,7 +41,8 @@ const SPEC_FIELDS = new Set([
   'webhook_url',
   'slack_webhook_url',
   'email',
-]);
+] as const;
+const SPEC_FIELDS = new Set<string>(BUDGET_SPEC_FIELDS);
 const SCOPE_FIELDS = new Set(['tenant', 'key_id', 'provider', 'model', 'dims']);
 /** Fields a patch may clear with null. */
 const CLEARABLE = new Set(['owner', 'webhook_url', 'slack_webhook_url', 'email', 'start_day', 'from', 'to']);

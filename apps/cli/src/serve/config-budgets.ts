@@ -28,28 +28,13 @@ import {
   RequestTimeoutError,
   type MessageBus,
 } from '@spendops/messaging';
-import { budgetIdFromName } from '@spendops/budgets';
+import { BUDGET_SPEC_FIELDS, budgetIdFromName } from '@spendops/budgets';
 
 const CONFIG_BUDGETS = Symbol('CONFIG_BUDGETS');
 export const CONFIG_ACTOR = 'config';
 
 /** Every field of a definition; optional ones absent from the file are cleared (null) when the stored has them. */
-const FIELDS = [
-  'name',
-  'scope',
-  'period',
-  'time_zone',
-  'start_day',
-  'from',
-  'to',
-  'amount_usd',
-  'thresholds',
-  'enforce',
-  'owner',
-  'webhook_url',
-  'slack_webhook_url',
-  'email',
-] as const;
+const FIELDS = BUDGET_SPEC_FIELDS;
 
 export type ConfigBudgetOutcome = 'created' | 'updated' | 'unchanged';
 
