@@ -154,12 +154,12 @@ describe('report rendering', () => {
     const r = report();
     r.fixed[0].rows.push(
       { target: 'spendops-nocapture', runs: [run(1900, 208, 150), run(2100, 208, 150)] },
-      { target: 'spendops-thread', runs: [run(1900, 286, 90), run(2100, 286, 90)] },
+      { target: 'spendops-onethread', runs: [run(1900, 286, 90), run(2100, 286, 90)] },
     );
     const md = renderMarkdown(r);
     expect(md).toContain('| spendops | 260 µs | 180 µs | 1.00x | 1.00x |');
     expect(md).toContain('| spendops-nocapture | 208 µs | 150 µs | 0.80x | 0.83x |');
-    expect(md).toContain('| spendops-thread | 286 µs | 90 µs | 1.10x | 0.50x |');
+    expect(md).toContain('| spendops-onethread | 286 µs | 90 µs | 1.10x | 0.50x |');
     expect(renderMarkdown(report())).not.toContain('All-in-one variants');
   });
 

@@ -277,7 +277,7 @@ export function renderMarkdown(r: BenchReport): string {
     );
   }
   const base = captureRow(r, 'spendops');
-  const variants = ['spendops', 'spendops-nocapture', 'spendops-thread']
+  const variants = ['spendops', 'spendops-nocapture', 'spendops-onethread']
     .map((t) => [t, captureRow(r, t)] as const)
     .filter((x): x is readonly [string, { cpu: number; main: number }] => x[1] !== null);
   if (base && variants.length > 1) {

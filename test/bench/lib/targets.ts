@@ -16,13 +16,13 @@ export type TargetName =
   | 'bare'
   | 'spendops'
   | 'spendops-nocapture'
-  | 'spendops-thread'
+  | 'spendops-onethread'
   | 'distributed'
   | 'portkey'
   | 'goref';
 
 /** Variants of spendops measured only for CPU per request at the key rate (what capture, and the thread, cost). */
-export const CPU_ONLY: ReadonlySet<TargetName> = new Set(['spendops-nocapture', 'spendops-thread']);
+export const CPU_ONLY: ReadonlySet<TargetName> = new Set(['spendops-nocapture', 'spendops-onethread']);
 
 export const TARGET_ORDER: TargetName[] = [
   'direct',
@@ -30,7 +30,7 @@ export const TARGET_ORDER: TargetName[] = [
   'bare',
   'spendops',
   'spendops-nocapture',
-  'spendops-thread',
+  'spendops-onethread',
   'distributed',
   'portkey',
   'goref',
@@ -105,7 +105,7 @@ export function startTarget(name: TargetName, env: BenchEnv): Promise<Target> {
     bare: () => startBare(env),
     spendops: () => startAllInOne(env, 'spendops'),
     'spendops-nocapture': () => startAllInOne(env, 'spendops-nocapture'),
-    'spendops-thread': () => startAllInOne(env, 'spendops-thread'),
+    'spendops-onethread': () => startAllInOne(env, 'spendops-onethread'),
     distributed: () => startDistributed(env),
     portkey: () => startPortkey(env),
     goref: () => startGoref(env),
@@ -201,22 +201,23 @@ export function switchExists(root: string, file: string, variable: string): bool
   return existsSync(path) && readFileSync(path, 'utf8').includes(variable);
 }
 
-type AllInOne = 'spendops' | 'spendops-nocapture' | 'spendops-thread';
+type AllInOne = 'spendops' | 'spendops-nocapture' | 'spendops-onethread';
 
 const VARIANTS: Record<AllInOne, { vars: NodeJS.ProcessEnv; detail: string; needs?: [string, string] }> = {
   spendops: {
     vars: {},
     detail:
-      'all-in-one `node bin/spendops serve` with the build defaults: capture, extraction, pricing, embedded PostgreSQL event store (all on the proxy core)',
+      'all-in-one `node bin/spendops serve` with the build defaults: capture, extraction, pricing and the embedded PostgreSQL event store (pipeline on a worker thread; all on the proxy core)',
   },
   'spendops-nocapture': {
     vars: { SPENDOPS_CAPTURE_ENABLED: 'false' },
     detail: 'as spendops, capture off (SPENDOPS_CAPTURE_ENABLED=false): no capture records, no events',
     needs: ['libs/config/src/config.js', 'SPENDOPS_CAPTURE_ENABLED'],
   },
-  'spendops-thread': {
-    vars: { SPENDOPS_PIPELINE_THREAD: 'true' },
-    detail: 'as spendops, extraction/pricing/ledger on a worker thread (SPENDOPS_PIPELINE_THREAD=true)',
+  'spendops-onethread': {
+    vars: { SPENDOPS_PIPELINE_THREAD: 'false' },
+    detail:
+      'as spendops, extraction/pricing/ledger on the proxy thread (SPENDOPS_PIPELINE_THREAD=false; the default runs them on a worker thread)',
     needs: ['apps/cli/src/serve/pipeline-thread-setting.js', 'SPENDOPS_PIPELINE_THREAD'],
   },
 };
