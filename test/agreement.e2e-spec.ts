@@ -220,7 +220,7 @@ describe('agreement: events, denials and analytics after 10,000 mixed requests (
   });
 
   afterAll(async () => {
-    await server?.stop('SIGKILL');
+    await server?.dispose();
     await mock?.close();
   });
 
