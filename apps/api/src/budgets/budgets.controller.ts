@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Param,
   Patch,
@@ -16,7 +15,7 @@ import {
 } from '@nestjs/common';
 import type { BudgetAlertView, BudgetView } from '@spendops/contracts';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
-import { actorOf } from '../common/actor';
+import { Actor } from '../common/actor';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
@@ -42,8 +41,8 @@ export class BudgetsController {
 
   /** 201 with the budget and its webhook_secret: shown once, never again. */
   @Post()
-  create(@Body() body: CreateBudgetBody, @Headers('x-aso-actor') actor?: string): Promise<CreatedBudget> {
-    return this.budgets.create(body, actorOf(actor));
+  create(@Body() body: CreateBudgetBody, @Actor() actor: string): Promise<CreatedBudget> {
+    return this.budgets.create(body, actor);
   }
 
   @Get(':id')
@@ -52,18 +51,14 @@ export class BudgetsController {
   }
 
   @Patch(':id')
-  patch(
-    @Param('id') id: string,
-    @Body() body: PatchBudgetBody,
-    @Headers('x-aso-actor') actor?: string,
-  ): Promise<BudgetView> {
-    return this.budgets.patch(id, body, actorOf(actor));
+  patch(@Param('id') id: string, @Body() body: PatchBudgetBody, @Actor() actor: string): Promise<BudgetView> {
+    return this.budgets.patch(id, body, actor);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string, @Headers('x-aso-actor') actor?: string): Promise<void> {
-    await this.budgets.remove(id, actorOf(actor));
+  async remove(@Param('id') id: string, @Actor() actor: string): Promise<void> {
+    await this.budgets.remove(id, actor);
   }
 
   @Get(':id/alerts')

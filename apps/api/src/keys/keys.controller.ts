@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Param,
   Patch,
@@ -16,7 +15,7 @@ import {
 } from '@nestjs/common';
 import type { KeyAuditEntry, KeyView } from '@spendops/contracts';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
-import { actorOf } from '../common/actor';
+import { Actor } from '../common/actor';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
@@ -40,8 +39,8 @@ export class KeysController {
 
   /** 201 with the full key: shown once, never again. */
   @Post('keys')
-  create(@Body() body: CreateKeyBody, @Headers('x-aso-actor') actor?: string): Promise<CreatedKey> {
-    return this.keys.create(body, actorOf(actor));
+  create(@Body() body: CreateKeyBody, @Actor() actor: string): Promise<CreatedKey> {
+    return this.keys.create(body, actor);
   }
 
   @Get('keys/:id')
@@ -50,36 +49,28 @@ export class KeysController {
   }
 
   @Patch('keys/:id')
-  patch(
-    @Param('id') id: string,
-    @Body() body: PatchKeyBody,
-    @Headers('x-aso-actor') actor?: string,
-  ): Promise<KeyView> {
-    return this.keys.patch(id, body, actorOf(actor));
+  patch(@Param('id') id: string, @Body() body: PatchKeyBody, @Actor() actor: string): Promise<KeyView> {
+    return this.keys.patch(id, body, actor);
   }
 
   /** Revokes the key (it stays listed, with status revoked). */
   @Delete('keys/:id')
   @HttpCode(204)
-  async revoke(@Param('id') id: string, @Headers('x-aso-actor') actor?: string): Promise<void> {
-    await this.keys.revoke(id, actorOf(actor));
+  async revoke(@Param('id') id: string, @Actor() actor: string): Promise<void> {
+    await this.keys.revoke(id, actor);
   }
 
   @Post('keys/:id/activate')
   @HttpCode(200)
-  activate(@Param('id') id: string, @Headers('x-aso-actor') actor?: string): Promise<KeyView> {
-    return this.keys.activate(id, actorOf(actor));
+  activate(@Param('id') id: string, @Actor() actor: string): Promise<KeyView> {
+    return this.keys.activate(id, actor);
   }
 
   /** A new secret; the previous one keeps working for grace_seconds (default 0). */
   @Post('keys/:id/rotate')
   @HttpCode(200)
-  rotate(
-    @Param('id') id: string,
-    @Body() body: RotateKeyBody,
-    @Headers('x-aso-actor') actor?: string,
-  ): Promise<RotatedKey> {
-    return this.keys.rotate(id, body?.grace_seconds ?? 0, actorOf(actor));
+  rotate(@Param('id') id: string, @Body() body: RotateKeyBody, @Actor() actor: string): Promise<RotatedKey> {
+    return this.keys.rotate(id, body?.grace_seconds ?? 0, actor);
   }
 
   @Get('audit')

@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Param,
   Post,
@@ -22,7 +21,7 @@ import type {
 } from '@spendops/contracts';
 import { AdminAuthGuard } from '../admin-token/admin-auth.guard';
 import { badParam } from '../common/api-error';
-import { actorOf } from '../common/actor';
+import { Actor } from '../common/actor';
 import { ApiExceptionFilter } from '../common/api-exception.filter';
 import { NoStoreInterceptor } from '../common/no-store.interceptor';
 import { singleValued } from '../common/query';
@@ -64,27 +63,21 @@ export class PricingController {
 
   /** 201 with the override set after the change. */
   @Post('overrides')
-  addOverride(
-    @Body() body: AddOverrideBody,
-    @Headers('x-aso-actor') actor?: string,
-  ): Promise<PricingOverridesResponse> {
-    return this.pricing.addOverride(body, actorOf(actor));
+  addOverride(@Body() body: AddOverrideBody, @Actor() actor: string): Promise<PricingOverridesResponse> {
+    return this.pricing.addOverride(body, actor);
   }
 
   @Delete('overrides/:id')
   @HttpCode(204)
-  async deleteOverride(@Param('id') id: string, @Headers('x-aso-actor') actor?: string): Promise<void> {
+  async deleteOverride(@Param('id') id: string, @Actor() actor: string): Promise<void> {
     if (!/^[1-9]\d{0,15}$/.test(id)) throw badParam('id', 'want a positive integer');
-    await this.pricing.deleteOverride(Number(id), actorOf(actor));
+    await this.pricing.deleteOverride(Number(id), actor);
   }
 
   /** Re-prices stored events with the prices in force now; each changed event gets a UsageRepriced (audit). */
   @Post('reprice')
   @HttpCode(200)
-  reprice(
-    @Body() body: RepriceBody,
-    @Headers('x-aso-actor') actor?: string,
-  ): Promise<PricingRepriceResponse> {
-    return this.pricing.reprice(body, actorOf(actor));
+  reprice(@Body() body: RepriceBody, @Actor() actor: string): Promise<PricingRepriceResponse> {
+    return this.pricing.reprice(body, actor);
   }
 }
