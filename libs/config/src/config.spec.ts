@@ -256,3 +256,27 @@ describe('capture.enabled', () => {
     );
   });
 });
+
+describe('scheduling.background_nice', () => {
+  it('is 10 by default, set by the file field or SPENDOPS_BACKGROUND_NICE, 0 turning it off', () => {
+    expect(defaultConfig().scheduling.background_nice).toBe(10);
+    expect(mergeRaw(defaultConfig(), { scheduling: { background_nice: 0 } }).scheduling).toEqual({
+      background_nice: 0,
+    });
+    const env = mergeRaw(defaultConfig(), configFromEnv({ SPENDOPS_BACKGROUND_NICE: '15' }, []));
+    expect(env.scheduling.background_nice).toBe(15);
+  });
+
+  it('refuses what is not a nice level, naming the field', () => {
+    expect(() => mergeRaw(defaultConfig(), { scheduling: { background_nice: 'low' } })).toThrow(
+      /scheduling\.background_nice: must be an integer/,
+    );
+    for (const bad of [-1, 20]) {
+      const c = mergeRaw(defaultConfig(), { scheduling: { background_nice: bad } });
+      expect(() => validateConfig(c)).toThrow(/scheduling\.background_nice: must be 0 \(off\) to 19/);
+    }
+    expect(() => mergeRaw(defaultConfig(), { scheduling: { nice: 5 } })).toThrow(
+      /scheduling\.nice: unknown field/,
+    );
+  });
+});

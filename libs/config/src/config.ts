@@ -39,6 +39,11 @@ export interface SpendOpsConfig {
   /** `enabled: false` stops the proxy publishing capture records (no events): for measuring what capture costs. */
   capture: { max_body_bytes: number; enabled: boolean };
   outbound: { queue_size: number; batch_size: number; spool_dir: string };
+  /**
+   * All-in-one: the nice level (0..19, Linux) of the work that can wait, the pipeline thread and the embedded
+   * PostgreSQL, so that when the CPU is contended the proxy's request path runs first. 0 = same priority.
+   */
+  scheduling: { background_nice: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; access: boolean };
   /** Budgets the config file defines (budgets-config.ts), validated, applied at start by the ledger's process. */
   budgets: BudgetSpec[];
@@ -99,6 +104,7 @@ export function defaultConfig(): SpendOpsConfig {
     },
     capture: { max_body_bytes: 4 << 20, enabled: true },
     outbound: { queue_size: 2000, batch_size: 500, spool_dir: '' },
+    scheduling: { background_nice: 10 },
     log: { level: 'info', access: true },
     budgets: [],
     budget_enforcement: {
@@ -199,6 +205,7 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     'proxy',
     'capture',
     'outbound',
+    'scheduling',
     'log',
     'budget_enforcement',
     'budgets',
@@ -266,6 +273,13 @@ export function mergeRaw(config: SpendOpsConfig, raw: Raw): SpendOpsConfig {
     if (cap.enabled !== undefined) c.capture.enabled = bool('capture.enabled', cap.enabled);
     if (cap.max_body_bytes !== undefined) {
       c.capture.max_body_bytes = int('capture.max_body_bytes', cap.max_body_bytes);
+    }
+  }
+  if (raw.scheduling !== undefined) {
+    const sch = expectObject('scheduling', raw.scheduling);
+    rejectUnknown('scheduling', sch, ['background_nice']);
+    if (sch.background_nice !== undefined) {
+      c.scheduling.background_nice = int('scheduling.background_nice', sch.background_nice);
     }
   }
   if (raw.outbound !== undefined) {
@@ -390,6 +404,9 @@ export function validateConfig(c: SpendOpsConfig): void {
     if (!(ms > 0)) throw new ConfigError(`${name}: must be a positive duration`);
   }
   if (c.capture.max_body_bytes < 4096) throw new ConfigError('capture.max_body_bytes: must be at least 4096');
+  if (c.scheduling.background_nice < 0 || c.scheduling.background_nice > 19) {
+    throw new ConfigError('scheduling.background_nice: must be 0 (off) to 19');
+  }
   if (c.outbound.queue_size <= 0) throw new ConfigError('outbound.queue_size: must be positive');
   if (c.outbound.batch_size <= 0) throw new ConfigError('outbound.batch_size: must be positive');
   const be = c.budget_enforcement;
@@ -449,6 +466,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, knownProviders: readonly s
   }
   if (env.SPENDOPS_LOG_LEVEL) raw.log = { level: env.SPENDOPS_LOG_LEVEL };
   if (env.SPENDOPS_CAPTURE_ENABLED) raw.capture = { enabled: env.SPENDOPS_CAPTURE_ENABLED };
+  if (env.SPENDOPS_BACKGROUND_NICE) raw.scheduling = { background_nice: env.SPENDOPS_BACKGROUND_NICE };
   if (env.SPENDOPS_BUDGET_FAIL_CLOSED)
     raw.budget_enforcement = { fail_closed: env.SPENDOPS_BUDGET_FAIL_CLOSED };
   const smtp: Raw = {};

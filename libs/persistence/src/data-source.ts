@@ -16,6 +16,8 @@ export interface PersistenceOptions {
   embeddedPort?: number;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** Nice level of the embedded server's processes (0: unchanged); see @spendops/scheduling. */
+  embeddedNice?: number;
   log?: (message: string) => void;
 }
 

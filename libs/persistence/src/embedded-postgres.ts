@@ -99,6 +99,16 @@ export class EmbeddedPostgres {
     return this.currentUrl;
   }
 
+  /** The postmaster's pid (first line of postmaster.pid), or null when it is not running. */
+  async postmasterPid(): Promise<number | null> {
+    try {
+      const pid = Number((await readFile(join(this.clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Stop the server if this process owns it (a fast shutdown: open sessions are ended). */
   async stop(): Promise<void> {
     if (!this.currentUrl) return;

@@ -14,6 +14,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, initializeDataSource, type PersistenceOptions } from './data-source';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { lowerProcessTree } from '@spendops/scheduling';
 
 /** Injection token of the resolved connection: `{ url }` (for LISTEN/NOTIFY clients beside the pool). */
 export const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
@@ -42,7 +43,18 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
       port: this.options.embeddedPort,
       log: this.options.log,
     });
-    return { url: await this.embedded.start(), embedded: true };
+    const url = await this.embedded.start();
+    const nice = this.options.embeddedNice ?? 0;
+    const postmaster = nice > 0 && this.embedded.isOwner ? await this.embedded.postmasterPid() : null;
+    if (postmaster !== null) {
+      const outcome = lowerProcessTree(postmaster, nice);
+      this.options.log?.(
+        outcome.applied
+          ? `embedded postgres runs at nice ${nice} (${outcome.ids.length} processes)`
+          : `embedded postgres priority unchanged: ${outcome.reason}`,
+      );
+    }
+    return { url, embedded: true };
   }
 
   async onApplicationShutdown(): Promise<void> {

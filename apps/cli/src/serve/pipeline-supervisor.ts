@@ -26,6 +26,8 @@ export interface PipelineThreadOptions {
   dataDir: string;
   logLevel: string;
   settings: PipelineSettings;
+  /** The worker thread's nice level (0 = the main thread's); config `scheduling.background_nice`. */
+  backgroundNice?: number;
   /** How long boot waits for the first worker before listening anyway (default 60 s). */
   startTimeoutMs?: number;
   /** How long shutdown waits for the worker to close its services (default 15 s). */
@@ -112,6 +114,7 @@ export class PipelineSupervisor implements OnApplicationBootstrap {
       dataDir: this.options.dataDir,
       logLevel: this.options.logLevel,
       settings: this.options.settings,
+      backgroundNice: this.options.backgroundNice ?? 0,
     };
     const worker = new Worker(join(__dirname, 'pipeline-worker.js'), { workerData: data });
     const link = new BridgeLink(worker as unknown as FramePort);

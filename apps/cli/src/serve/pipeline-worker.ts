@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BridgeLink, FramePort, MESSAGE_BUS, ThreadBridgeBus } from '@spendops/messaging';
 import { JsonLogger, metricsRegistry, NestJsonLogger, OpsModule } from '@spendops/observability';
 import { PersistenceModule } from '@spendops/persistence';
+import { lowerThisThread } from '@spendops/scheduling';
 import { pipelineModules, PipelineSettings } from './pipeline-modules';
 
 /** What the main thread passes to the worker (structured-cloned). */
@@ -20,6 +21,8 @@ export interface PipelineWorkerData {
   /** Connections of the worker's pool. */
   poolSize?: number;
   settings: PipelineSettings;
+  /** Nice level this thread takes before it starts (0: none). */
+  backgroundNice: number;
 }
 
 const log = new JsonLogger('pipeline');
@@ -60,6 +63,12 @@ class PipelineWorkerModule {
 async function runPipelineWorker(): Promise<void> {
   const data = workerData as PipelineWorkerData;
   JsonLogger.setLevel(data.logLevel as Parameters<typeof JsonLogger.setLevel>[0]);
+  // Events may wait; requests may not: under CPU contention the proxy's thread goes first.
+  const priority = lowerThisThread(data.backgroundNice);
+  if (priority.applied)
+    log.info('pipeline thread priority lowered', { nice: priority.nice, tid: priority.ids[0] });
+  else if (data.backgroundNice > 0)
+    log.warn('pipeline thread priority unchanged', { reason: priority.reason });
   const port = parentPort as unknown as FramePort;
   const link = new BridgeLink(port);
   const bus = new ThreadBridgeBus({ role: 'pipeline' });

@@ -119,6 +119,8 @@ export class ServeModule {
         dataDir: config.data_dir,
         migrations: migrationsFor(config.services),
         log: (message) => log.info(message),
+        // The embedded server is background work of the proxy's process; with no proxy here, nothing to yield to.
+        embeddedNice: config.services.includes('proxy') ? config.scheduling.background_nice : 0,
       }),
       threaded.size > 0
         ? PipelineMessagingModule.forRoot(messaging, {
@@ -126,6 +128,7 @@ export class ServeModule {
             dataDir: config.data_dir,
             logLevel: config.log.level,
             settings: pipelineSettings(config),
+            backgroundNice: config.services.includes('proxy') ? config.scheduling.background_nice : 0,
             faultSignal: process.env.SPENDOPS_PIPELINE_FAULTS === '1',
           })
         : MessagingModule.forRoot(messaging),
