@@ -65,7 +65,8 @@ describe('RateLimiter: requests per minute', () => {
       headers: { 'RateLimit-Policy': '"requests";q=3;w=60', RateLimit: '"requests";r=2;t=50' },
     });
     expect(rl.check('k1', limits, {}).ok).toBe(true);
-    expect(rl.check('k1', limits, {}).headers.RateLimit).toBe('"requests";r=0;t=50');
+    // Exhausted: t is when a request fits again (the sliding count), not the fixed window's end (50 s).
+    expect(rl.check('k1', limits, {}).headers.RateLimit).toBe('"requests";r=0;t=70');
     const denied = rl.check('k1', limits, {});
     // 3 × (1 − e) ≤ 2 in the next window: e = 1/3 → 20 s into it, 70 s from now.
     expect(denied).toEqual({
@@ -74,7 +75,7 @@ describe('RateLimiter: requests per minute', () => {
       message: 'Rate limit exceeded: 3 requests per minute for this key; retry in 70 s',
       headers: {
         'RateLimit-Policy': '"requests";q=3;w=60',
-        RateLimit: '"requests";r=0;t=50',
+        RateLimit: '"requests";r=0;t=70',
         'Retry-After': '70',
       },
     });
@@ -244,7 +245,9 @@ describe('RateLimiter: several proxies', () => {
       admitted += Number(a.check('k1', limits, {}).ok) + Number(b.check('k1', limits, {}).ok);
     expect(admitted).toBe(10);
     const denied = a.check('k1', limits, {});
-    expect(denied.headers.RateLimit).toBe('"requests";r=0;t=59');
+    // t agrees with Retry-After: the share's own count, not the window's end, says when this proxy admits again.
+    expect(denied.headers.RateLimit).toBe(`"requests";r=0;t=${denied.ok ? -1 : denied.retryAfterSeconds}`);
+    expect(denied.ok ? 0 : denied.retryAfterSeconds).toBeGreaterThan(59);
   });
 
   it('reports add the peer’s admissions to the counter: a skewed load stops at the limit', () => {

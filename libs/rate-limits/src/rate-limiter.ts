@@ -107,12 +107,17 @@ export class RateLimiter {
     if (exceeded === null) {
       for (const a of applicable) if (a.spec.kind === 'requests') this.countRequest(a.counter, now);
     }
-    const states: LimitState[] = applicable.map((a) => ({
-      spec: a.spec,
-      value: a.value,
-      remaining: this.remaining(a.spec, a.counter, now),
-      resetSeconds: Math.ceil(a.counter.msUntilWindowEnd(now) / 1000),
-    }));
+    const states: LimitState[] = applicable.map((a) => {
+      const remaining = this.remaining(a.spec, a.counter, now);
+      // An exhausted limit says when it admits again (as Retry-After does), not when its fixed window ends: with
+      // the sliding count, the window's end can come well before there is room, and a client waiting t seconds
+      // would be refused again.
+      const resetMs =
+        remaining === 0
+          ? Math.max(1000, this.msUntilAdmissible(a.spec, a.counter, now))
+          : a.counter.msUntilWindowEnd(now);
+      return { spec: a.spec, value: a.value, remaining, resetSeconds: Math.ceil(resetMs / 1000) };
+    });
     if (exceeded === null) return { ok: true, headers: rateLimitHeaders(states) };
     const retryAfterSeconds = Math.max(1, Math.ceil(retryMs / 1000));
     return {
