@@ -1,0 +1,158 @@
+// Pure helpers of the pipeline capacity bench: rates from a series of (time, rows queryable) polls, percentiles,
+// the command line, the markdown table, and a profile's self time grouped by library.
+
+/** One poll of the read model: `n` events queryable at `t` (ms since the first publish). */
+export interface Progress {
+  t: number;
+  n: number;
+}
+
+/** When `target` rows were first queryable, interpolated between the polls around it; NaN if never. */
+export function timeToReach(series: readonly Progress[], target: number): number {
+  let prev: Progress = { t: 0, n: 0 };
+  for (const p of series) {
+    if (p.n >= target) {
+      if (p.n === prev.n || target <= prev.n) return p.t;
+      return prev.t + ((target - prev.n) / (p.n - prev.n)) * (p.t - prev.t);
+    }
+    prev = p;
+  }
+  return NaN;
+}
+
+export interface Rates {
+  /** From the first publish until the last event was queryable. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** Events N/2+1..N over the time between the half and the end: past start-up and warm-up. */
+  secondHalfEventsPerSecond: number;
+}
+
+export function rates(series: readonly Progress[], events: number): Rates {
+  const end = timeToReach(series, events);
+  const half = timeToReach(series, Math.ceil(events / 2));
+  const seconds = end / 1000;
+  return {
+    seconds,
+    eventsPerSecond: seconds > 0 ? events / seconds : NaN,
+    secondHalfEventsPerSecond: end > half ? (events - Math.ceil(events / 2)) / ((end - half) / 1000) : NaN,
+  };
+}
+
+/** Nearest-rank percentile (p in 0..1) of unsorted values; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+export type CapacityMode = 'all-in-one' | 'distributed';
+
+export interface CapacityArgs {
+  modes: CapacityMode[];
+  events: number;
+  /** Write the all-in-one run's CPU profile here and print its summary. */
+  profile?: string;
+}
+
+/** `--mode all-in-one|distributed|both --events N [--profile FILE]`. */
+export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
+    return v;
+  };
+  const mode = value('--mode') ?? 'both';
+  if (!['all-in-one', 'distributed', 'both'].includes(mode))
+    throw new Error(`--mode must be all-in-one, distributed or both, not ${mode}`);
+  const events = Number(value('--events') ?? 20_000);
+  if (!Number.isInteger(events) || events < 2) throw new Error('--events must be an integer of at least 2');
+  const modes: CapacityMode[] = mode === 'both' ? ['all-in-one', 'distributed'] : [mode as CapacityMode];
+  const profile = value('--profile');
+  return { modes, events, ...(profile ? { profile } : {}) };
+}
+
+export interface CapacityResult {
+  mode: CapacityMode;
+  /** Events published. */
+  events: number;
+  /** Events queryable at the end (equals `events` unless something was lost or timed out). */
+  queryable: number;
+  seconds: number;
+  eventsPerSecond: number;
+  secondHalfEventsPerSecond: number;
+  /** How fast the bus took the records (publisher confirms, distributed). */
+  publishPerSecond: number;
+  /** CPU of the pipeline's own process(es) per event: the bench process (all-in-one) or the three services. */
+  cpuUsPerEvent: number;
+  /** CPU of PostgreSQL's processes per event. */
+  postgresCpuUsPerEvent: number;
+  /** CPU of the broker per event (distributed; NaN all-in-one). */
+  brokerCpuUsPerEvent: number;
+  /** Publish → queryable of every `sampleEvery`-th event (upper bounds: the poll interval is included). */
+  queryableP50Ms: number;
+  queryableP99Ms: number;
+  sampled: number;
+  /** Dead-lettered messages, stalls, missing events. */
+  errors: string[];
+  /** Load average (1 min) at the start and at the end. */
+  loadAvg: [number, number];
+  /** The commit measured (and whether apps/ or libs/ had local changes). */
+  commit: string;
+}
+
+const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+export function capacityTable(results: readonly CapacityResult[]): string {
+  const lines = [
+    '| mode | events | queryable | seconds | events/s | events/s 2nd half | publish/s | CPU µs/event (pipeline) | CPU µs/event (postgres) | CPU µs/event (broker) | queryable p50 / p99 ms (sampled) | load avg start/end | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const r of results)
+    lines.push(
+      `| ${r.mode} | ${r.events} | ${r.queryable} | ${fmt(r.seconds, 1)} | ${fmt(r.eventsPerSecond)} | ${fmt(r.secondHalfEventsPerSecond)} | ${fmt(r.publishPerSecond)} | ${fmt(r.cpuUsPerEvent)} | ${fmt(r.postgresCpuUsPerEvent)} | ${fmt(r.brokerCpuUsPerEvent)} | ${fmt(r.queryableP50Ms)} / ${fmt(r.queryableP99Ms)} (${r.sampled}) | ${r.loadAvg.map((l) => l.toFixed(2)).join(' / ')} | ${r.errors.length ? r.errors.join('; ') : 'none'} |`,
+    );
+  return lines.join('\n');
+}
+
+/**
+ * The library or part of the code a profiled function belongs to: `node_modules/<package>`, `apps/<app>`,
+ * `libs/<lib>`, `test/...`, Node's own `node:` modules, or V8's pseudo-frames ('(garbage collector)', ...).
+ */
+export function libraryOf(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = url.slice(nm + 'node_modules/'.length).split('/');
+    return `node_modules/${parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]}`;
+  }
+  const m = /\/(apps|libs)\/([^/]+)\//.exec(url);
+  if (m) return `${m[1]}/${m[2]}`;
+  if (/\/test\//.test(url)) return 'test (bench driver)';
+  return url;
+}
+
+export interface ProfileFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+/** Self-time shares (% of busy samples) per library, largest first. */
+export function selfTimeByLibrary(
+  samples: ReadonlyArray<{ frame: ProfileFrame; hits: number }>,
+): Array<{ library: string; selfPct: number }> {
+  const busy = samples.filter((s) => !['(idle)', '(program)'].includes(s.frame.functionName));
+  const total = busy.reduce((s, x) => s + x.hits, 0);
+  const by = new Map<string, number>();
+  for (const s of busy) {
+    const lib = libraryOf(s.frame.url, s.frame.functionName);
+    by.set(lib, (by.get(lib) ?? 0) + s.hits);
+  }
+  return [...by]
+    .map(([library, hits]) => ({ library, selfPct: total > 0 ? (hits / total) * 100 : 0 }))
+    .sort((a, b) => b.selfPct - a.selfPct);
+}
