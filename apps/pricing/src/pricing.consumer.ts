@@ -39,6 +39,19 @@ export class PricingConsumer implements OnApplicationBootstrap {
       Commands.pricingReprice,
       async (req: Parameters<PricingService['repricing']['reprice']>[0]) => p.repricing.reprice(req),
     );
+    // Re-pricing as a job (the admin API): start answers at once, the run is polled through its row.
+    await this.bus.handle(
+      Commands.pricingRepriceStart,
+      async (req: Parameters<PricingService['repricing']['start']>[0]) => p.repricing.start(req),
+    );
+    await this.bus.handle(
+      Commands.pricingRepriceRunGet,
+      async (req: Parameters<PricingService['repricing']['getRun']>[0]) => p.repricing.getRun(req),
+    );
+    await this.bus.handle(
+      Commands.pricingRepriceRunsList,
+      async (req: Parameters<PricingService['repricing']['listRuns']>[0]) => p.repricing.listRuns(req),
+    );
     await this.bus.handle(Commands.pricingOverridesList, async () => p.listOverrides());
     await this.bus.handle(
       Commands.pricingOverridesAdd,

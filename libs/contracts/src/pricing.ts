@@ -132,3 +132,47 @@ export interface PricingRepriceResponse {
   catalog_version: string;
   overrides_version: number;
 }
+
+export type RepriceRunStatus = 'running' | 'succeeded' | 'failed';
+
+/**
+ * A re-pricing run as recorded in `pricing_reprice_runs`. While it runs, the counts and sums are those of the
+ * pages done so far and `heartbeat_at` moves; a run whose heartbeat stopped (its process died) is marked failed.
+ */
+export interface RepriceRunView {
+  id: string;
+  status: RepriceRunStatus;
+  /** Why it ran: `manual`, `cli reprice`, `override added`, ... */
+  trigger: string;
+  actor: string;
+  /** The request's selection (`from`/`to` as RFC 3339; absent fields did not filter). */
+  selection: { unpriced_only: boolean; from?: string; to?: string; model?: string; provider?: string };
+  catalog_version: string;
+  overrides_version: number;
+  started_at: string;
+  /** When it succeeded or failed; null while running. */
+  finished_at: string | null;
+  /** Last sign of life of the process running it. */
+  heartbeat_at: string;
+  examined: number;
+  changed: number;
+  before_usd: string;
+  after_usd: string;
+  /** Why it failed; null otherwise. */
+  error: string | null;
+}
+
+/** `pricing.reprice-runs.get` request. */
+export interface RepriceRunGetRequest {
+  id: string;
+}
+
+/** `pricing.reprice-runs.list` request (limit 1..200, default 50). */
+export interface RepriceRunsListRequest {
+  limit?: number;
+}
+
+/** Reply of `pricing.reprice-runs.list`: newest first. */
+export interface RepriceRunsListResponse {
+  runs: RepriceRunView[];
+}

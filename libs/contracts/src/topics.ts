@@ -39,6 +39,12 @@ export const Commands = {
   pricingOverridesAdd: 'pricing.overrides.add',
   pricingOverridesDelete: 'pricing.overrides.delete',
   pricingReprice: 'pricing.reprice',
+  /** Starts a re-pricing run and answers at once with it (`RepriceRunView`, status running). */
+  pricingRepriceStart: 'pricing.reprice.start',
+  /** One re-pricing run (`{ id }` → `RepriceRunView`). */
+  pricingRepriceRunGet: 'pricing.reprice-runs.get',
+  /** Recent re-pricing runs, newest first (`{ limit }` → `RepriceRunsListResponse`). */
+  pricingRepriceRunsList: 'pricing.reprice-runs.list',
   /** Budgets (handled by the ledger). */
   budgetsCreate: 'ledger.budgets.create',
   budgetsList: 'ledger.budgets.list',

@@ -2,6 +2,7 @@
 // version so events show which override set priced them (`pricing_version` "+ov<N>").
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { PricingCatalogVersions1767225600100 } from '../catalog-store/catalog-versions.migration';
+import { PricingRepriceRunProgress1767225600200 } from '../repricing/reprice-runs.migration';
 
 export class PricingOverrides1767225600000 implements MigrationInterface {
   name = 'PricingOverrides1767225600000';
@@ -35,4 +36,8 @@ export class PricingOverrides1767225600000 implements MigrationInterface {
 }
 
 /** Every migration of the pricing service, oldest first. */
-export const PRICING_MIGRATIONS = [PricingOverrides1767225600000, PricingCatalogVersions1767225600100];
+export const PRICING_MIGRATIONS = [
+  PricingOverrides1767225600000,
+  PricingCatalogVersions1767225600100,
+  PricingRepriceRunProgress1767225600200,
+];

@@ -18,7 +18,7 @@ import { PricingService } from '../pricing.service';
 import { AUG_2026, extractedEvent } from '../testing/usage-builder';
 import { UnpricedTracker } from '../unpriced/unpriced-tracker';
 import type { RepriceEventSource, RepriceSelection, StoredUsage } from './reprice-source';
-import { InMemoryRepriceRuns } from './reprice-runs';
+import { InMemoryRepriceRuns, REPRICE_STALE_MS } from './reprice-runs';
 import { RepricingService, costChanged } from './repricing.service';
 
 /** Stored events, and the ledger's handling of usage.repriced.v1 (the new cost becomes current). */
@@ -258,6 +258,170 @@ describe('RepricingService', () => {
     await svc.reloadAndReprice();
     expect(runs.runs.map((r) => r.catalogVersion)).toEqual([saved.version, base.version, saved.version]);
     svc.onModuleDestroy();
+  });
+});
+
+describe('RepricingService runs as jobs', () => {
+  /** A ledger whose pages wait for the test: one page of two events, then whatever `next` says. */
+  class GatedLedger extends FakeLedger {
+    private release!: (outcome: 'more' | Error) => void;
+    readonly gate = new Promise<'more' | Error>((resolve) => (this.release = resolve));
+
+    override async *pages(sel: RepriceSelection): AsyncIterable<StoredUsage[]> {
+      const all: StoredUsage[][] = [];
+      for await (const page of super.pages(sel)) all.push(page);
+      yield all[0] ?? [];
+      const outcome = await this.gate;
+      if (outcome instanceof Error) throw outcome;
+      for (const page of all.slice(1)) yield page;
+    }
+
+    next(outcome: 'more' | Error): void {
+      this.release(outcome);
+    }
+  }
+
+  let bus: InProcessBus;
+  let ledger: GatedLedger;
+  let engine: PricingEngine;
+  let runs: InMemoryRepriceRuns;
+  let repricing: RepricingService;
+  let clock: Date;
+  const range = { from: '2026-07-01T00:00:00Z', to: '2026-09-01T00:00:00Z', actor: 'api:bob' };
+
+  /** Polls the run as the admin API does, until it is no longer running. */
+  const settled = async (id: string) => {
+    for (let i = 0; i < 400; i++) {
+      const run = await repricing.getRun({ id });
+      if (run.status !== 'running') return run;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`run ${id} still running`);
+  };
+
+  /** Waits until the run has recorded its first page (two events). */
+  const firstPage = async (id: string) => {
+    for (let i = 0; i < 400 && (await repricing.getRun({ id })).examined < 2; i++)
+      await new Promise((r) => setTimeout(r, 5));
+  };
+
+  beforeEach(async () => {
+    bus = new InProcessBus();
+    ledger = new GatedLedger();
+    await bus.subscribe<UsageRepricedV1>('ledger.repricing', [Topics.usageRepriced], async (m) =>
+      ledger.apply(m),
+    );
+    engine = new PricingEngine(loadBuiltinCatalog());
+    clock = new Date('2026-12-02T10:00:00Z');
+    runs = new InMemoryRepriceRuns(() => clock);
+    repricing = new RepricingService(engine, ledger, runs, bus);
+    for (let i = 1; i <= 5; i++) {
+      const ev = extractedEvent(
+        'openai',
+        'gpt-4o',
+        { prompt_tokens: 1000 * i, completion_tokens: 0 },
+        {},
+        { request_id: `r${i}`, tenant_id: 'acme' },
+      );
+      // stored with a stale price, so every event changes
+      ledger.events.set(`r${i}`, {
+        request_id: `r${i}`,
+        meta: ev,
+        usage: ev.usage,
+        cost: { ...engine.price(ev, ev.usage), total_cost_usd: '1' },
+      });
+    }
+  });
+
+  afterEach(async () => {
+    await repricing.onModuleDestroy();
+    await bus.close();
+  });
+
+  it('start answers with the running run at once; the run records progress per page and ends succeeded', async () => {
+    const started = await repricing.start(range);
+    expect(started).toMatchObject({
+      id: '1',
+      status: 'running',
+      trigger: 'manual',
+      actor: 'api:bob',
+      selection: { unpriced_only: false, from: '2026-07-01T00:00:00.000Z', to: '2026-09-01T00:00:00.000Z' },
+      started_at: clock.toISOString(),
+      finished_at: null,
+      error: null,
+    });
+    // The first page is done and the run waits for the second: the counts so far are visible.
+    await firstPage('1');
+    expect(await repricing.getRun({ id: '1' })).toMatchObject({ status: 'running', examined: 2, changed: 2 });
+    ledger.next('more');
+    const done = await settled('1');
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      examined: 5,
+      changed: 5,
+      before_usd: '5',
+      error: null,
+    });
+    expect(done.finished_at).toEqual(expect.any(String));
+    expect(ledger.received.map((m) => m.run_id)).toEqual(['1', '1', '1', '1', '1']);
+    expect((await repricing.listRuns({})).runs.map((r) => r.id)).toEqual(['1']);
+  });
+
+  it('a run that fails is recorded failed with its error and the counts it reached', async () => {
+    await repricing.start(range);
+    ledger.next(new Error('read model unavailable'));
+    expect(await settled('1')).toMatchObject({
+      status: 'failed',
+      examined: 2,
+      changed: 2,
+      error: 'read model unavailable',
+    });
+  });
+
+  it('a stopping service ends its running runs as failed (interrupted)', async () => {
+    await repricing.start(range);
+    const stopping = repricing.onModuleDestroy();
+    ledger.next('more');
+    await stopping;
+    expect(await repricing.getRun({ id: '1' })).toMatchObject({
+      status: 'failed',
+      error: 'interrupted: the pricing service stopped',
+    });
+  });
+
+  it('a running run whose heartbeat stopped is failed when runs are read (its process died)', async () => {
+    await repricing.start(range); // held after the first page: as if its process had died there
+    await firstPage('1');
+    const beat = (await repricing.getRun({ id: '1' })).heartbeat_at;
+    clock = new Date(clock.getTime() + REPRICE_STALE_MS - 1);
+    expect((await repricing.getRun({ id: '1' })).status).toBe('running');
+    clock = new Date(clock.getTime() + 2);
+    expect(await repricing.getRun({ id: '1' })).toMatchObject({
+      status: 'failed',
+      error: `abandoned: no heartbeat since ${beat} (the process running it stopped)`,
+    });
+    ledger.next(new Error('the process is gone')); // lets the held run end; its row keeps the first end
+    await new Promise((r) => setImmediate(r));
+    expect((await repricing.getRun({ id: '1' })).error).toMatch(/^abandoned: /);
+  });
+
+  it('an unknown run is a 404 naming it; a bad limit is a 400', async () => {
+    for (const id of ['7', 'abc']) {
+      const err = await repricing.getRun({ id }).catch((e: unknown) => e);
+      expect([(err as PricingCommandError).status, (err as Error).message]).toEqual([
+        404,
+        `no re-pricing run ${id}`,
+      ]);
+    }
+    const err = await repricing.listRuns({ limit: 0 }).catch((e: unknown) => e);
+    expect((err as PricingCommandError).status).toBe(400);
+  });
+
+  it('start refuses a bad request before recording a run', async () => {
+    await expect(repricing.start({ from: 'yesterday', to: range.to })).rejects.toThrow(
+      /from must be an RFC 3339/,
+    );
+    expect(runs.runs).toHaveLength(0);
   });
 });
 
