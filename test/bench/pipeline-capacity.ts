@@ -17,7 +17,7 @@ import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
@@ -41,6 +41,7 @@ import { startSpendOps, type SpendOpsProcess } from '../support/spendops-process
 import { captureAt, captureKinds, mixSchedule, type CaptureKind } from './lib/capacity-captures';
 import {
   capacityTable,
+  cpuBoundRate,
   parseCapacityArgs,
   percentile,
   rates,
@@ -55,10 +56,13 @@ import { topSelfTime, type CpuProfile } from './lib/profile';
 
 export type { CapacityMode, CapacityResult } from './lib/capacity-stats';
 
+/** Published but not yet queryable, at most: a few seconds of work at the goal's 5,000/s. */
+export const DEFAULT_IN_FLIGHT = 10_000;
+
 export interface CapacityOptions {
   /** Capture records to publish (e.g. 20,000 quick, 100,000 full). */
   events: number;
-  /** Published but not yet queryable, at most (default 10,000: seconds of work at any plausible rate). */
+  /** Published but not yet queryable, at most (default DEFAULT_IN_FLIGHT). */
   maxInFlight?: number;
   /** Records per publish round (and per confirm wait, distributed). Default 200. */
   batch?: number;
@@ -123,7 +127,7 @@ async function drive(
   log: (line: string) => void,
 ): Promise<Omit<CapacityResult, 'loadAvg'>> {
   const events = opts.events;
-  const maxInFlight = opts.maxInFlight ?? 10_000;
+  const maxInFlight = opts.maxInFlight ?? DEFAULT_IN_FLIGHT;
   const batch = opts.batch ?? 200;
   const sampleEvery = opts.sampleEvery ?? 100;
   const pollMs = opts.pollMs ?? 100;
@@ -232,6 +236,12 @@ async function drive(
     cpuUsPerEvent: ((cpu1.pipeline - cpu0.pipeline) * 1e6) / done,
     postgresCpuUsPerEvent: ((cpu1.postgres - cpu0.postgres) * 1e6) / done,
     brokerCpuUsPerEvent: ((cpu1.broker - cpu0.broker) * 1e6) / done,
+    cpuBoundEventsPerSecond: cpuBoundRate(
+      availableParallelism(),
+      ((cpu1.pipeline - cpu0.pipeline) * 1e6) / done,
+      ((cpu1.postgres - cpu0.postgres) * 1e6) / done,
+      ((cpu1.broker - cpu0.broker) * 1e6) / done,
+    ),
     queryableP50Ms: percentile(delays, 0.5),
     queryableP99Ms: percentile(delays, 0.99),
     sampled: delays.length,
@@ -361,13 +371,13 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
 // ---------------------------------------------------------------------------------------------------------------
 // distributed
 
-/** The broker's Erlang VM: the process whose command line names the node. */
-function brokerPid(nodeName: string): number {
+/** The broker's Erlang VM: the process whose command line names the node's data directory. */
+function brokerPid(dataDir: string): number {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmd.includes('beam') && cmd.includes(nodeName)) return Number(name);
+      if (cmd.includes('beam') && cmd.includes(dataDir)) return Number(name);
     } catch {
       // gone
     }
@@ -448,7 +458,7 @@ async function distributedRig(log: (line: string) => void): Promise<Rig> {
   const amqp = conn;
   const channel = await amqp.createConfirmChannel();
   const postmaster = await postmasterPid(pg.url);
-  const broker = brokerPid(rabbit.nodeName);
+  const broker = brokerPid(rabbit.dataDir);
   if (!broker) log('distributed: broker process not found, its CPU is not reported');
   const pids = processes.map((p) => p.child.pid!);
   return {
@@ -512,14 +522,15 @@ async function main(): Promise<void> {
   for (const mode of args.modes) {
     const r = await measurePipelineCapacity(mode, {
       events: args.events,
-      postgres: process.env.BENCH_CAPACITY_PG === 'embedded' ? 'embedded' : 'test',
+      ...(args.maxInFlight ? { maxInFlight: args.maxInFlight } : {}),
+      ...(args.postgres ? { postgres: args.postgres } : {}),
       ...(args.profile && mode === 'all-in-one' ? { profile: args.profile } : {}),
     });
     results.push(r);
     process.stderr.write(`${JSON.stringify(r)}\n`);
   }
   const out = [
-    `pipeline capacity (commit ${results[0]?.commit ?? '?'}, ${args.events} events per mode):`,
+    `pipeline capacity (commit ${results[0]?.commit ?? '?'}, ${args.events} events per mode, at most ${args.maxInFlight ?? DEFAULT_IN_FLIGHT} in flight, ${availableParallelism()} cores):`,
     '',
     capacityTable(results),
   ];

@@ -2,6 +2,7 @@ import { extractUsage } from '@spendops/usage';
 import { captureAt, captureKinds, mixSchedule, MIX_SLOTS } from './capacity-captures';
 import {
   capacityTable,
+  cpuBoundRate,
   libraryOf,
   parseCapacityArgs,
   percentile,
@@ -62,12 +63,18 @@ describe('command line', () => {
     });
     expect(parseCapacityArgs(['--mode', 'distributed'])).toEqual({ modes: ['distributed'], events: 20_000 });
     expect(parseCapacityArgs(['--profile', '/tmp/p.cpuprofile']).profile).toBe('/tmp/p.cpuprofile');
+    expect(parseCapacityArgs(['--in-flight', '2000', '--postgres', 'embedded'])).toMatchObject({
+      maxInFlight: 2000,
+      postgres: 'embedded',
+    });
   });
 
   it('refuses an unknown mode or a bad count', () => {
     expect(() => parseCapacityArgs(['--mode', 'proxy'])).toThrow(/--mode/);
     expect(() => parseCapacityArgs(['--events', '1.5'])).toThrow(/--events/);
     expect(() => parseCapacityArgs(['--events'])).toThrow(/needs a value/);
+    expect(() => parseCapacityArgs(['--in-flight', '0'])).toThrow(/--in-flight/);
+    expect(() => parseCapacityArgs(['--postgres', 'sqlite'])).toThrow(/--postgres/);
   });
 });
 
@@ -84,6 +91,7 @@ describe('table', () => {
       cpuUsPerEvent: 412.3,
       postgresCpuUsPerEvent: 150,
       brokerCpuUsPerEvent: NaN,
+      cpuBoundEventsPerSecond: 3565.4,
       queryableP50Ms: 1200,
       queryableP99Ms: 3900.4,
       sampled: 200,
@@ -94,9 +102,17 @@ describe('table', () => {
     const lines = capacityTable([r, { ...r, mode: 'distributed', errors: ['3 dead-lettered'] }]).split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[2]).toBe(
-      '| all-in-one | 20000 | 20000 | 8.0 | 2488 | 2600 | 3000 | 412 | 150 | n/a | 1200 / 3900 (200) | 1.50 / 2.25 | none |',
+      '| all-in-one | 20000 | 20000 | 8.0 | 2488 | 2600 | 3000 | 412 | 150 | n/a | 3565 | 1200 / 3900 (200) | 1.50 / 2.25 | none |',
     );
     expect(lines[3]).toMatch(/^\| distributed .*\| 3 dead-lettered \|$/);
+  });
+});
+
+describe('CPU-bound rate', () => {
+  it('divides the cores by the CPU per event, leaving out what was not measured', () => {
+    expect(cpuBoundRate(2, 300, 100, 100)).toBe(4000);
+    expect(cpuBoundRate(2, 300, 100, NaN)).toBe(5000);
+    expect(cpuBoundRate(2, NaN)).toBeNaN();
   });
 });
 

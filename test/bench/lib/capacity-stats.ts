@@ -51,11 +51,15 @@ export type CapacityMode = 'all-in-one' | 'distributed';
 export interface CapacityArgs {
   modes: CapacityMode[];
   events: number;
+  /** Published but not yet queryable, at most. */
+  maxInFlight?: number;
+  /** All-in-one's PostgreSQL: libs/testing's throwaway server (`test`) or the embedded one serve runs. */
+  postgres?: 'test' | 'embedded';
   /** Write the all-in-one run's CPU profile here and print its summary. */
   profile?: string;
 }
 
-/** `--mode all-in-one|distributed|both --events N [--profile FILE]`. */
+/** `--mode all-in-one|distributed|both --events N [--in-flight N] [--postgres test|embedded] [--profile FILE]`. */
 export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
   const value = (name: string): string | undefined => {
     const i = argv.indexOf(name);
@@ -70,8 +74,21 @@ export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
   const events = Number(value('--events') ?? 20_000);
   if (!Number.isInteger(events) || events < 2) throw new Error('--events must be an integer of at least 2');
   const modes: CapacityMode[] = mode === 'both' ? ['all-in-one', 'distributed'] : [mode as CapacityMode];
+  const inFlight = value('--in-flight');
+  const maxInFlight = inFlight === undefined ? undefined : Number(inFlight);
+  if (maxInFlight !== undefined && (!Number.isInteger(maxInFlight) || maxInFlight < 1))
+    throw new Error('--in-flight must be a positive integer');
+  const postgres = value('--postgres');
+  if (postgres !== undefined && postgres !== 'test' && postgres !== 'embedded')
+    throw new Error(`--postgres must be test or embedded, not ${postgres}`);
   const profile = value('--profile');
-  return { modes, events, ...(profile ? { profile } : {}) };
+  return {
+    modes,
+    events,
+    ...(maxInFlight ? { maxInFlight } : {}),
+    ...(postgres ? { postgres } : {}),
+    ...(profile ? { profile } : {}),
+  };
 }
 
 export interface CapacityResult {
@@ -91,6 +108,11 @@ export interface CapacityResult {
   postgresCpuUsPerEvent: number;
   /** CPU of the broker per event (distributed; NaN all-in-one). */
   brokerCpuUsPerEvent: number;
+  /**
+   * What the CPU per event (pipeline + PostgreSQL + broker) allows on this machine's cores with nothing else
+   * running: an upper bound that holds still on a shared machine, where the wall-clock rate does not.
+   */
+  cpuBoundEventsPerSecond: number;
   /** Publish → queryable of every `sampleEvery`-th event (upper bounds: the poll interval is included). */
   queryableP50Ms: number;
   queryableP99Ms: number;
@@ -107,12 +129,12 @@ const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) :
 
 export function capacityTable(results: readonly CapacityResult[]): string {
   const lines = [
-    '| mode | events | queryable | seconds | events/s | events/s 2nd half | publish/s | CPU µs/event (pipeline) | CPU µs/event (postgres) | CPU µs/event (broker) | queryable p50 / p99 ms (sampled) | load avg start/end | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| mode | events | queryable | seconds | events/s | events/s 2nd half | publish/s | CPU µs/event (pipeline) | CPU µs/event (postgres) | CPU µs/event (broker) | CPU-bound events/s | queryable p50 / p99 ms (sampled) | load avg start/end | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of results)
     lines.push(
-      `| ${r.mode} | ${r.events} | ${r.queryable} | ${fmt(r.seconds, 1)} | ${fmt(r.eventsPerSecond)} | ${fmt(r.secondHalfEventsPerSecond)} | ${fmt(r.publishPerSecond)} | ${fmt(r.cpuUsPerEvent)} | ${fmt(r.postgresCpuUsPerEvent)} | ${fmt(r.brokerCpuUsPerEvent)} | ${fmt(r.queryableP50Ms)} / ${fmt(r.queryableP99Ms)} (${r.sampled}) | ${r.loadAvg.map((l) => l.toFixed(2)).join(' / ')} | ${r.errors.length ? r.errors.join('; ') : 'none'} |`,
+      `| ${r.mode} | ${r.events} | ${r.queryable} | ${fmt(r.seconds, 1)} | ${fmt(r.eventsPerSecond)} | ${fmt(r.secondHalfEventsPerSecond)} | ${fmt(r.publishPerSecond)} | ${fmt(r.cpuUsPerEvent)} | ${fmt(r.postgresCpuUsPerEvent)} | ${fmt(r.brokerCpuUsPerEvent)} | ${fmt(r.cpuBoundEventsPerSecond)} | ${fmt(r.queryableP50Ms)} / ${fmt(r.queryableP99Ms)} (${r.sampled}) | ${r.loadAvg.map((l) => l.toFixed(2)).join(' / ')} | ${r.errors.length ? r.errors.join('; ') : 'none'} |`,
     );
   return lines.join('\n');
 }
@@ -155,4 +177,10 @@ export function selfTimeByLibrary(
   return [...by]
     .map(([library, hits]) => ({ library, selfPct: total > 0 ? (hits / total) * 100 : 0 }))
     .sort((a, b) => b.selfPct - a.selfPct);
+}
+
+/** Events/s the CPU per event allows on `cores` (what is NaN, e.g. no broker, counts as nothing). */
+export function cpuBoundRate(cores: number, ...usPerEvent: number[]): number {
+  const total = usPerEvent.filter((v) => Number.isFinite(v)).reduce((a, b) => a + b, 0);
+  return total > 0 ? (cores * 1e6) / total : NaN;
 }
