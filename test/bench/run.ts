@@ -19,7 +19,7 @@ import { chatBody, newDispatcher, post } from './lib/endpoint';
 import { judge } from './lib/goals';
 import type { BenchReport, TargetInfo } from './lib/model';
 import { nowUs, openLoop } from './lib/open-loop';
-import { exec, onPath, pinTree, startProc, waitOutput } from './lib/proc';
+import { exec, onPath, pinSelf, startProc, waitOutput } from './lib/proc';
 import { topSelfTime, CpuProfile } from './lib/profile';
 import { renderMarkdown, renderSvg } from './lib/report';
 import {
@@ -29,6 +29,7 @@ import {
   pipeline,
   saturation,
   setSettleMs,
+  settleStats,
   streams,
   FixedRateRun,
 } from './lib/scenarios';
@@ -73,12 +74,14 @@ function parseArgs(argv: string[], root: string): Options {
 const sizes = (quick: boolean) => ({
   rates: [500, 1000, 2000],
   keyRate: 1000,
-  fixedMs: quick ? 1_000 : 10_000,
+  /** Per fixed-rate block; quick keeps 1,000 requests at the key rate and at 2,000 req/s, 500 at 500 req/s. */
+  fixedMs: (rate: number) => (quick ? (rate > 1_000 ? 500 : 1_000) : 10_000),
   warmupMs: quick ? 500 : 3_000,
   streams: quick ? 200 : 1_000,
   chunks: 100,
   held: quick ? 1_000 : 5_000,
-  holdTimeoutMs: quick ? 10_000 : 30_000,
+  // The streams of every target are opened at once (memory in one pass), so the proxy core is shared meanwhile.
+  holdTimeoutMs: 30_000,
   settleMs: quick ? 2_000 : 5_000,
   largeBytes: 100 * 2 ** 20,
   saturation: quick
@@ -87,7 +90,7 @@ const sizes = (quick: boolean) => ({
   pipeline: quick
     ? { rate: 200, durationMs: 2_000, burst: 2_000, concurrency: 64 }
     : { rate: 500, durationMs: 10_000, burst: 10_000, concurrency: 64 },
-  profileMs: quick ? 4_000 : 10_000,
+  profileMs: quick ? 3_000 : 10_000,
 });
 
 const t0 = Date.now();
@@ -155,12 +158,22 @@ async function extractionFigures(
     .map((m) => ({ name: m[1].trim(), perSecond: Number(m[2]) }));
 }
 
-async function profileAllInOne(env: BenchEnv, ms: number, rate: number): Promise<BenchReport['profile']> {
+/** The all-in-one proxy under `node --cpu-prof` (started while the extraction bench runs on the proxy core). */
+async function startProfiled(env: BenchEnv): Promise<{ t: Target; dir: string }> {
   const dir = mkdtempSync(join(env.tmp, 'prof-'));
   process.env.BENCH_CPU_PROF = dir;
-  const t = await startTarget('spendops', env);
+  const t = startTarget('spendops', env);
   delete process.env.BENCH_CPU_PROF;
+  return { t: await t, dir };
+}
+
+async function profileAllInOne(
+  { t, dir }: { t: Target; dir: string },
+  ms: number,
+  rate: number,
+): Promise<BenchReport['profile']> {
   if (t.skipped) return { target: 'spendops', note: `the profiled start failed: ${t.skipped}`, top: [] };
+  await t.pin?.();
   const d = newDispatcher(512);
   const body = chatBody('gpt-4o-mini', false);
   const send = (signal: AbortSignal) => post(d, t.endpoint, body, signal).then(() => undefined);
@@ -218,104 +231,175 @@ async function main(): Promise<void> {
   } catch {
     notes.push(`RLIMIT_NOFILE could not be raised (stays at the shell's limit)`);
   }
-  if (canPin) await pinTree(process.pid, env.loadCpu);
-  else notes.push('not pinned: fewer than 2 cores, no taskset, or --no-pin');
+  if (!canPin) notes.push('not pinned: fewer than 2 cores, no taskset, or --no-pin');
   const loadStart = loads();
   const mock = startProc([process.execPath, join(__dirname, 'mock-server.js')], {
     cpu: env.loadCpu || undefined,
   });
   env.mockUrl = `http://127.0.0.1:${(await waitOutput(mock, /listening (\d+)/, 10_000))[1]}`;
 
+  // Where the time goes, printed in the report: each step of the run in order, and when the cluster was up.
+  const phases: Array<{ phase: string; s: number }> = [];
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    log(phase);
+    const from = Date.now();
+    try {
+      return await fn();
+    } finally {
+      phases.push({ phase, s: (Date.now() - from) / 1000 });
+    }
+  };
+
   const targets: Target[] = [];
   const dispatchers = new Map<string, { rate: Dispatcher; streams: Dispatcher }>();
   const idle = new Map<string, number>();
+  let profiled: Promise<{ t: Target; dir: string }> | null = null;
   try {
-    // Targets start side by side (most of a start is waiting: initdb, a cluster, a build); smoke tests and idle
-    // memory are then taken one at a time.
+    // Every target starts at once, before the runner pins itself: a child inherits its parent's cores, so the
+    // starts (initdb, the embedded PostgreSQLs, Nest) use both cores; each target moves to its cores once up. The
+    // distributed cluster (the slowest start) goes on in the background while the others are smoke-tested and
+    // their memory measured (RSS figures only); it joins before the first latency or CPU figure.
     log(`starting ${opts.targets.join(', ')}`);
-    const launched = await Promise.all(opts.targets.map((name) => startTarget(name, env)));
-    for (const t of launched) {
-      const name = t.name;
+    const launchedAt = Date.now();
+    const readyS: Record<string, number> = {};
+    const launches = new Map(
+      opts.targets.map(
+        (name) =>
+          [
+            name,
+            startTarget(name, env).then((t) => {
+              readyS[name] = (Date.now() - launchedAt) / 1000;
+              return t;
+            }),
+          ] as const,
+      ),
+    );
+    if (canPin) await pinSelf(env.loadCpu);
+    const early = opts.targets.filter((n) => n !== 'distributed');
+
+    /** Smoke test and idle RSS; a target failing the smoke test is stopped and reported skipped. */
+    const admit = async (t: Target) => {
       if (!t.skipped) {
+        await t.pin?.();
         const d = { rate: newDispatcher(1_024), streams: newDispatcher(20_000) };
         const why = await smoke(t, d.rate);
         if (why) {
           await t.stop();
+          await Promise.all([d.rate.close(), d.streams.close()]);
           t.skipped = why;
         } else {
-          dispatchers.set(name, d);
-          idle.set(name, await idleRss(t));
+          dispatchers.set(t.name, d);
+          idle.set(t.name, await idleRss(t));
         }
       }
-      if (t.skipped) log(`${name} skipped: ${t.skipped}`);
+      if (t.skipped) log(`${t.name} skipped: ${t.skipped}`);
       targets.push(t);
+    };
+    const memoryByTarget = new Map<string, BenchReport['memory'][number]>();
+    /** Warm-up (500 req/s), then the memory scenarios of these targets in one pass. */
+    const warmAndMemory = async (ts: Target[]) => {
+      // Side by side: nothing is measured during a warm-up.
+      await Promise.all(
+        ts.map((t) =>
+          openLoop({ rate: 500, durationMs: S.warmupMs }, (s) =>
+            post(dispatchers.get(t.name)!.rate, t.endpoint, chatBody('gpt-4o-mini', false), s).then(
+              () => undefined,
+            ),
+          ),
+        ),
+      );
+      const measured = ts.filter((t) => t.name !== 'direct' && !CPU_ONLY.has(t.name));
+      const runs = await memory(
+        measured.map((t) => ({
+          t,
+          dispatcher: dispatchers.get(t.name)!.streams,
+          idleKiB: idle.get(t.name)!,
+        })),
+        { held: S.held, largeBytes: S.largeBytes, holdTimeoutMs: S.holdTimeoutMs },
+      );
+      measured.forEach((t, i) => memoryByTarget.set(t.name, { target: t.name, run: runs[i] }));
+    };
+
+    const up = await timed(`start targets (all but distributed)`, () =>
+      Promise.all(early.map((n) => launches.get(n)!)),
+    );
+    await timed('smoke tests + idle RSS', async () => {
+      for (const t of up) await admit(t);
+    });
+    await timed('warm-up + memory (all but distributed, one pass)', () =>
+      warmAndMemory(up.filter((t) => !t.skipped)),
+    );
+    const dist = launches.get('distributed');
+    if (dist) {
+      const t = await timed('wait for the distributed cluster', () => dist);
+      await timed('distributed: smoke + idle RSS + warm-up + memory', async () => {
+        await admit(t);
+        if (!t.skipped) await warmAndMemory([t]);
+      });
     }
+    // The report lists targets in their usual order, whatever order they came up in.
+    targets.sort((a, b) => TARGET_ORDER.indexOf(a.name) - TARGET_ORDER.indexOf(b.name));
     const live = targets.filter((t) => !t.skipped);
     const disp = (t: Target) => dispatchers.get(t.name)!;
+    const memoryRows: BenchReport['memory'] = live
+      .map((t) => memoryByTarget.get(t.name))
+      .filter((x): x is BenchReport['memory'][number] => x !== undefined);
 
-    log('memory and warm-up');
-    const memoryRows: BenchReport['memory'] = [];
-    for (const t of live) {
-      await openLoop({ rate: 500, durationMs: S.warmupMs }, (s) =>
-        post(disp(t).rate, t.endpoint, chatBody('gpt-4o-mini', false), s).then(() => undefined),
-      );
-      if (t.name === 'direct' || CPU_ONLY.has(t.name)) continue;
-      memoryRows.push({
-        target: t.name,
-        run: await memory(
-          t,
-          disp(t).streams,
-          { held: S.held, largeBytes: S.largeBytes, holdTimeoutMs: S.holdTimeoutMs },
-          idle.get(t.name)!,
-        ),
-      });
-    }
-
-    log('fixed rates');
     const fixed: BenchReport['fixed'] = [];
     for (const rate of S.rates) {
-      const reps = rate === S.keyRate ? opts.reps : 1;
-      const measured = live.filter((t) => rate === S.keyRate || !CPU_ONLY.has(t.name));
-      const runs = new Map<string, FixedRateRun[]>(measured.map((t) => [t.name, []]));
-      for (let rep = 0; rep < reps; rep++) {
-        const order = measured.map((_, i) => measured[(i + rep) % measured.length]);
-        for (const t of order) runs.get(t.name)!.push(await fixedRate(t, disp(t).rate, rate, S.fixedMs));
-      }
-      fixed.push({ rate, rows: measured.map((t) => ({ target: t.name, runs: runs.get(t.name)! })) });
-    }
-
-    log('streams');
-    const streamRows: BenchReport['streams'] = [];
-    for (const t of live.filter((x) => !CPU_ONLY.has(x.name))) {
-      streamRows.push({
-        target: t.name,
-        run: await streams(t, disp(t).streams, { streams: S.streams, chunks: S.chunks, delayMs: 20 }),
+      await timed(`fixed rate ${rate} req/s`, async () => {
+        const reps = rate === S.keyRate ? opts.reps : 1;
+        const measured = live.filter((t) => rate === S.keyRate || !CPU_ONLY.has(t.name));
+        const runs = new Map<string, FixedRateRun[]>(measured.map((t) => [t.name, []]));
+        for (let rep = 0; rep < reps; rep++) {
+          const order = measured.map((_, i) => measured[(i + rep) % measured.length]);
+          for (const t of order)
+            runs.get(t.name)!.push(await fixedRate(t, disp(t).rate, rate, S.fixedMs(rate)));
+        }
+        fixed.push({ rate, rows: measured.map((t) => ({ target: t.name, runs: runs.get(t.name)! })) });
       });
     }
 
-    log('pipeline');
-    const pipelineRows: BenchReport['pipeline'] = [];
-    for (const t of live.filter((x) => x.admin && x.name !== 'spendops-nocapture')) {
-      try {
-        pipelineRows.push({ target: t.name, run: await pipeline(t, disp(t).rate, S.pipeline) });
-      } catch (err) {
-        notes.push(`pipeline on ${t.name} failed: ${String(err)}`);
+    const streamRows: BenchReport['streams'] = [];
+    await timed('streams', async () => {
+      for (const t of live.filter((x) => !CPU_ONLY.has(x.name))) {
+        streamRows.push({
+          target: t.name,
+          run: await streams(t, disp(t).streams, { streams: S.streams, chunks: S.chunks, delayMs: 20 }),
+        });
       }
-    }
-
-    log('saturation');
-    const sat: BenchReport['saturation'] = [];
-    for (const t of live.filter((x) => !CPU_ONLY.has(x.name)))
-      sat.push({ target: t.name, ...(await saturation(t, disp(t).rate, S.saturation)) });
-
-    for (const t of targets) await t.stop();
-    for (const d of dispatchers.values()) await Promise.all([d.rate.close(), d.streams.close()]);
-
-    log('extraction throughput');
-    const extraction = await extractionFigures(env, opts.quick).catch((err: unknown) => {
-      notes.push(`extraction bench failed: ${String(err).slice(0, 200)}`);
-      return [];
     });
+
+    const pipelineRows: BenchReport['pipeline'] = [];
+    await timed('pipeline', async () => {
+      for (const t of live.filter((x) => x.admin && x.name !== 'spendops-nocapture')) {
+        try {
+          pipelineRows.push({ target: t.name, run: await pipeline(t, disp(t).rate, S.pipeline) });
+        } catch (err) {
+          notes.push(`pipeline on ${t.name} failed: ${String(err)}`);
+        }
+      }
+    });
+
+    const sat: BenchReport['saturation'] = [];
+    await timed('saturation', async () => {
+      for (const t of live.filter((x) => !CPU_ONLY.has(x.name)))
+        sat.push({ target: t.name, ...(await saturation(t, disp(t).rate, S.saturation)) });
+    });
+
+    // The targets stop, and the profiled all-in-one starts (on the load core: measured only if a goal is missed,
+    // stopped unused otherwise), while nothing is measured; extraction then runs alone on the proxy core.
+    if (opts.profile && live.some((t) => t.name === 'spendops')) profiled = startProfiled(env);
+    await timed('stop targets', async () => {
+      await Promise.all(targets.map((t) => t.stop()));
+      for (const d of dispatchers.values()) await Promise.all([d.rate.close(), d.streams.close()]);
+    });
+    const extraction = await timed('extraction throughput', () =>
+      extractionFigures(env, opts.quick).catch((err: unknown) => {
+        notes.push(`extraction bench failed: ${String(err).slice(0, 200)}`);
+        return [];
+      }),
+    );
 
     const report: BenchReport = {
       meta: {
@@ -348,17 +432,23 @@ async function main(): Promise<void> {
       notes,
     };
     report.goals = judge(report);
-    if (
-      opts.profile &&
-      report.goals.some((g) => g.verdict === 'MISS') &&
-      live.some((t) => t.name === 'spendops')
-    ) {
-      log('profiling spendops all-in-one (a goal was missed)');
-      report.profile = await profileAllInOne(env, S.profileMs, S.keyRate).catch((err: unknown) => {
-        notes.push(`profile failed: ${String(err).slice(0, 200)}`);
-        return null;
-      });
+    if (profiled) {
+      const p = await timed('profiled all-in-one start (the rest of it)', () => profiled!);
+      profiled = null;
+      if (report.goals.some((g) => g.verdict === 'MISS')) {
+        report.profile = await timed('profile spendops all-in-one (a goal was missed)', () =>
+          profileAllInOne(p, S.profileMs, S.keyRate).catch((err: unknown) => {
+            notes.push(`profile failed: ${String(err).slice(0, 200)}`);
+            return null;
+          }),
+        );
+      } else await p.t.stop();
     }
+    const setup = targets.filter((t) => t.setup).map((t) => `${t.name}: ${t.setup}`);
+    report.meta.setup = setup;
+    report.meta.phases = phases;
+    report.meta.settle = { ...settleStats, capMs: S.settleMs };
+    report.meta.readyS = readyS;
     report.meta.loadEnd = loads();
     const busiest = Math.max(...[loadStart, report.meta.loadEnd].map((l) => Number(l.split(' ')[0])));
     if (busiest > cpus().length) {
@@ -376,6 +466,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${md}\nwritten: ${base}.{md,json,svg}\n`);
   } finally {
     for (const t of targets) await t.stop().catch(() => undefined);
+    if (profiled) await (await profiled).t.stop().catch(() => undefined);
     await mock.stop();
     rmSync(env.tmp, { recursive: true, force: true });
   }

@@ -25,6 +25,14 @@ export interface BenchReport {
     cores: string;
     keyRate: number;
     repeats: number;
+    /** Each step of the run in order, in seconds (where the time goes). */
+    phases?: Array<{ phase: string; s: number }>;
+    /** Per target, seconds from the start of the run until it was up (all start at once; distributed in the background). */
+    readyS?: Record<string, number>;
+    /** The waits for the targets to go idle before each measurement: count, total, how many hit the cap. */
+    settle?: { waits: number; totalMs: number; capped: number; capMs: number };
+    /** One-time work of this run (installs, builds), cached for the next runs, with its duration. */
+    setup?: string[];
   };
   targets: TargetInfo[];
   /** Per rate, per target, the runs (several at the key rate). */

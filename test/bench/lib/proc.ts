@@ -11,7 +11,8 @@ export interface Proc {
   child: ChildProcess;
   pid: number;
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after graceMs (default 5 s). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function onPath(bin: string): string | null {
@@ -40,10 +41,10 @@ export function startProc(
     child,
     pid: child.pid!,
     output: () => out,
-    async stop() {
+    async stop(graceMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000)]);
+      await Promise.race([exited, sleep(graceMs)]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
@@ -87,6 +88,16 @@ export function tail(s: string, n = 300): string {
 export async function pinTree(pid: number, cpus: string): Promise<boolean> {
   try {
     for (const p of processTree(pid)) await exec('taskset', ['-a', '-cp', cpus, String(p)]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Moves this process (every thread, not its children) onto the given cores. */
+export async function pinSelf(cpus: string): Promise<boolean> {
+  try {
+    await exec('taskset', ['-a', '-cp', cpus, String(process.pid)]);
     return true;
   } catch {
     return false;

@@ -1,9 +1,11 @@
 import {
+  IdleWindow,
   mainThreadCpu,
   parseRssKiB,
   parseStatCpu,
   parseStatPpid,
   processCpu,
+  processRunNs,
   processTree,
   rssKiB,
 } from './procstat';
@@ -31,6 +33,39 @@ describe('/proc parsing', () => {
     expect(rssKiB(process.pid)).toBeGreaterThan(1000);
     expect(processTree(process.pid)[0]).toBe(process.pid);
     expect(processTree(process.ppid)).toContain(process.pid);
+  });
+});
+
+describe('idle detection', () => {
+  it('reads the on-CPU nanoseconds of every thread of this process, growing with work; 0 for a gone pid', () => {
+    const before = processRunNs(process.pid);
+    let x = 0;
+    for (let i = 0; i < 2e6; i++) x += i;
+    expect(x).toBeGreaterThan(0);
+    expect(processRunNs(process.pid)).toBeGreaterThan(before);
+    expect(processRunNs(2 ** 30)).toBe(0);
+  });
+
+  it('is idle once a whole window used under the share of one core, not before the window is full', () => {
+    const w = new IdleWindow(100, 0.2);
+    expect(w.add(0, 0)).toBe(false);
+    expect(w.add(50, 1e6)).toBe(false); // half a window only
+    expect(w.add(100, 2e6)).toBe(true); // 2 ms over 100 ms = 2%
+  });
+
+  it('stays busy while the window holds more than the share, then turns idle when the burst leaves it', () => {
+    const w = new IdleWindow(100, 0.2);
+    w.add(0, 0);
+    w.add(50, 50e6); // a pipeline draining: a full core
+    expect(w.add(100, 100e6)).toBe(false);
+    expect(w.add(150, 101e6)).toBe(false); // 51 ms over the last 100 ms
+    expect(w.add(200, 102e6)).toBe(true); // 2 ms over the last 100 ms
+  });
+
+  it('counts a drop of the counter (a thread exited) as no use', () => {
+    const w = new IdleWindow(100, 0.2);
+    w.add(0, 500e6);
+    expect(w.add(100, 400e6)).toBe(true);
   });
 });
 

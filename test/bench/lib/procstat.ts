@@ -66,3 +66,63 @@ export function processTree(pid: number): number[] {
   walk(pid);
   return out;
 }
+
+/**
+ * On-CPU nanoseconds of every live thread of the process (schedstat's first field), 0 once it is gone. Finer than
+ * stat's 10 ms ticks, so a 100 ms window tells idle from busy; a thread that exits takes its time with it.
+ */
+export function processRunNs(pid: number): number {
+  let total = 0;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tids) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread left while we looked
+    }
+  }
+  return total;
+}
+
+/**
+ * Whether a process has gone idle, from cumulative CPU samples: idle once the newest `windowMs` of samples used
+ * under `maxShare` of one core. A drop in the counter (a thread exited) counts as no use.
+ */
+export class IdleWindow {
+  private readonly samples: Array<{ atMs: number; cpuNs: number }> = [];
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxShare: number,
+  ) {}
+
+  add(atMs: number, cpuNs: number): boolean {
+    this.samples.push({ atMs, cpuNs });
+    // Keep the newest sample at least windowMs old as the window's start.
+    while (this.samples.length > 2 && this.samples[1].atMs <= atMs - this.windowMs) this.samples.shift();
+    const first = this.samples[0];
+    const spanMs = atMs - first.atMs;
+    if (spanMs < this.windowMs) return false;
+    return Math.max(0, cpuNs - first.cpuNs) / 1e6 / spanMs < this.maxShare;
+  }
+}
+
+/** The postmaster listening on `port` (a PostgreSQL started with `-p PORT`, daemonized: not in our tree). */
+export function postmasterOnPort(port: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const p = argv.indexOf('-p');
+      if (argv[0].endsWith('/postgres') && p > 0 && argv[p + 1] === String(port)) return Number(name);
+    } catch {
+      // the process left while we looked
+    }
+  }
+  return undefined;
+}

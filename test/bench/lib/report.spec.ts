@@ -1,7 +1,7 @@
 import { judge } from './goals';
 import { newHistogram, percentileCurve, recordUs, summarize } from './histogram';
 import type { BenchReport } from './model';
-import { renderMarkdown, renderSvg, table } from './report';
+import { renderMarkdown, renderSvg, runLines, table } from './report';
 import type { FixedRateRun, StreamRun } from './scenarios';
 
 function run(p99: number, cpuUs: number, cpuMainUs = cpuUs, errors = 0): FixedRateRun {
@@ -132,6 +132,27 @@ describe('goals', () => {
 });
 
 describe('report rendering', () => {
+  it('says in the Machine section where the time went: steps, the cluster start, idle waits, one-time setup', () => {
+    const r = report();
+    r.meta.phases = [
+      { phase: 'start targets', s: 12.34 },
+      { phase: 'streams', s: 20 },
+    ];
+    r.meta.readyS = { nginx: 0.4, distributed: 31.2 };
+    r.meta.settle = { waits: 80, totalMs: 9_500, capped: 2, capMs: 2_000 };
+    r.meta.setup = ['goref: go build 241 s (cached)'];
+    const md = renderMarkdown(r);
+    const machine = md.slice(md.indexOf('## Machine'), md.indexOf('## Targets'));
+    expect(machine).toContain('- Phase timing (120 s in all): start targets 12.3 s; streams 20.0 s');
+    expect(machine).toContain('nginx 0.4 s, distributed 31.2 s');
+    expect(machine).toContain('9.5 s over 80 waits, 2 of them cut at 2.0 s');
+    expect(machine).toContain('goref: go build 241 s (cached)');
+  });
+
+  it('leaves the run lines out of a report that has none (a run from before they existed)', () => {
+    expect(runLines(report())).toEqual([]);
+  });
+
   it('renders the machine, skipped targets with their reason, ratios to the floors and the peer, and noise', () => {
     const r = report();
     r.goals = judge(r);

@@ -100,6 +100,33 @@ function noiseSection(r: BenchReport): string {
   ].join('\n');
 }
 
+/** Where the run's time went: each step, the cluster's background start, the settle waits, one-time setup. */
+export function runLines(r: BenchReport): string[] {
+  const m = r.meta;
+  const out: string[] = [];
+  if (m.phases?.length) {
+    const steps = m.phases.map((p) => `${p.phase} ${p.s.toFixed(1)} s`).join('; ');
+    out.push(`- Phase timing (${m.tookS.toFixed(0)} s in all): ${steps}`);
+  }
+  if (m.readyS && Object.keys(m.readyS).length)
+    out.push(
+      `- Targets up after (all started at once at 0 s; distributed in the background, while the others were smoke-tested and their memory measured): ${Object.entries(
+        m.readyS,
+      )
+        .map(([t, s]) => `${t} ${s.toFixed(1)} s`)
+        .join(', ')}`,
+    );
+  if (m.settle)
+    out.push(
+      `- Waits for the targets to go idle before each measurement: ${(m.settle.totalMs / 1000).toFixed(1)} s over ${m.settle.waits} waits, ${m.settle.capped} of them cut at ${(m.settle.capMs / 1000).toFixed(1)} s`,
+    );
+  if (m.setup?.length)
+    out.push(
+      `- One-time setup in this run (cached for the next runs; inside the phase timing): ${m.setup.join('; ')}`,
+    );
+  return out;
+}
+
 export function renderMarkdown(r: BenchReport): string {
   const m = r.meta;
   const out: string[] = [
@@ -113,6 +140,7 @@ export function renderMarkdown(r: BenchReport): string {
     `- Node ${m.machine.node}; Go ${m.machine.go}`,
     `- Load average at start ${m.loadStart}, at end ${m.loadEnd} (the machine is shared: compare ratios and spreads, not absolutes)`,
     `- Core assignment: ${m.cores}`,
+    ...runLines(r),
     '',
     '## Targets',
     '',

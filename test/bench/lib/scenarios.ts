@@ -4,7 +4,7 @@ import { Dispatcher, request } from 'undici';
 import { chatBody, Endpoint, post } from './endpoint';
 import { percentileCurve, summarize, LatencySummary } from './histogram';
 import { errorRate, nowUs, openLoop } from './open-loop';
-import { rssKiB, sampleCpu } from './procstat';
+import { IdleWindow, processRunNs, rssKiB, sampleCpu } from './procstat';
 import { holdStreams, runStreams } from './streams';
 import type { Target } from './targets';
 
@@ -30,17 +30,37 @@ export function setSettleMs(ms: number): void {
   SETTLE_MS = ms;
 }
 
-/** Waits until the target's process uses under 5% of a core (background pipeline work done), at most maxMs. */
+/** A process is idle when it used under this share of one core over the last window (polled every POLL_MS). */
+const IDLE_SHARE = 0.2;
+const IDLE_WINDOW_MS = 100;
+const POLL_MS = 50;
+
+/** What the settle waits cost over the run: the phase timing reports it. */
+export const settleStats = { waits: 0, totalMs: 0, capped: 0 };
+
+/** The process loaded last: its backlog (a pipeline still draining) must not bill the next measurement. */
+let lastLoaded: number | undefined;
+
+/**
+ * Waits until the target's process and the one loaded before it each use under 20% of a core over 100 ms
+ * (sampled every 50 ms from /proc schedstat), at most maxMs. An idle SpendOps all-in-one still uses about 10% of
+ * a core (its projection runners poll), so the bar sits above that and far below a draining pipeline.
+ */
 export async function settle(pid: number | undefined, maxMs = SETTLE_MS): Promise<void> {
-  if (!pid) return;
-  const end = Date.now() + maxMs;
-  let before = sampleCpu(pid).process;
-  while (Date.now() < end) {
-    await sleep(200);
-    const now = sampleCpu(pid).process;
-    if (now - before < 0.01) return;
-    before = now;
+  const watched = [...new Set([pid, lastLoaded])].filter((p): p is number => p !== undefined);
+  lastLoaded = pid ?? lastLoaded;
+  if (watched.length === 0) return;
+  const start = Date.now();
+  const windows = watched.map(() => new IdleWindow(IDLE_WINDOW_MS, IDLE_SHARE));
+  const idle = () => watched.map((p, i) => windows[i].add(Date.now(), processRunNs(p))).every(Boolean);
+  let done = idle();
+  while (!done && Date.now() - start < maxMs) {
+    await sleep(POLL_MS);
+    done = idle();
   }
+  settleStats.waits++;
+  settleStats.totalMs += Date.now() - start;
+  if (!done) settleStats.capped++;
 }
 
 export async function fixedRate(
@@ -159,36 +179,40 @@ export async function idleRss(t: Target): Promise<number> {
   return t.pid ? rssKiB(t.pid) : NaN;
 }
 
+/**
+ * The memory scenarios of several targets in one pass: every target holds its streams open at the same time (RSS
+ * only, so sharing the proxy core changes nothing measured), then the large responses pass one target at a time.
+ */
 export async function memory(
-  t: Target,
-  dispatcher: Dispatcher,
+  items: Array<{ t: Target; dispatcher: Dispatcher; idleKiB: number }>,
   cfg: { held: number; largeBytes: number; holdTimeoutMs: number },
-  idleKiB: number,
-): Promise<MemoryRun> {
-  const pid = t.pid;
-  await settle(pid);
-  const before = pid ? rssKiB(pid) : NaN;
-  const held = await holdStreams(
-    dispatcher,
-    t.endpoint,
-    cfg.held,
-    Math.max(1_000, cfg.held / 2),
-    cfg.holdTimeoutMs,
+): Promise<MemoryRun[]> {
+  const rss = (t: Target) => (t.pid ? rssKiB(t.pid) : NaN);
+  for (const { t } of items) await settle(t.pid);
+  const before = items.map(({ t }) => rss(t));
+  const held = await Promise.all(
+    items.map(({ t, dispatcher }) =>
+      holdStreams(dispatcher, t.endpoint, cfg.held, Math.max(1_000, cfg.held / 2), cfg.holdTimeoutMs),
+    ),
   );
   await sleep(500);
-  const heldKiB = pid ? rssKiB(pid) : NaN;
-  await held.release();
-  await settle(pid);
-  const large = await largeResponse(t.endpoint, dispatcher, cfg.largeBytes, pid);
-  return {
-    idleKiB,
-    heldOpened: held.opened,
-    heldWanted: cfg.held,
-    heldKiB,
-    perStreamKiB: held.opened > 0 ? (heldKiB - before) / held.opened : NaN,
-    largeBytes: cfg.largeBytes,
-    ...large,
-  };
+  const heldKiB = items.map(({ t }) => rss(t));
+  await Promise.all(held.map((h) => h.release()));
+  const runs: MemoryRun[] = [];
+  for (const [i, { t, dispatcher, idleKiB }] of items.entries()) {
+    await settle(t.pid);
+    const large = await largeResponse(t.endpoint, dispatcher, cfg.largeBytes, t.pid);
+    runs.push({
+      idleKiB,
+      heldOpened: held[i].opened,
+      heldWanted: cfg.held,
+      heldKiB: heldKiB[i],
+      perStreamKiB: held[i].opened > 0 ? (heldKiB[i] - before[i]) / held[i].opened : NaN,
+      largeBytes: cfg.largeBytes,
+      ...large,
+    });
+  }
+  return runs;
 }
 
 async function largeResponse(

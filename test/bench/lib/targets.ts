@@ -2,13 +2,23 @@
 // all-in-one (capture on, and off when the build has the switch), SpendOps distributed, Portkey, the Go reference.
 // A target missing a prerequisite is returned skipped with the reason; starting one never throws.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Cluster, startCluster } from '../../support/cluster';
+import type { ClusterInfo } from '../cluster-host';
 import { runCli, SPENDOPS_BIN, SpendOpsProcess, startSpendOps } from '../../support/spendops-process';
 import { Endpoint } from './endpoint';
 import { exec, onPath, pinTree, Proc, startProc, tail, waitHttp, waitOutput } from './proc';
+import { postmasterOnPort } from './procstat';
 
 export type TargetName =
   | 'direct'
@@ -48,6 +58,10 @@ export interface Target {
   nodeProcess?: boolean;
   /** Admin API of a SpendOps target, for the pipeline scenarios. */
   admin?: { url: string; token: string };
+  /** One-time work this start did (an install, a build) and how long it took; '' when none. */
+  setup?: string;
+  /** Moves the target onto its cores once it is up (the distributed cluster starts on every core). */
+  pin?: () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -120,13 +134,16 @@ function fromProc(name: TargetName, p: Proc, endpoint: Endpoint, detail: string)
 
 async function startNginx(env: BenchEnv): Promise<Target> {
   let bin = onPath('nginx') ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null);
+  let setup = '';
   if (!bin) {
+    const t0 = Date.now();
     try {
       await exec('apt-get', ['install', '-y', 'nginx'], { timeout: 240_000 });
     } catch (err) {
       throw new Error(`nginx missing and apt-get install -y nginx failed: ${String(err).slice(0, 200)}`);
     }
     bin = '/usr/sbin/nginx';
+    setup = `apt-get install -y nginx ${secondsSince(t0)} (installed for the next runs)`;
   }
   const prefix = mkdtempSync(join(env.tmp, 'nginx-'));
   mkdirSync(join(prefix, 'tmp'));
@@ -141,13 +158,18 @@ async function startNginx(env: BenchEnv): Promise<Target> {
       () => '',
     )
   ).trim();
-  return fromProc(
-    'nginx',
-    p,
-    { base: `http://127.0.0.1:${port}`, path: '/v1/chat/completions', headers: JSON_HEADERS },
-    `${version || 'nginx'}, 1 process (master_process off), keep-alive upstream pool, proxy_buffering off`,
-  );
+  return {
+    ...fromProc(
+      'nginx',
+      p,
+      { base: `http://127.0.0.1:${port}`, path: '/v1/chat/completions', headers: JSON_HEADERS },
+      `${version || 'nginx'}, 1 process (master_process off), keep-alive upstream pool, proxy_buffering off`,
+    ),
+    setup,
+  };
 }
+
+const secondsSince = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 
 export function nginxConf(prefix: string, port: number, upstreamPort: string): string {
   return `worker_processes 1;
@@ -243,11 +265,30 @@ async function startAllInOne(env: BenchEnv, name: AllInOne): Promise<Target> {
         startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000),
       );
   const key = await createKey(vars);
-  if (env.proxyCpu) await pinTree(server.child.pid!, env.proxyCpu);
-  return spendopsTarget(name, server, key, { url: server.url, token }, variant.detail, async () => {
+  const target = spendopsTarget(name, server, key, { url: server.url, token }, variant.detail, async () => {
     await server.stop('SIGTERM');
     await server.dispose();
   });
+  target.pin = async () => {
+    if (!env.proxyCpu) return;
+    await pinTree(server.child.pid!, env.proxyCpu);
+    // The embedded PostgreSQL is daemonized (not in the proxy's process tree): it goes on the proxy core too.
+    const pg = embeddedPostmaster(dataDir);
+    if (pg) await pinTree(pg, env.proxyCpu);
+  };
+  // The profiled start stays on the load core until the runner moves it (extraction runs on the proxy core).
+  if (!profileDir) await target.pin();
+  return target;
+}
+
+/** The pid of the embedded PostgreSQL of a SpendOps data dir, from its postmaster.pid. */
+function embeddedPostmaster(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `node --cpu-prof bin/spendops serve` (the flag is refused in NODE_OPTIONS); the profile is written at exit. */
@@ -307,20 +348,41 @@ async function startDistributed(env: BenchEnv): Promise<Target> {
   if (!onPath('rabbitmq-server'))
     throw new Error('rabbitmq-server not installed (apt-get install -y rabbitmq-server)');
   if (!onPath('pg_config')) throw new Error('PostgreSQL server not installed (pg_config missing)');
-  const cluster: Cluster = await startCluster({ SPENDOPS_UPSTREAM_OPENAI: env.mockUrl });
-  const proxy = cluster.processes.get('proxy0')!;
-  if (env.proxyCpu) {
-    await pinTree(proxy.child.pid!, env.proxyCpu);
-    for (const [n, p] of cluster.processes) if (n !== 'proxy0') await pinTree(p.child.pid!, env.loadCpu);
-  }
-  return spendopsTarget(
+  const host = startProc([process.execPath, join(__dirname, '..', 'cluster-host.js'), env.mockUrl], {
+    cpu: env.proxyCpu ? `0-${cpus().length - 1}` : undefined,
+  });
+  const info = JSON.parse(
+    (
+      await waitOutput(host, /^cluster (\{.*\})$/m, 180_000).catch(async (err: unknown) => {
+        await host.stop(30_000);
+        throw err;
+      })
+    )[1],
+  ) as ClusterInfo;
+  const proxy: SpendOpsProcess = {
+    url: info.proxyUrl,
+    adminToken: null,
+    child: { pid: info.proxyPid } as SpendOpsProcess['child'],
+    output: () => '',
+    stop: () => Promise.resolve(null),
+    dispose: () => Promise.resolve(),
+  };
+  const target = spendopsTarget(
     'distributed',
     proxy,
-    cluster.key,
-    { url: cluster.apiUrl(), token: cluster.adminToken },
+    info.key,
+    { url: info.apiUrl, token: info.adminToken },
     `proxy process measured (proxy core); auth, extraction, pricing, ledger, api, RabbitMQ and PostgreSQL 15 on the load core`,
-    () => cluster.destroy(),
+    () => host.stop(30_000),
   );
+  target.pin = async () => {
+    if (!env.proxyCpu) return;
+    await pinTree(host.pid, env.loadCpu);
+    const pg = postmasterOnPort(info.pgPort);
+    if (pg) await pinTree(pg, env.loadCpu);
+    await pinTree(info.proxyPid, env.proxyCpu);
+  };
+  return target;
 }
 
 export const PORTKEY_VERSION = '1.15.2';
@@ -328,7 +390,9 @@ export const PORTKEY_VERSION = '1.15.2';
 async function startPortkey(env: BenchEnv): Promise<Target> {
   const dir = join(env.root, 'bench', '.peer');
   const entry = join(dir, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  let setup = '';
   if (!existsSync(entry)) {
+    const t0 = Date.now();
     try {
       await exec('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
         cwd: dir,
@@ -339,6 +403,7 @@ async function startPortkey(env: BenchEnv): Promise<Target> {
         `npm ci in bench/.peer failed: ${tail(String((err as { stderr?: string }).stderr ?? err), 200)}`,
       );
     }
+    setup = `npm ci in bench/.peer ${secondsSince(t0)} (kept in bench/.peer/node_modules for the next runs)`;
   }
   const port = 20000 + Math.floor(Math.random() * 20000);
   const p = startProc([process.execPath, entry, `--port=${port}`, '--headless'], {
@@ -347,7 +412,7 @@ async function startPortkey(env: BenchEnv): Promise<Target> {
     env: { NODE_ENV: 'production' },
   });
   await waitHttp(`http://127.0.0.1:${port}/`, 30_000, p);
-  return fromProc(
+  const target = fromProc(
     'portkey',
     p,
     {
@@ -361,6 +426,7 @@ async function startPortkey(env: BenchEnv): Promise<Target> {
     },
     `Portkey AI gateway ${PORTKEY_VERSION} (npm @portkey-ai/gateway, lockfile in bench/.peer), node ${process.version}`,
   );
+  return { ...target, setup };
 }
 
 async function startGoref(env: BenchEnv): Promise<Target> {
@@ -371,14 +437,7 @@ async function startGoref(env: BenchEnv): Promise<Target> {
   const head = (
     await exec('git', ['-C', env.gorefDir, 'rev-parse', '--short', 'HEAD']).catch(() => ({ stdout: '?' }))
   ).stdout.trim();
-  const bin = join(env.tmp, 'goref-spendops');
-  try {
-    await exec(go, ['build', '-o', bin, './cmd/spendops'], { cwd: env.gorefDir, timeout: 300_000 });
-  } catch (err) {
-    throw new Error(
-      `go build ./cmd/spendops failed: ${tail(String((err as { stderr?: string }).stderr ?? err), 200)}`,
-    );
-  }
+  const { bin, setup } = await gorefBinary(env, go, head);
   const data = mkdtempSync(join(env.tmp, 'goref-data-'));
   const { stdout } = await exec(bin, ['keys', 'create', '--name', 'bench', '--json', '--data-dir', data]);
   const key = (JSON.parse(stdout) as { key: string }).key;
@@ -401,7 +460,38 @@ async function startGoref(env: BenchEnv): Promise<Target> {
       `Go implementation at ${head} (go build ./cmd/spendops), full metering on SQLite`,
     ),
     admin: { url: `http://127.0.0.1:${port}`, token },
+    setup,
   };
+}
+
+/**
+ * The Go reference's binary: built once per commit and Go version into ~/.cache/spendops-bench (a clean checkout
+ * only; a dirty one is built into the run's scratch dir every time), so a run does not pay the build.
+ */
+async function gorefBinary(env: BenchEnv, go: string, head: string): Promise<{ bin: string; setup: string }> {
+  const version = (await exec(go, ['env', 'GOVERSION'])).stdout.trim();
+  const dirty = (
+    await exec('git', ['-C', env.gorefDir, 'status', '--porcelain']).catch(() => ({ stdout: '?' }))
+  ).stdout.trim();
+  const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'spendops-bench');
+  const cached = join(cacheDir, `goref-${head}-${version}`);
+  if (!dirty && head !== '?' && existsSync(cached)) return { bin: cached, setup: '' };
+  const bin = join(env.tmp, 'goref-spendops');
+  const t0 = Date.now();
+  try {
+    await exec(go, ['build', '-o', bin, './cmd/spendops'], { cwd: env.gorefDir, timeout: 300_000 });
+  } catch (err) {
+    throw new Error(
+      `go build ./cmd/spendops failed: ${tail(String((err as { stderr?: string }).stderr ?? err), 200)}`,
+    );
+  }
+  if (dirty || head === '?')
+    return { bin, setup: `go build ${secondsSince(t0)} (dirty checkout: not cached)` };
+  mkdirSync(cacheDir, { recursive: true });
+  copyFileSync(bin, `${cached}.tmp`);
+  chmodSync(`${cached}.tmp`, 0o755);
+  renameSync(`${cached}.tmp`, cached);
+  return { bin: cached, setup: `go build ${secondsSince(t0)} (cached in ${cacheDir} for the next runs)` };
 }
 
 /** The run's scratch dir; world-traversable, since the embedded PostgreSQL runs as the postgres user below it. */
