@@ -1,6 +1,7 @@
 // The admin API's OpenAPI 3.1 document, written by hand next to the routes (a spec checks that the two agree).
 import { DENIAL_FIELDS, EVENT_FIELDS, EVENT_INTEGER_FIELDS } from '@spendops/contracts';
 import { BUDGET_PATHS, BUDGET_SCHEMAS } from './budgets.openapi';
+import { PRICING_REPRICE_PATHS, PRICING_REPRICE_SCHEMAS } from './pricing.openapi';
 
 type Schema = Record<string, unknown>;
 
@@ -309,23 +310,7 @@ export const OPENAPI_DOCUMENT = {
         responses: { '204': { description: 'Deleted' }, ...errors(400, 401, 404, 502) },
       },
     },
-    '/api/v1/pricing/reprice': {
-      post: {
-        summary:
-          'Re-price stored events with the prices in force now (appends UsageRepriced for each change)',
-        requestBody: body({
-          type: 'object',
-          properties: {
-            from: { type: 'string', format: 'date-time' },
-            to: { type: 'string', format: 'date-time' },
-            model: { type: 'string' },
-            provider: { type: 'string' },
-            unpriced_only: { type: 'boolean' },
-          },
-        }),
-        responses: { '200': json({ type: 'object' }), ...errors(400, 401, 502) },
-      },
-    },
+    ...PRICING_REPRICE_PATHS,
     '/api/v1/openapi.json': {
       get: { summary: 'This document', responses: { '200': json({ type: 'object' }), ...errors(401) } },
     },
@@ -342,6 +327,7 @@ export const OPENAPI_DOCUMENT = {
     ),
     schemas: {
       ...BUDGET_SCHEMAS,
+      ...PRICING_REPRICE_SCHEMAS,
       Error: {
         type: 'object',
         required: ['error'],

@@ -7,8 +7,9 @@ import {
   type PricingOverrideAddRequest,
   type PricingOverridesResponse,
   type PricingRepriceRequest,
-  type PricingRepriceResponse,
   type PricingUnpricedListResponse,
+  type RepriceRunsListResponse,
+  type RepriceRunView,
 } from '@spendops/contracts';
 import { CommandClient } from '../common/command-client';
 import type { AddOverrideBody, RepriceBody } from './pricing.dto';
@@ -42,8 +43,40 @@ export class PricingGateway {
     return this.commands.call('pricing', Commands.pricingOverridesDelete, { id, actor });
   }
 
-  reprice(body: RepriceBody, actor: string): Promise<PricingRepriceResponse> {
+  /** Starts a run; the pricing service answers at once with it (status running). */
+  startReprice(body: RepriceBody, actor: string): Promise<RepriceRunView> {
     const request: PricingRepriceRequest = { ...body, actor };
-    return this.commands.call('pricing', Commands.pricingReprice, request);
+    return this.commands.call('pricing', Commands.pricingRepriceStart, request);
+  }
+
+  repriceRun(id: string): Promise<RepriceRunView> {
+    return this.commands.call('pricing', Commands.pricingRepriceRunGet, { id });
+  }
+
+  repriceRuns(limit: number): Promise<RepriceRunsListResponse> {
+    return this.commands.call('pricing', Commands.pricingRepriceRunsList, { limit });
+  }
+
+  /**
+   * The run once it is no longer running, or as last seen when `waitMs` passes first. Polls its row (25 ms,
+   * doubling to 500 ms); a poll that fails ends the wait with what is known, as the run itself goes on.
+   */
+  async awaitRun(run: RepriceRunView, waitMs: number): Promise<RepriceRunView> {
+    const deadline = Date.now() + waitMs;
+    for (
+      let delay = 25;
+      run.status === 'running' && Date.now() < deadline;
+      delay = Math.min(delay * 2, 500)
+    ) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))),
+      );
+      try {
+        run = await this.repriceRun(run.id);
+      } catch {
+        break;
+      }
+    }
+    return run;
   }
 }
