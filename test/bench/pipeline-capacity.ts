@@ -42,6 +42,7 @@ import { captureAt, captureKinds, mixSchedule, type CaptureKind } from './lib/ca
 import {
   capacityTable,
   cpuBoundRate,
+  defaultInFlight,
   parseCapacityArgs,
   percentile,
   rates,
@@ -56,13 +57,10 @@ import { topSelfTime, type CpuProfile } from './lib/profile';
 
 export type { CapacityMode, CapacityResult } from './lib/capacity-stats';
 
-/** Published but not yet queryable, at most: a few seconds of work at the goal's 5,000/s. */
-export const DEFAULT_IN_FLIGHT = 10_000;
-
 export interface CapacityOptions {
   /** Capture records to publish (e.g. 20,000 quick, 100,000 full). */
   events: number;
-  /** Published but not yet queryable, at most (default DEFAULT_IN_FLIGHT). */
+  /** Published but not yet queryable, at most (default defaultInFlight(events)). */
   maxInFlight?: number;
   /** Records per publish round (and per confirm wait, distributed). Default 200. */
   batch?: number;
@@ -127,7 +125,7 @@ async function drive(
   log: (line: string) => void,
 ): Promise<Omit<CapacityResult, 'loadAvg'>> {
   const events = opts.events;
-  const maxInFlight = opts.maxInFlight ?? DEFAULT_IN_FLIGHT;
+  const maxInFlight = opts.maxInFlight ?? defaultInFlight(events);
   const batch = opts.batch ?? 200;
   const sampleEvery = opts.sampleEvery ?? 100;
   const pollMs = opts.pollMs ?? 100;
@@ -530,7 +528,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${JSON.stringify(r)}\n`);
   }
   const out = [
-    `pipeline capacity (commit ${results[0]?.commit ?? '?'}, ${args.events} events per mode, at most ${args.maxInFlight ?? DEFAULT_IN_FLIGHT} in flight, ${availableParallelism()} cores):`,
+    `pipeline capacity (commit ${results[0]?.commit ?? '?'}, ${args.events} events per mode, at most ${args.maxInFlight ?? defaultInFlight(args.events)} in flight, ${availableParallelism()} cores):`,
     '',
     capacityTable(results),
   ];

@@ -3,6 +3,7 @@ import { captureAt, captureKinds, mixSchedule, MIX_SLOTS } from './capacity-capt
 import {
   capacityTable,
   cpuBoundRate,
+  defaultInFlight,
   libraryOf,
   parseCapacityArgs,
   percentile,
@@ -113,6 +114,15 @@ describe('CPU-bound rate', () => {
     expect(cpuBoundRate(2, 300, 100, 100)).toBe(4000);
     expect(cpuBoundRate(2, 300, 100, NaN)).toBe(5000);
     expect(cpuBoundRate(2, NaN)).toBeNaN();
+  });
+});
+
+describe('in-flight window', () => {
+  it('is a tenth of the run, within 1,000..10,000', () => {
+    expect(defaultInFlight(20_000)).toBe(2_000);
+    expect(defaultInFlight(100_000)).toBe(10_000);
+    expect(defaultInFlight(1_000_000)).toBe(10_000);
+    expect(defaultInFlight(5_000)).toBe(1_000);
   });
 });
 
