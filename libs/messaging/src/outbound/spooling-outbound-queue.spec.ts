@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { JsonLogger, metricsRegistry } from '@spendops/observability';
 import { Envelope } from '../bus';
 import { sleep, waitFor } from '../bus.contract-suite';
-import { SpoolingOutboundQueue } from './spooling-outbound-queue';
+import { serializationProblem, SpoolingOutboundQueue } from './spooling-outbound-queue';
 import { SwitchableBus } from './switchable-bus';
 
 JsonLogger.setLevel('error');
@@ -170,6 +170,61 @@ describe('SpoolingOutboundQueue', () => {
     await waitFor(() => received.length === 2);
     expect(ns()).toEqual([0, 2]);
     expect(segments()).toEqual([]);
+  });
+
+  it('drops cyclic and unserializable messages, keeps deep, dated and toJSON ones', async () => {
+    const q = newQueue();
+    const cyclic: Record<string, unknown> = { n: 1 };
+    cyclic.self = { again: cyclic };
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 200; i++) deep = { deep };
+    JsonLogger.setSink(() => undefined);
+    try {
+      q.enqueue('usage.captured.v1', { n: 0, at: new Date(0), deep });
+      q.enqueue('usage.captured.v1', cyclic);
+      q.enqueue('usage.captured.v1', { n: 2, nested: [{ toJSON: () => BigInt(2) }] });
+      q.enqueue('usage.captured.v1', { n: 3, custom: { toJSON: () => 'fine' } });
+    } finally {
+      JsonLogger.setSink((line) => process.stdout.write(line));
+    }
+    await q.drain();
+    await waitFor(() => received.length === 2);
+    expect(ns()).toEqual([0, 3]);
+  });
+
+  it('judges a payload as JSON.stringify would', () => {
+    const cycle: unknown[] = [];
+    cycle.push({ cycle });
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const throwingGetter = Object.defineProperty({}, 'bad', {
+      enumerable: true,
+      get: () => {
+        throw new Error('getter');
+      },
+    });
+    const values: unknown[] = [
+      { a: 'x', b: 1, c: NaN, d: Infinity, e: null, f: undefined, g: [1, 'two', [null]], h: {} },
+      Object.assign(Object.create(null) as object, { k: 'v' }),
+      new Point(1),
+      { when: new Date(0), buf: Buffer.from('hi') },
+      { fn: () => 1, sym: Symbol('s') },
+      { big: 1n },
+      [1, [2n]],
+      cycle,
+      { toJSON: () => ({ big: 3n }) },
+      throwingGetter,
+    ];
+    for (const value of values) {
+      let expected: string | null = null;
+      try {
+        JSON.stringify(value);
+      } catch (err) {
+        expected = (err as Error).message;
+      }
+      expect(serializationProblem(value)).toBe(expected);
+    }
   });
 
   it('never throws from enqueue when the disk fails, and counts the loss', async () => {

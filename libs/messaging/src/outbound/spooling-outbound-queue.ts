@@ -54,15 +54,14 @@ export class SpoolingOutboundQueue implements OutboundQueue {
 
   enqueue<T>(topic: string, payload: T, messageId?: string): void {
     const record: SpoolRecord = { i: messageId ?? randomUUID(), t: topic, p: payload };
-    try {
-      // A payload that cannot travel (a BigInt, a cycle) must not spoil the batch it would join.
-      JSON.stringify(record);
-    } catch (err) {
+    // A payload that cannot travel (a BigInt, a cycle) must not spoil the batch it would join.
+    const problem = serializationProblem(record);
+    if (problem !== null) {
       outboundMetrics.publishErrors.inc();
       this.log.error('dropped a message that is not JSON-serializable', {
         topic,
         message_id: record.i,
-        error: (err as Error).message,
+        error: problem,
       });
       return;
     }
@@ -215,5 +214,55 @@ export class SpoolingOutboundQueue implements OutboundQueue {
   private updateGauges(): void {
     outboundMetrics.queueDepth.set(this.memory.length);
     outboundMetrics.spoolPending.set(this.spool.pending);
+  }
+}
+
+/** Nesting beyond this is not walked (a cycle looks like endless nesting): JSON.stringify then decides. */
+const MAX_PLAIN_DEPTH = 64;
+
+/**
+ * Why `JSON.stringify(value)` would throw, or null when it would not. Plain data (strings, numbers, booleans,
+ * null, arrays, objects of Object.prototype or none, without toJSON) is known to serialize after a walk that
+ * costs a fraction of stringifying (the capture record holds kilobytes of base64); anything else is
+ * stringified, as before, to ask.
+ */
+export function serializationProblem(value: unknown): string | null {
+  try {
+    if (isPlainData(value, 0)) return null;
+  } catch {
+    // A getter or proxy trap threw: stringify reads the same properties and gives the reason.
+  }
+  try {
+    JSON.stringify(value);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function isPlainData(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_PLAIN_DEPTH) return false;
+      if ((value as { toJSON?: unknown }).toJSON !== undefined) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainData(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const object = value as Record<string, unknown>;
+      for (const key in object) if (!isPlainData(object[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      // bigint, symbol, function: stringify decides (a function or symbol is left out, a bigint throws).
+      return false;
   }
 }
