@@ -63,4 +63,59 @@ describe('InProcessBus', () => {
     expect(got).toEqual({ n: 1, at: '1970-01-01T00:00:00.000Z' });
     await own.close();
   });
+
+  it('publishJson delivers what publish of the same payload delivers', async () => {
+    const own = new InProcessBus();
+    const got: unknown[] = [];
+    await own.subscribe('json', ['json.ev'], async (_p, e) => void got.push(e));
+    const payloads = [
+      { n: 1, at: new Date(0), gone: undefined, s: 'a"\\\u2028' },
+      [1, null],
+      'text',
+      0,
+      null,
+      undefined,
+    ];
+    for (const [i, payload] of payloads.entries()) {
+      await own.publish('json.ev', payload, { messageId: `p${i}` });
+      await own.publishJson('json.ev', JSON.stringify(payload), { messageId: `p${i}` });
+    }
+    while (got.length < payloads.length * 2) await sleep(5);
+    const strip = (e: unknown) => ({ ...(e as object), published_at: 'T' });
+    for (let i = 0; i < got.length; i += 2) {
+      expect(strip(got[i + 1])).toStrictEqual(strip(got[i]));
+      expect((got[i] as { published_at: string }).published_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+    await own.close();
+  });
+
+  it('a queue bound after a topic was published gets that topic’s later messages', async () => {
+    const own = new InProcessBus();
+    const first: number[] = [];
+    const second: number[] = [];
+    await own.subscribe('late-a', ['late.*'], async (p: { i: number }) => void first.push(p.i));
+    await own.publish('late.ev', { i: 1 });
+    while (first.length < 1) await sleep(5);
+    await own.subscribe('late-b', ['late.#'], async (p: { i: number }) => void second.push(p.i));
+    await own.publish('late.ev', { i: 2 });
+    while (first.length < 2 || second.length < 1) await sleep(5);
+    expect(first).toEqual([1, 2]);
+    expect(second).toEqual([2]);
+    await own.close();
+  });
+
+  it('a retry redelivers the message as published, whatever the failed handler did to its copy', async () => {
+    const own = new InProcessBus({ retryBaseMs: 1 });
+    const seen: unknown[] = [];
+    await own.subscribe('mut', ['mut.ev'], async (p: { list: number[]; n?: number }, e) => {
+      seen.push(JSON.parse(JSON.stringify(p)));
+      p.list.push(99);
+      p.n = 7;
+      if (e.attempt === 1) throw new Error('once');
+    });
+    await own.publishJson('mut.ev', JSON.stringify({ list: [1] }));
+    while (seen.length < 2) await sleep(5);
+    expect(seen).toEqual([{ list: [1] }, { list: [1] }]);
+    await own.close();
+  });
 });

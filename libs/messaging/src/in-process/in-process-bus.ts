@@ -48,9 +48,17 @@ interface QueueState {
   name: string;
   patterns: Set<string>;
   consumers: Consumer[];
-  /** Serialized envelopes waiting for a free consumer. */
-  ready: string[];
+  /** Serialized envelopes waiting for a free consumer (first deliveries), or retries of one. */
+  ready: Array<string | Retry>;
   nextConsumer: number;
+  /** A dispatch is already queued for the next turn: further publishes ride on it. */
+  dispatchScheduled: boolean;
+}
+
+/** A redelivery: the envelope as first published (whatever the failed handler did to its copy), next attempt. */
+interface Retry {
+  wire: string;
+  attempt: number;
 }
 
 const TRANSPORT = 'in-process';
@@ -58,13 +66,17 @@ const TRANSPORT = 'in-process';
 export class InProcessBus implements MessageBus {
   private readonly retry: RetryOptions;
   private readonly queues = new Map<string, QueueState>();
+  /** The queues each topic routes to; cleared whenever a binding changes (routing is per publish, hot). */
+  private readonly routes = new Map<string, QueueState[]>();
   private readonly commands = new Map<
     string,
     { handlers: CommandHandler<unknown, unknown>[]; next: number }
   >();
   private readonly deadLetterList: DeadLetter[] = [];
   private readonly retryTimers = new Map<NodeJS.Timeout, () => void>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries and requests under way; close() waits for them (`idle` wakes it when the count drops to 0). */
+  private inFlight = 0;
+  private idle: Array<() => void> = [];
   /** No new publishes, subscriptions or requests; delivery of what was published goes on. */
   private closing = false;
   /** Nothing is delivered any more. */
@@ -81,10 +93,7 @@ export class InProcessBus implements MessageBus {
   async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<void> {
     // While closing, handlers still publish (extraction → pricing → ledger is one chain in all-in-one): those
     // messages are delivered by the same close loop. Only once closed is a publish refused.
-    if (this.closed) {
-      busMetrics.publishErrors.inc({ transport: TRANSPORT });
-      throw new BusUnavailableError('closed');
-    }
+    this.refuseIfClosed();
     const envelope: Envelope<T> = {
       id: options.messageId ?? randomUUID(),
       topic,
@@ -92,14 +101,61 @@ export class InProcessBus implements MessageBus {
       published_at: new Date().toISOString(),
       attempt: 1,
     };
-    const wire = JSON.stringify(envelope);
-    for (const queue of this.queues.values()) {
-      if ([...queue.patterns].some((pattern) => topicMatches(pattern, topic))) {
-        queue.ready.push(wire);
-        this.scheduleDispatch(queue);
-      }
+    this.enqueue(topic, JSON.stringify(envelope));
+  }
+
+  /**
+   * Publishes a payload that is already JSON text (`JSON.stringify(payload)`; undefined for an undefined
+   * payload), e.g. as it crossed the thread bridge: the envelope is assembled around it rather than the payload
+   * serialized again. Handlers get exactly what `publish` of the parsed payload would give them.
+   */
+  async publishJson(
+    topic: string,
+    payloadJson: string | undefined,
+    options: PublishOptions = {},
+  ): Promise<void> {
+    this.refuseIfClosed();
+    // Same fields, same order as JSON.stringify of the Envelope in publish().
+    const wire =
+      `{"id":${JSON.stringify(options.messageId ?? randomUUID())},"topic":${JSON.stringify(topic)}` +
+      (payloadJson === undefined ? '' : `,"payload":${payloadJson}`) +
+      `,"published_at":"${new Date().toISOString()}","attempt":1}`;
+    this.enqueue(topic, wire);
+  }
+
+  private refuseIfClosed(): void {
+    if (this.closed) {
+      busMetrics.publishErrors.inc({ transport: TRANSPORT });
+      throw new BusUnavailableError('closed');
+    }
+  }
+
+  /** Every bound queue gets the same serialized envelope: each delivery parses a copy of its own. */
+  private enqueue(topic: string, wire: string): void {
+    for (const queue of this.queuesFor(topic)) {
+      queue.ready.push(wire);
+      this.scheduleDispatch(queue);
     }
     busMetrics.published.inc({ transport: TRANSPORT });
+  }
+
+  private queuesFor(topic: string): QueueState[] {
+    let bound = this.routes.get(topic);
+    if (!bound) {
+      bound = [];
+      for (const queue of this.queues.values()) {
+        for (const pattern of queue.patterns) {
+          if (topicMatches(pattern, topic)) {
+            bound.push(queue);
+            break;
+          }
+        }
+      }
+      // Topics are a small fixed set in production; the bound only keeps a stream of one-off topics in check.
+      if (this.routes.size >= 10_000) this.routes.clear();
+      this.routes.set(topic, bound);
+    }
+    return bound;
   }
 
   async subscribe<T>(
@@ -112,10 +168,18 @@ export class InProcessBus implements MessageBus {
     const name = options.broadcast ? `${queue}.broadcast.${randomUUID()}` : queue;
     let state = this.queues.get(name);
     if (!state) {
-      state = { name, patterns: new Set(), consumers: [], ready: [], nextConsumer: 0 };
+      state = {
+        name,
+        patterns: new Set(),
+        consumers: [],
+        ready: [],
+        nextConsumer: 0,
+        dispatchScheduled: false,
+      };
       this.queues.set(name, state);
     }
     for (const topic of topics) state.patterns.add(topic);
+    this.routes.clear();
     state.consumers.push({
       handler: handler as MessageHandler<unknown>,
       prefetch: Math.max(1, options.prefetch ?? DEFAULT_PREFETCH),
@@ -191,14 +255,14 @@ export class InProcessBus implements MessageBus {
     }
     while (
       Date.now() < deadline &&
-      (this.inFlight.size > 0 || this.retryTimers.size > 0 || this.undelivered() > 0)
+      (this.inFlight > 0 || this.retryTimers.size > 0 || this.undelivered() > 0)
     ) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.closed = true;
     for (const timer of this.retryTimers.keys()) clearTimeout(timer);
     this.retryTimers.clear();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   private undelivered(): number {
@@ -208,30 +272,35 @@ export class InProcessBus implements MessageBus {
   }
 
   private track<R>(work: Promise<R>): Promise<R> {
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
+    this.inFlight++;
+    const done = (): void => this.settle();
+    work.then(done, done);
     return work;
   }
 
+  private settle(): void {
+    if (--this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
   private scheduleDispatch(queue: QueueState): void {
-    // Never inside the publisher's call stack, as with a broker.
-    setImmediate(() => this.dispatch(queue));
+    // Never inside the publisher's call stack, as with a broker. One pending dispatch per queue drains all
+    // that was published meanwhile.
+    if (queue.dispatchScheduled) return;
+    queue.dispatchScheduled = true;
+    setImmediate(() => {
+      queue.dispatchScheduled = false;
+      this.dispatch(queue);
+    });
   }
 
   private dispatch(queue: QueueState): void {
     while (!this.closed && queue.ready.length > 0) {
       const consumer = this.nextFreeConsumer(queue);
       if (!consumer) return;
-      const wire = queue.ready.shift()!;
+      const next = queue.ready.shift()!;
       consumer.inFlight++;
-      void this.track(this.deliver(queue, consumer, wire)).finally(() => {
-        consumer.inFlight--;
-        this.dispatch(queue);
-      });
+      this.inFlight++;
+      void this.deliver(queue, consumer, next);
     }
   }
 
@@ -247,26 +316,41 @@ export class InProcessBus implements MessageBus {
     return undefined;
   }
 
-  private async deliver(queue: QueueState, consumer: Consumer, wire: string): Promise<void> {
-    const envelope = JSON.parse(wire) as Envelope;
+  /** Never rejects: a failure is retried or dead-lettered; frees the consumer's slot and the next goes. */
+  private async deliver(queue: QueueState, consumer: Consumer, next: string | Retry): Promise<void> {
     try {
-      await consumer.handler(envelope.payload, envelope);
-      busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'ok' });
-    } catch (err) {
-      if (err instanceof PoisonMessageError || envelope.attempt >= consumer.maxAttempts) {
-        this.deadLetter(queue, envelope, err);
-        return;
+      const retry = typeof next === 'string' ? undefined : next;
+      const wire = retry ? retry.wire : (next as string);
+      const envelope = JSON.parse(wire) as Envelope;
+      if (retry) envelope.attempt = retry.attempt;
+      try {
+        await consumer.handler(envelope.payload, envelope);
+        busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'ok' });
+      } catch (err) {
+        this.failed(queue, consumer, wire, envelope.attempt, err);
       }
-      busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'retry' });
-      const next = JSON.stringify({ ...envelope, attempt: envelope.attempt + 1 });
-      const fire = (): void => {
-        this.retryTimers.delete(timer);
-        queue.ready.push(next);
-        this.dispatch(queue);
-      };
-      const timer = setTimeout(fire, this.closing ? 0 : retryDelayMs(envelope.attempt + 1, this.retry));
-      this.retryTimers.set(timer, fire);
+    } finally {
+      consumer.inFlight--;
+      this.settle();
+      this.dispatch(queue);
     }
+  }
+
+  private failed(queue: QueueState, consumer: Consumer, wire: string, attempt: number, err: unknown): void {
+    if (err instanceof PoisonMessageError || attempt >= consumer.maxAttempts) {
+      // The message as published: the handler may have changed its copy before it failed.
+      this.deadLetter(queue, { ...(JSON.parse(wire) as Envelope), attempt }, err);
+      return;
+    }
+    busMetrics.handled.inc({ transport: TRANSPORT, queue: queue.name, outcome: 'retry' });
+    const retry: Retry = { wire, attempt: attempt + 1 };
+    const fire = (): void => {
+      this.retryTimers.delete(timer);
+      queue.ready.push(retry);
+      this.dispatch(queue);
+    };
+    const timer = setTimeout(fire, this.closing ? 0 : retryDelayMs(attempt + 1, this.retry));
+    this.retryTimers.set(timer, fire);
   }
 
   private deadLetter(queue: QueueState, envelope: Envelope, err: unknown): void {

@@ -55,6 +55,31 @@ busContractSuite('thread bridge (main side, pipeline as the peer)', async () => 
 });
 
 describe('ThreadBridgeBus', () => {
+  it('a payload crosses as JSON, both ways: handlers get what the in-process bus would give them', async () => {
+    const { main, pipeline, ports } = pair();
+    const q = uniqueName('json');
+    const down: unknown[] = [];
+    const up: unknown[] = [];
+    await pipeline.subscribe(`${q}-down`, [`${q}.down`], async (p, e) => void down.push([p, e.payload]));
+    await main.subscribe(`${q}-up`, [`${q}.up`], async (p) => void up.push(p), { broadcast: true });
+    pipeline.announceReady();
+    await main.whenPeerReady();
+    const payload = { at: new Date(0), gone: undefined, nested: { list: [1, 'two', null] } };
+    const expected = { at: '1970-01-01T00:00:00.000Z', nested: { list: [1, 'two', null] } };
+    await main.publish(`${q}.down`, payload);
+    await main.publish(`${q}.down`, undefined);
+    await pipeline.publish(`${q}.up`, payload);
+    await waitFor(() => down.length === 2 && up.length === 1, 5_000, 'deliveries');
+    expect(down).toStrictEqual([
+      [expected, expected],
+      [undefined, undefined],
+    ]);
+    expect(up).toStrictEqual([expected]);
+    await main.close();
+    await pipeline.close();
+    for (const port of ports) port.close();
+  });
+
   it('a pipeline publish reaches main-thread subscribers, and main requests reach pipeline commands', async () => {
     const { main, pipeline, ports } = pair();
     const q = uniqueName('up');

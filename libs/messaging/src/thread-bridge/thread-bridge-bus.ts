@@ -12,6 +12,10 @@
 // those again to the next pipeline thread. Consumers are idempotent by message id, so a redelivery is harmless.
 // Settlement is tracked with AsyncLocalStorage on the pipeline side only: the main thread (the proxy) pays for
 // no async-context tracking.
+//
+// Payloads cross as JSON text, not as objects: both in-process buses serialize every message anyway (handlers
+// get JSON copies), so the receiving side wraps the text in its envelope as is, and neither side pays for a
+// structured clone of the object graph nor for serializing the same payload a second time.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
@@ -175,8 +179,11 @@ export class ThreadBridgeBus implements MessageBus {
   async publish<T>(topic: string, payload: T, options: PublishOptions = {}): Promise<void> {
     const id = options.messageId ?? randomUUID();
     const { local, forward } = this.route(topic);
-    if (local > 0) await this.publishLocal(topic, payload, id, local);
-    if (forward) await this.forward(topic, payload, id);
+    if (local === 0 && !forward) return;
+    // Serialized once, here, for this side's queues and for the other side alike.
+    const json = JSON.stringify(payload) as string | undefined;
+    if (local > 0) await this.publishLocal(topic, json, id, local);
+    if (forward) await this.forward(topic, payload, json, id);
   }
 
   async subscribe<T>(
@@ -330,31 +337,41 @@ export class ThreadBridgeBus implements MessageBus {
     return false;
   }
 
-  /** Publishes on this side's bus; on the pipeline side the current group (if any) now owes `queues` more. */
+  /**
+   * Publishes a payload (as JSON text) on this side's bus; on the pipeline side the current group (if any) now
+   * owes `queues` more.
+   */
   private publishLocal(
     topic: string,
-    payload: unknown,
+    json: string | undefined,
     id: string,
     queues: number,
     group?: SettlementGroup,
   ): Promise<void> {
-    if (!this.tracking) return this.local.publish(topic, payload, { messageId: id });
+    if (!this.tracking) return this.local.publishJson(topic, json, { messageId: id });
     const owner = group ?? this.als.getStore();
     let g: number | undefined;
     if (owner && !owner.settled) {
       owner.pending += queues;
       g = this.groupId(owner);
     }
-    const tracked: Tracked = g === undefined ? { p: payload } : { g, p: payload };
-    return this.local.publish(topic, tracked, { messageId: id }).catch((err: unknown) => {
+    // The Tracked wrapper, as JSON.stringify would write it ({ g, p }; p left out when undefined).
+    const p = json === undefined ? '' : `"p":${json}`;
+    const tracked = g === undefined ? `{${p}}` : `{"g":${g}${p && ','}${p}}`;
+    return this.local.publishJson(topic, tracked, { messageId: id }).catch((err: unknown) => {
       if (owner && g !== undefined) this.release(owner, queues);
       throw err;
     });
   }
 
-  private async forward(topic: string, payload: unknown, id: string): Promise<void> {
+  private async forward(
+    topic: string,
+    payload: unknown,
+    json: string | undefined,
+    id: string,
+  ): Promise<void> {
     if (this.options.role === 'pipeline') {
-      await this.requireLink().call({ k: 'publish', t: topic, i: id, p: payload });
+      await this.requireLink().call({ k: 'publish', t: topic, i: id, j: json });
       return;
     }
     const maxUnsettled = this.options.maxUnsettled ?? 5_000;
@@ -362,7 +379,7 @@ export class ThreadBridgeBus implements MessageBus {
       this.requirePeer();
       await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
     }
-    await this.send({ topic, id, payload });
+    await this.send({ topic, id, payload }, false, json);
   }
 
   /**
@@ -370,11 +387,15 @@ export class ThreadBridgeBus implements MessageBus {
    * publisher's message goes back to the publisher (the outbound queue spools it); a replayed one waits for the
    * next pipeline.
    */
-  private send(message: RetainedMessage, replay = false): Promise<void> {
+  private send(
+    message: RetainedMessage,
+    replay = false,
+    json = JSON.stringify(message.payload) as string | undefined,
+  ): Promise<void> {
     const link = this.requirePeer();
     let r = 0;
     return link
-      .call<void>({ k: 'publish', t: message.topic, i: message.id, p: message.payload }, undefined, (id) => {
+      .call<void>({ k: 'publish', t: message.topic, i: message.id, j: json }, undefined, (id) => {
         r = id;
         this.retained.set(id, message);
       })
@@ -418,17 +439,18 @@ export class ThreadBridgeBus implements MessageBus {
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
-  /** Receiving side of a forwarded publish. */
+  /** Receiving side of a forwarded publish (its payload as JSON text, `j`). */
   private acceptPublish(f: Frame): Promise<void> | undefined {
     const topic = f.t as string;
+    const json = f.j as string | undefined;
     const queues = this.route(topic).local;
     if (!this.tracking) {
       // Refused only once this side is closed: the caller sees the failure as an unaccepted publish.
-      return queues > 0 ? this.local.publish(topic, f.p, { messageId: f.i as string }) : undefined;
+      return queues > 0 ? this.local.publishJson(topic, json, { messageId: f.i as string }) : undefined;
     }
     const r = f.r!;
     const group = this.newGroup(() => this.link?.send({ k: 'settled', r }));
-    if (queues > 0) return this.publishLocal(topic, f.p, f.i as string, queues, group);
+    if (queues > 0) return this.publishLocal(topic, json, f.i as string, queues, group);
     this.release(group, 0);
     return undefined;
   }
