@@ -192,8 +192,22 @@ function toExtracted(
       raw = null;
     }
   }
+  const t = r.tokens;
+  // Spelled out rather than `...r.tokens`: a spread followed by more fields built the object slowly (a
+  // dictionary-like shape at every extraction); same keys, same order.
   return {
-    ...r.tokens,
+    prompt_tokens: t.prompt_tokens,
+    completion_tokens: t.completion_tokens,
+    total_tokens: t.total_tokens,
+    cache_read_tokens: t.cache_read_tokens,
+    cache_write_tokens: t.cache_write_tokens,
+    cache_write_5m_tokens: t.cache_write_5m_tokens,
+    cache_write_1h_tokens: t.cache_write_1h_tokens,
+    reasoning_tokens: t.reasoning_tokens,
+    prompt_audio_tokens: t.prompt_audio_tokens,
+    prompt_image_tokens: t.prompt_image_tokens,
+    completion_audio_tokens: t.completion_audio_tokens,
+    completion_image_tokens: t.completion_image_tokens,
     usage_source: source,
     endpoint_class: r.endpointClass,
     not_billed: r.notBilled,
