@@ -16,7 +16,7 @@ import '../../apps/cli/src/aliases';
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,10 +46,10 @@ import {
   parseCapacityArgs,
   percentile,
   rates,
-  selfTimeByLibrary,
+  profileBreakdown,
   type CapacityMode,
+  type CpuProfileLike,
   type CapacityResult,
-  type ProfileFrame,
   type Progress,
 } from './lib/capacity-stats';
 import { processCpu, processTree } from './lib/procstat';
@@ -72,8 +72,12 @@ export interface CapacityOptions {
   stallMs?: number;
   /** All-in-one: `test` (libs/testing's throwaway server, durability off) or `embedded` (what serve runs). */
   postgres?: 'test' | 'embedded';
-  /** All-in-one: write the run's V8 CPU profile (the load only, not the start-up) to this file. */
-  profile?: string;
+  /**
+   * Write V8 CPU profiles here: all-in-one, `all-in-one.cpuprofile` of this process over the load only;
+   * distributed, `<service>/*.cpuprofile` of each service process (node --cpu-prof, whole life: summarise them
+   * over `loadWindowUs`).
+   */
+  profileDir?: string;
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
 }
@@ -102,7 +106,7 @@ export async function measurePipelineCapacity(
   checkKinds(kinds);
   const loadStart = loadavg()[0];
   log(`${mode}: starting (load avg ${loadStart.toFixed(2)})`);
-  const rig = mode === 'all-in-one' ? await allInOneRig(opts) : await distributedRig(log);
+  const rig = mode === 'all-in-one' ? await allInOneRig(opts) : await distributedRig(log, opts.profileDir);
   try {
     return { ...(await drive(mode, rig, kinds, opts, log)), loadAvg: [loadStart, loadavg()[0]] };
   } finally {
@@ -171,6 +175,7 @@ async function drive(
   const cpu0 = rig.cpu();
   await rig.beforeLoad?.();
   t0 = performance.now();
+  const loadFromUs = Number(process.hrtime.bigint() / 1000n);
   let lastLog = 0;
   try {
     while (published < events) {
@@ -210,6 +215,7 @@ async function drive(
     errors.push(err instanceof Error ? err.message : String(err));
   }
   await rig.afterLoad?.();
+  const loadToUs = Number(process.hrtime.bigint() / 1000n);
   const cpu1 = rig.cpu();
   polling = false;
   await poller;
@@ -245,6 +251,7 @@ async function drive(
     sampled: delays.length,
     errors,
     commit: measuredCommit(),
+    loadWindowUs: { fromUs: loadFromUs, toUs: loadToUs },
   };
 }
 
@@ -331,7 +338,7 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
   await app.init();
   const databaseUrl = app.get<DatabaseConnection>(DATABASE_CONNECTION).url;
   const postmaster = await postmasterPid(databaseUrl);
-  const session = opts.profile ? new Session() : null;
+  const session = opts.profileDir ? new Session() : null;
   const post = (method: string, params?: object) =>
     new Promise<unknown>((resolve, reject) =>
       session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
@@ -352,10 +359,11 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
       await post('Profiler.start');
     },
     async afterLoad() {
-      if (!session || !opts.profile) return;
+      if (!session || !opts.profileDir) return;
       const { profile } = (await post('Profiler.stop')) as { profile: CpuProfile };
       session.disconnect();
-      writeFileSync(opts.profile, JSON.stringify(profile));
+      mkdirSync(opts.profileDir, { recursive: true });
+      writeFileSync(join(opts.profileDir, 'all-in-one.cpuprofile'), JSON.stringify(profile));
     },
     async close() {
       await app.close();
@@ -416,7 +424,7 @@ async function deadLettered(conn: ChannelModel, queues: string[]): Promise<numbe
   return total;
 }
 
-async function distributedRig(log: (line: string) => void): Promise<Rig> {
+async function distributedRig(log: (line: string) => void, profileDir?: string): Promise<Rig> {
   const [rabbit, pg]: [RabbitMqInstance, TestPostgres] = await Promise.all([
     startRabbitMq(),
     startPostgres(),
@@ -432,8 +440,15 @@ async function distributedRig(log: (line: string) => void): Promise<Rig> {
   const start = async (service: string) => {
     const dir = mkdtempSync(join(tmpdir(), `so-capacity-${service}-`));
     dataDirs.push(dir);
+    const profiling: NodeJS.ProcessEnv = {};
+    if (profileDir) {
+      const into = join(profileDir, service);
+      mkdirSync(into, { recursive: true });
+      profiling.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${into}`.trim();
+    }
     const p = await startSpendOps(['--services', service, '--addr', '127.0.0.1:0'], {
       ...env,
+      ...profiling,
       SPENDOPS_DATA_DIR: dir,
     });
     processes.push(p);
@@ -500,18 +515,37 @@ async function distributedRig(log: (line: string) => void): Promise<Rig> {
 // ---------------------------------------------------------------------------------------------------------------
 // command line
 
-/** Self time of the profile: top functions and the same grouped by library. */
-export function profileSummary(profile: CpuProfile, top = 25): string {
-  const lines = ['top self time (% of busy samples):', '| function | where | self % |', '|---|---|---:|'];
-  for (const e of topSelfTime(profile, top)) lines.push(`| ${e.fn} | ${e.where} | ${e.selfPct.toFixed(1)} |`);
-  const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame as ProfileFrame]));
-  const hits = new Map<number, number>();
-  for (const id of profile.samples ?? []) hits.set(id, (hits.get(id) ?? 0) + 1);
-  const samples = [...hits].map(([id, h]) => ({ frame: byNode.get(id)!, hits: h }));
-  lines.push('', 'self time by library / part (% of busy samples):', '| library | self % |', '|---|---:|');
-  for (const g of selfTimeByLibrary(samples).slice(0, 20))
-    lines.push(`| ${g.library} | ${g.selfPct.toFixed(1)} |`);
+/** Where a profiled thread spends its time: top self-time functions, and self and inclusive time per library. */
+export function profileSummary(
+  title: string,
+  profile: CpuProfile & CpuProfileLike,
+  window?: { fromUs: number; toUs: number },
+  top = 25,
+): string {
+  const b = profileBreakdown(profile, window);
+  const lines = [
+    `### ${title}: ${b.samples} samples, busy ${b.busyPct.toFixed(0)} % of them`,
+    '',
+    '| function | where | self % of busy |',
+    '|---|---|---:|',
+  ];
+  for (const e of topSelfTime(profile, top, window))
+    lines.push(`| ${e.fn} | ${e.where} | ${e.selfPct.toFixed(1)} |`);
+  const inclusive = new Map(b.inclusive.map((g) => [g.library, g.pct]));
+  lines.push('', '| library / part | self % | inclusive % |', '|---|---:|---:|');
+  for (const g of b.self.slice(0, 20))
+    lines.push(`| ${g.library} | ${g.selfPct.toFixed(1)} | ${(inclusive.get(g.library) ?? 0).toFixed(1)} |`);
   return lines.join('\n');
+}
+
+function profilesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
 }
 
 async function main(): Promise<void> {
@@ -522,7 +556,7 @@ async function main(): Promise<void> {
       events: args.events,
       ...(args.maxInFlight ? { maxInFlight: args.maxInFlight } : {}),
       ...(args.postgres ? { postgres: args.postgres } : {}),
-      ...(args.profile && mode === 'all-in-one' ? { profile: args.profile } : {}),
+      ...(args.profile ? { profileDir: join(args.profile, mode) } : {}),
     });
     results.push(r);
     process.stderr.write(`${JSON.stringify(r)}\n`);
@@ -533,7 +567,17 @@ async function main(): Promise<void> {
     capacityTable(results),
   ];
   if (args.profile) {
-    out.push('', profileSummary(JSON.parse(readFileSync(args.profile, 'utf8')) as CpuProfile));
+    const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as CpuProfile & CpuProfileLike;
+    for (const r of results) {
+      const dir = join(args.profile, r.mode);
+      if (r.mode === 'all-in-one') {
+        for (const f of profilesIn(dir)) out.push('', profileSummary('all-in-one, pipeline thread', read(f)));
+        continue;
+      }
+      for (const service of PIPELINE_SERVICES)
+        for (const f of profilesIn(join(dir, service)))
+          out.push('', profileSummary(`distributed, ${service} process`, read(f), r.loadWindowUs, 15));
+    }
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -7,6 +7,7 @@ import {
   libraryOf,
   parseCapacityArgs,
   percentile,
+  profileBreakdown,
   rates,
   selfTimeByLibrary,
   timeToReach,
@@ -63,7 +64,7 @@ describe('command line', () => {
       events: 100_000,
     });
     expect(parseCapacityArgs(['--mode', 'distributed'])).toEqual({ modes: ['distributed'], events: 20_000 });
-    expect(parseCapacityArgs(['--profile', '/tmp/p.cpuprofile']).profile).toBe('/tmp/p.cpuprofile');
+    expect(parseCapacityArgs(['--profile', '/tmp/capacity-profiles']).profile).toBe('/tmp/capacity-profiles');
     expect(parseCapacityArgs(['--in-flight', '2000', '--postgres', 'embedded'])).toMatchObject({
       maxInFlight: 2000,
       postgres: 'embedded',
@@ -152,6 +153,44 @@ describe('profile grouping', () => {
       { library: 'node_modules/pg', selfPct: 60 },
       { library: 'apps/extraction', selfPct: 40 },
     ]);
+  });
+});
+
+describe('profile breakdown', () => {
+  const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
+  // (root) → append (event-store) → query (pg); (root) → (idle).
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 4] },
+      { id: 2, callFrame: frame('append', 'file:///w/dist/libs/event-store/src/e.js'), children: [3] },
+      { id: 3, callFrame: frame('query', 'file:///w/node_modules/pg/lib/client.js') },
+      { id: 4, callFrame: frame('(idle)') },
+    ],
+    startTime: 1_000,
+    samples: [3, 3, 2, 4, 3],
+    timeDeltas: [10, 10, 10, 10, 10],
+  };
+
+  it('gives self time to the leaf and inclusive time to every library on the stack', () => {
+    const b = profileBreakdown(profile);
+    expect(b.samples).toBe(5);
+    expect(b.busyPct).toBe(80);
+    expect(b.self).toEqual([
+      { library: 'node_modules/pg', selfPct: 75 },
+      { library: 'libs/event-store', selfPct: 25 },
+    ]);
+    expect(b.inclusive).toEqual([
+      { library: 'libs/event-store', pct: 100 },
+      { library: 'node_modules/pg', pct: 75 },
+    ]);
+  });
+
+  it('counts only the samples inside the window', () => {
+    // Sample times: 1010, 1020, 1030, 1040, 1050.
+    const b = profileBreakdown(profile, { fromUs: 1_025, toUs: 1_045 });
+    expect(b.samples).toBe(2);
+    expect(b.busyPct).toBe(50);
+    expect(b.self).toEqual([{ library: 'libs/event-store', selfPct: 100 }]);
   });
 });
 

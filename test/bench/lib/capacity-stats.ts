@@ -64,11 +64,11 @@ export interface CapacityArgs {
   maxInFlight?: number;
   /** All-in-one's PostgreSQL: libs/testing's throwaway server (`test`) or the embedded one serve runs. */
   postgres?: 'test' | 'embedded';
-  /** Write the all-in-one run's CPU profile here and print its summary. */
+  /** Directory for the CPU profiles (`<mode>/...`); their summary is printed after the table. */
   profile?: string;
 }
 
-/** `--mode all-in-one|distributed|both --events N [--in-flight N] [--postgres test|embedded] [--profile FILE]`. */
+/** `--mode all-in-one|distributed|both --events N [--in-flight N] [--postgres test|embedded] [--profile DIR]`. */
 export function parseCapacityArgs(argv: readonly string[]): CapacityArgs {
   const value = (name: string): string | undefined => {
     const i = argv.indexOf(name);
@@ -132,6 +132,8 @@ export interface CapacityResult {
   loadAvg: [number, number];
   /** The commit measured (and whether apps/ or libs/ had local changes). */
   commit: string;
+  /** The load's span on the monotonic clock (µs, process.hrtime's), to cut other processes' profiles to it. */
+  loadWindowUs?: { fromUs: number; toUs: number };
 }
 
 const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
@@ -192,4 +194,65 @@ export function selfTimeByLibrary(
 export function cpuBoundRate(cores: number, ...usPerEvent: number[]): number {
   const total = usPerEvent.filter((v) => Number.isFinite(v)).reduce((a, b) => a + b, 0);
   return total > 0 ? (cores * 1e6) / total : NaN;
+}
+
+/** The parts of a V8 .cpuprofile this file reads. */
+export interface CpuProfileLike {
+  nodes: Array<{ id: number; callFrame: ProfileFrame; children?: number[] }>;
+  samples?: number[];
+  /** µs on the monotonic clock. */
+  startTime?: number;
+  timeDeltas?: number[];
+}
+
+const NOT_BUSY = ['(idle)', '(program)'];
+
+export interface ProfileBreakdown {
+  /** Samples in the window, and the share of them the thread was busy (not idle). */
+  samples: number;
+  busyPct: number;
+  /** % of busy samples whose leaf frame is in the library. */
+  self: Array<{ library: string; selfPct: number }>;
+  /** % of busy samples with the library anywhere on the stack (shares overlap: they do not sum to 100). */
+  inclusive: Array<{ library: string; pct: number }>;
+}
+
+/** Self and inclusive time per library over the samples inside `window` (all of them without one). */
+export function profileBreakdown(
+  profile: CpuProfileLike,
+  window?: { fromUs: number; toUs: number },
+): ProfileBreakdown {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const hits = new Map<number, number>();
+  let t = profile.startTime ?? 0;
+  let samples = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    t += profile.timeDeltas?.[i] ?? 0;
+    if (window && (t < window.fromUs || t > window.toUs)) return;
+    samples++;
+    hits.set(id, (hits.get(id) ?? 0) + 1);
+  });
+  const leaves = [...hits].map(([id, h]) => ({ frame: byId.get(id)!.callFrame, hits: h }));
+  const busy = leaves.filter((l) => !NOT_BUSY.includes(l.frame.functionName)).reduce((a, l) => a + l.hits, 0);
+  const inclusive = new Map<string, number>();
+  for (const [id, h] of hits) {
+    if (NOT_BUSY.includes(byId.get(id)!.callFrame.functionName)) continue;
+    const libs = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)!.callFrame;
+      const lib = libraryOf(f.url, f.functionName);
+      if (!lib.startsWith('(')) libs.add(lib);
+    }
+    for (const lib of libs) inclusive.set(lib, (inclusive.get(lib) ?? 0) + h);
+  }
+  return {
+    samples,
+    busyPct: samples > 0 ? (busy / samples) * 100 : 0,
+    self: selfTimeByLibrary(leaves),
+    inclusive: [...inclusive]
+      .map(([library, h]) => ({ library, pct: busy > 0 ? (h / busy) * 100 : 0 }))
+      .sort((a, b) => b.pct - a.pct),
+  };
 }
