@@ -311,13 +311,13 @@ export class ProxyHandler implements OnModuleDestroy {
     let upstreamBody: Buffer | Readable | null = null;
     if (body !== null) {
       upstreamBody = body.length > 0 ? body : null;
-      this.metrics.bytes.inc({ direction: 'request' }, body.length);
+      this.metrics.requestBytes.inc(body.length);
     } else if (streamsThrough) {
       upstreamBody = Readable.from(this.tapRequestBody(x), { objectMode: false });
     }
 
     const upSentHr = performance.now();
-    this.metrics.overhead.observe((upSentHr - x.startHr) / 1000);
+    this.metrics.overheadSeconds.observe((upSentHr - x.startHr) / 1000);
     let up: Dispatcher.ResponseData;
     try {
       up = await this.agent.request({
@@ -345,7 +345,7 @@ export class ProxyHandler implements OnModuleDestroy {
       });
     }
     const firstByteAtMs = Date.now();
-    this.metrics.upstreamLatency.observe({ provider: def.name }, (performance.now() - upSentHr) / 1000);
+    this.metrics.upstreamLatency.labels(def.name).observe((performance.now() - upSentHr) / 1000);
 
     // Response headers, unchanged but for hop-by-hop ones and our request id.
     const contentType = firstValue(up.headers['content-type']);
@@ -396,7 +396,7 @@ export class ProxyHandler implements OnModuleDestroy {
       endWatcher?.close();
     }
     if (stream) this.metrics.inflightStreams.dec();
-    this.metrics.bytes.inc({ direction: 'response' }, responseBytes);
+    this.metrics.responseBytes.inc(responseBytes);
     if (cutError !== null) {
       // The provider cut the body after headers: cut the client's too, as a direct connection would.
       res.destroy();
@@ -473,7 +473,7 @@ export class ProxyHandler implements OnModuleDestroy {
   private async *tapRequestBody(x: Exchange): AsyncGenerator<Buffer> {
     for await (const chunk of x.req as AsyncIterable<Buffer>) {
       x.requestCapture.add(chunk);
-      this.metrics.bytes.inc({ direction: 'request' }, chunk.length);
+      this.metrics.requestBytes.inc(chunk.length);
       yield chunk;
     }
   }
@@ -521,7 +521,7 @@ export class ProxyHandler implements OnModuleDestroy {
     };
     if (r.upstreamError) record.upstream_error = r.upstreamError;
     if (this.options.captureEnabled) this.queue.enqueue(Topics.usageCaptured, record, x.id);
-    this.metrics.requests.inc({ provider: def.name, status: String(r.clientStatus) });
+    this.metrics.requests.labels(def.name, String(r.clientStatus)).inc();
     if (this.options.accessLog) {
       this.log.info('request', {
         request_id: x.id,
@@ -575,8 +575,8 @@ export class ProxyHandler implements OnModuleDestroy {
     // A body left unread is not drained for keep-alive: the connection closes after the error instead.
     const unreadBody = x.res !== null && hasRequestBody(x.req) && !x.req.complete && x.body === null;
     x.reply(status, message, closeConnection || unreadBody);
-    this.metrics.denials.inc({ type });
-    this.metrics.requests.inc({ provider: x.provider, status: String(status) });
+    this.metrics.denials.labels(type).inc();
+    this.metrics.requests.labels(x.provider, String(status)).inc();
     const denial: RequestDeniedV1 = {
       request_id: x.id,
       ts: new Date(x.startedAtMs).toISOString(),

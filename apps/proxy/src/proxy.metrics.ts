@@ -1,22 +1,34 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { metricsRegistry } from '@spendops/observability';
+import { Gauge, Registry } from 'prom-client';
+import {
+  HotCounter,
+  HotCounterChild,
+  HotHistogram,
+  HotHistogramChild,
+  metricsRegistry,
+} from '@spendops/observability';
 
-/** The proxy's Prometheus metrics, registered once per registry. */
+/**
+ * The proxy's Prometheus metrics, registered once per registry. The per-request ones are hot metrics (a label set
+ * resolves once to a child that only adds numbers); the children used on every request are resolved here.
+ */
 export class ProxyMetrics {
-  readonly requests: Counter<'provider' | 'status'>;
-  readonly upstreamLatency: Histogram<'provider'>;
-  readonly overhead: Histogram;
+  readonly requests: HotCounter<'provider' | 'status'>;
+  readonly upstreamLatency: HotHistogram<'provider'>;
+  readonly overhead: HotHistogram;
   readonly inflight: Gauge;
   readonly inflightStreams: Gauge;
-  readonly bytes: Counter<'direction'>;
-  readonly denials: Counter<'type'>;
+  readonly bytes: HotCounter<'direction'>;
+  readonly denials: HotCounter<'type'>;
+  readonly requestBytes: HotCounterChild;
+  readonly responseBytes: HotCounterChild;
+  readonly overheadSeconds: HotHistogramChild;
 
   constructor(registry: Registry = metricsRegistry) {
     this.requests = reuse(
       registry,
       'spendops_requests_total',
       () =>
-        new Counter({
+        new HotCounter({
           name: 'spendops_requests_total',
           help: 'Proxied or rejected requests by provider and HTTP status returned to the client.',
           labelNames: ['provider', 'status'],
@@ -27,7 +39,7 @@ export class ProxyMetrics {
       registry,
       'spendops_upstream_latency_seconds',
       () =>
-        new Histogram({
+        new HotHistogram({
           name: 'spendops_upstream_latency_seconds',
           help: 'Time from sending the request upstream to receiving response headers.',
           labelNames: ['provider'],
@@ -39,7 +51,7 @@ export class ProxyMetrics {
       registry,
       'spendops_proxy_overhead_seconds',
       () =>
-        new Histogram({
+        new HotHistogram({
           name: 'spendops_proxy_overhead_seconds',
           help: 'Time the proxy itself adds before the upstream call (routing, key check, policy, body read).',
           buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
@@ -70,7 +82,7 @@ export class ProxyMetrics {
       registry,
       'spendops_bytes_total',
       () =>
-        new Counter({
+        new HotCounter({
           name: 'spendops_bytes_total',
           help: 'Body bytes relayed, by direction (request = to upstream, response = to client).',
           labelNames: ['direction'],
@@ -81,13 +93,16 @@ export class ProxyMetrics {
       registry,
       'spendops_denials_total',
       () =>
-        new Counter({
+        new HotCounter({
           name: 'spendops_denials_total',
           help: 'Rejected requests by denial type.',
           labelNames: ['type'],
           registers: [registry],
         }),
     );
+    this.requestBytes = this.bytes.labels('request');
+    this.responseBytes = this.bytes.labels('response');
+    this.overheadSeconds = this.overhead.labels();
   }
 }
 
