@@ -336,6 +336,35 @@ describe('OpenAI-dialect extractor', () => {
     expect(sq.chars).toBe(7);
   });
 
+  it('the squeezer cuts long strings between whole characters, however the body is chunked', () => {
+    // 'é' and '😀' are 2 and 4 bytes: the cut at maxString bytes falls inside them and moves past them.
+    const text = `ab${'é😀x'.repeat(40)}`;
+    const input = Buffer.from(`{"content":"${text}","k":["${'é'.repeat(9)}\\u263a"],"n":1}`);
+    const squeeze = (chunk: number, limit = 1 << 20): Squeezer => {
+      const counted: string[] = [];
+      const sq = new Squeezer(limit, 7, (t) => counted.push(t));
+      for (const c of fixedChunks(input, chunk)) sq.write(c);
+      expect(counted).toEqual([]);
+      return sq;
+    };
+    const whole = squeeze(input.length);
+    // 'a','b' (2) + 'é' (2) + '😀' (4, crossing byte 7) is kept whole; the next character is cut. The 4th
+    // 'é' starts at byte 7: kept whole too.
+    expect(JSON.parse(whole.bytes().toString('utf8'))).toEqual({ content: 'abé😀', k: ['éééé'], n: 1 });
+    expect(whole.chars).toBe(2 + 3 * 40);
+    expect(whole.cutChars).toBe(2 + 3 * 40);
+    for (const chunk of [1, 2, 3, 5, 7, 64]) {
+      const sq = squeeze(chunk);
+      expect(sq.bytes().equals(whole.bytes())).toBe(true);
+      expect([sq.chars, sq.cutChars, sq.over]).toEqual([whole.chars, whole.cutChars, false]);
+    }
+    // A limit inside the kept text: the copy stops there, at the same byte whatever the chunking.
+    const capped = squeeze(input.length, 14);
+    expect(capped.over).toBe(true);
+    expect(capped.bytes().toString('utf8')).toBe('{"content":"ab');
+    for (const chunk of [1, 3, 6]) expect(squeeze(chunk, 14).bytes().equals(capped.bytes())).toBe(true);
+  });
+
   it('never throws and keeps total = prompt + completion on mangled fixtures (fuzz)', () => {
     let x = 99;
     for (const f of fixtures) {

@@ -94,6 +94,10 @@ export class Squeezer {
       if (this.over) return;
       const c = p[i];
       if (this.inStr) {
+        if (!this.strIsKey && !this.afterBS && this.escLeft === 0 && c !== 0x22 && c !== 0x5c) {
+          i = this.plainRun(p, i) - 1;
+          continue;
+        }
         this.strByte(c);
         continue;
       }
@@ -165,6 +169,51 @@ export class Squeezer {
         }
       }
     }
+  }
+
+  /**
+   * A run of a value string's plain bytes (no quote, no backslash, not inside an escape) from `from`, taken at
+   * once: what strByte does byte by byte (count characters, keep bytes up to the cut), without the per-byte
+   * calls; long texts are most of a body. Returns where the run ends.
+   */
+  private plainRun(p: Buffer, from: number): number {
+    let end = from;
+    let chars = 0;
+    for (; end < p.length; end++) {
+      const b = p[end];
+      if (b === 0x22 || b === 0x5c) break;
+      if ((b & 0xc0) !== 0x80) chars++;
+    }
+    if (!this.strCut) {
+      // Bytes within maxString are kept, then continuation bytes up to the next character start: the cut.
+      let keep = from + Math.max(0, this.maxString - this.strLen);
+      if (keep > end) keep = end;
+      while (keep < end && (p[keep] & 0xc0) === 0x80) keep++;
+      if (keep < end) this.strCut = true;
+      this.emitRange(p, from, keep);
+    }
+    this.strChars += chars;
+    this.strLen += end - from;
+    return end;
+  }
+
+  /** emit() of each byte of p[from, to). */
+  private emitRange(p: Buffer, from: number, to: number): void {
+    if (this.over || from >= to) return;
+    let n = to - from;
+    if (this.len + n > this.limit) {
+      n = this.limit - this.len;
+      this.over = true;
+    }
+    if (this.len + n > this.out.length) {
+      let size = this.out.length;
+      while (this.len + n > size) size = Math.min(this.limit, size * 2);
+      const grown = Buffer.allocUnsafe(size);
+      this.out.copy(grown, 0, 0, this.len);
+      this.out = grown;
+    }
+    p.copy(this.out, this.len, from, from + n);
+    this.len += n;
   }
 
   private strByte(c: number): void {
