@@ -254,6 +254,7 @@ async function main(): Promise<void> {
   const dispatchers = new Map<string, { rate: Dispatcher; streams: Dispatcher }>();
   const idle = new Map<string, number>();
   let profiled: Promise<{ t: Target; dir: string }> | null = null;
+  let teardown: Promise<unknown> = Promise.resolve();
   try {
     // Every target starts at once, before the runner pins itself: a child inherits its parent's cores, so the
     // starts (initdb, the embedded PostgreSQLs, Nest) use both cores; each target moves to its cores once up. The
@@ -391,7 +392,9 @@ async function main(): Promise<void> {
     // stopped unused otherwise), while nothing is measured; extraction then runs alone on the proxy core.
     if (opts.profile && live.some((t) => t.name === 'spendops')) profiled = startProfiled(env);
     await timed('stop targets', async () => {
-      await Promise.all(targets.map((t) => t.stop()));
+      // The cluster's teardown (RabbitMQ's stop is slow) goes on in the background, on the load core.
+      teardown = Promise.all(targets.filter((t) => t.name === 'distributed').map((t) => t.stop()));
+      await Promise.all(targets.filter((t) => t.name !== 'distributed').map((t) => t.stop()));
       for (const d of dispatchers.values()) await Promise.all([d.rate.close(), d.streams.close()]);
     });
     const extraction = await timed('extraction throughput', () =>
@@ -464,7 +467,10 @@ async function main(): Promise<void> {
     writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(`${base}.svg`, renderSvg(report));
     process.stdout.write(`${md}\nwritten: ${base}.{md,json,svg}\n`);
+    log('waiting for the distributed cluster to be torn down');
+    await teardown;
   } finally {
+    await teardown.catch(() => undefined);
     for (const t of targets) await t.stop().catch(() => undefined);
     if (profiled) await (await profiled).t.stop().catch(() => undefined);
     await mock.stop();

@@ -265,8 +265,10 @@ async function startAllInOne(env: BenchEnv, name: AllInOne): Promise<Target> {
         startSpendOps(['--addr', '127.0.0.1:0'], vars, 120_000),
       );
   const key = await createKey(vars);
+  // Killed, not drained: nothing is measured after a stop. The profiled one gets SIGTERM (the profile is written
+  // at exit).
   const target = spendopsTarget(name, server, key, { url: server.url, token }, variant.detail, async () => {
-    await server.stop('SIGTERM');
+    if (profileDir) await server.stop('SIGTERM');
     await server.dispose();
   });
   target.pin = async () => {
