@@ -14,7 +14,7 @@
 // its second half (past start-up). Not a test: `node dist/test/bench/pipeline-capacity.js --mode both --events N`.
 import '../../apps/cli/src/aliases';
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -37,7 +37,7 @@ import { EXTRACTION_QUEUE } from '../../apps/extraction/src/extraction.consumer'
 import { LEDGER_MIGRATIONS, LEDGER_QUEUES } from '../../apps/ledger/src';
 import { PRICING_MIGRATIONS, PRICING_QUEUE } from '../../apps/pricing/src';
 import { encodeBody, publishProperties } from '../../libs/messaging/src/rabbitmq/wire';
-import { startSpendOps, type SpendOpsProcess } from '../support/spendops-process';
+import { SPENDOPS_BIN } from '../support/spendops-process';
 import { captureAt, captureKinds, mixSchedule, type CaptureKind } from './lib/capacity-captures';
 import {
   capacityTable,
@@ -377,6 +377,52 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
 // ---------------------------------------------------------------------------------------------------------------
 // distributed
 
+interface ServiceProcess {
+  pid: number;
+  /** Signals the process and waits for its exit (a SIGTERM lets --cpu-prof write its profile). */
+  stop(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** `node [nodeArgs] bin/spendops serve [args]`, once it listens (test/support/spendops-process, with node flags). */
+async function startService(
+  nodeArgs: string[],
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, SPENDOPS_BIN, 'serve', ...args], {
+    env: { ...process.env, SPENDOPS_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`spendops did not start in ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
+    child.stdout.on('data', () => {
+      if (/SpendOps listening on /.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`spendops exited with ${code} before listening:\n${out}`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    async stop(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
 /** The broker's Erlang VM: the process whose command line names the node's data directory. */
 function brokerPid(dataDir: string): number {
   for (const name of readdirSync('/proc')) {
@@ -429,7 +475,7 @@ async function distributedRig(log: (line: string) => void, profileDir?: string):
     startRabbitMq(),
     startPostgres(),
   ]);
-  const processes: SpendOpsProcess[] = [];
+  const processes: ServiceProcess[] = [];
   const dataDirs: string[] = [];
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: pg.url,
@@ -440,18 +486,14 @@ async function distributedRig(log: (line: string) => void, profileDir?: string):
   const start = async (service: string) => {
     const dir = mkdtempSync(join(tmpdir(), `so-capacity-${service}-`));
     dataDirs.push(dir);
-    const profiling: NodeJS.ProcessEnv = {};
-    if (profileDir) {
-      const into = join(profileDir, service);
-      mkdirSync(into, { recursive: true });
-      profiling.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${into}`.trim();
-    }
-    const p = await startSpendOps(['--services', service, '--addr', '127.0.0.1:0'], {
-      ...env,
-      ...profiling,
-      SPENDOPS_DATA_DIR: dir,
-    });
-    processes.push(p);
+    // node refuses --cpu-prof in NODE_OPTIONS: the flags go on the command line.
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, service)}`] : [];
+    processes.push(
+      await startService(nodeArgs, ['--services', service, '--addr', '127.0.0.1:0'], {
+        ...env,
+        SPENDOPS_DATA_DIR: dir,
+      }),
+    );
   };
   let conn: ChannelModel | null = null;
   const queues = [EXTRACTION_QUEUE, PRICING_QUEUE, LEDGER_QUEUES.usage];
@@ -473,7 +515,7 @@ async function distributedRig(log: (line: string) => void, profileDir?: string):
   const postmaster = await postmasterPid(pg.url);
   const broker = brokerPid(rabbit.dataDir);
   if (!broker) log('distributed: broker process not found, its CPU is not reported');
-  const pids = processes.map((p) => p.child.pid!);
+  const pids = processes.map((p) => p.pid);
   return {
     databaseUrl: pg.url,
     async publish(records) {
