@@ -1,7 +1,7 @@
-// Pricing: the catalog with expense tiers, models seen without a price, and tenant overrides.
-import { useState } from 'preact/hooks';
+// Pricing: the catalog with expense tiers, models seen without a price, tenant overrides and re-pricing runs.
+import { useEffect, useState } from 'preact/hooks';
 import type { AdminApi, PriceOverride, PricingModels, UnpricedModel } from '../api';
-import { count } from '../format';
+import { count, dayRange, usdExact } from '../format';
 import { dateTime, Empty, ErrorMessage, Loaded, messageOf, useLoad } from '../ui';
 
 const rate = (v: string | undefined) => (v === undefined ? '—' : `$${v}`);
@@ -222,12 +222,179 @@ function Overrides({ api }: { api: AdminApi }) {
   );
 }
 
+/** A re-pricing run (GET /api/v1/pricing/reprice-runs/{id}). */
+interface RepriceRun {
+  id: string;
+  status: 'running' | 'succeeded' | 'failed';
+  trigger: string;
+  actor: string;
+  selection: { unpriced_only: boolean; from?: string; to?: string; model?: string; provider?: string };
+  started_at: string;
+  finished_at: string | null;
+  examined: number;
+  changed: number;
+  before_usd: string;
+  after_usd: string;
+  error: string | null;
+}
+
+const selectionText = (s: RepriceRun['selection']) =>
+  [
+    s.unpriced_only ? 'unpriced only' : '',
+    s.from || s.to ? `${s.from?.slice(0, 10) ?? '…'} → ${s.to?.slice(0, 10) ?? '…'}` : '',
+    s.provider ?? '',
+    s.model ?? '',
+  ]
+    .filter(Boolean)
+    .join(', ') || 'everything';
+
+/**
+ * Re-pricing after a price correction: the API answers 202 with the run at once and the run goes on in the
+ * pricing service, so this polls the run every second until it ends (leaving the page does not stop it).
+ */
+function Repricing({ api }: { api: AdminApi }) {
+  const [load, reload] = useLoad(
+    () => api.get<{ runs: RepriceRun[] }>('/api/v1/pricing/reprice-runs', { limit: '10' }),
+    [api],
+  );
+  const [form, setForm] = useState({ from: '', to: '', provider: '', model: '', unpriced_only: false });
+  const [watching, setWatching] = useState<RepriceRun | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    if (watching?.status !== 'running') return;
+    const timer = setTimeout(async () => {
+      try {
+        setWatching(await api.get<RepriceRun>(`/api/v1/pricing/reprice-runs/${watching.id}`));
+      } catch (err) {
+        setError(messageOf(err));
+      }
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [api, watching]);
+  useEffect(() => {
+    if (watching && watching.status !== 'running') reload();
+  }, [watching?.status]);
+  const set = (k: 'from' | 'to' | 'provider' | 'model') => (e: Event) =>
+    setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    try {
+      const range = form.from || form.to ? dayRange(form.from, form.to) : {};
+      const body = {
+        ...range,
+        ...(form.provider.trim() ? { provider: form.provider.trim() } : {}),
+        ...(form.model.trim() ? { model: form.model.trim() } : {}),
+        ...(form.unpriced_only ? { unpriced_only: true } : {}),
+      };
+      setWatching(await api.post<RepriceRun>('/api/v1/pricing/reprice?wait=0', body));
+      reload(); // the new run in the list, running
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  return (
+    <section class="panel" aria-label="Re-pricing">
+      <h2>Re-pricing</h2>
+      <p class="hint">
+        Prices stored events again with the prices in force now; each changed event gets an audited
+        re-pricing. Dates are whole UTC days, both included.
+      </p>
+      <form class="filters" onSubmit={start} aria-label="Re-price stored events">
+        <label>
+          From
+          <input type="date" value={form.from} onInput={set('from')} />
+        </label>
+        <label>
+          To
+          <input type="date" value={form.to} onInput={set('to')} />
+        </label>
+        <label>
+          Provider
+          <input value={form.provider} onInput={set('provider')} />
+        </label>
+        <label>
+          Model
+          <input value={form.model} onInput={set('model')} />
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={form.unpriced_only}
+            onChange={(e) => setForm({ ...form, unpriced_only: (e.target as HTMLInputElement).checked })}
+          />{' '}
+          Unpriced only
+        </label>
+        <button type="submit" disabled={watching?.status === 'running'}>
+          Re-price
+        </button>
+      </form>
+      {error && <ErrorMessage message={error} />}
+      {watching && (
+        <p role="status" data-testid="reprice-status">
+          Run {watching.id}: {watching.status} — {count(watching.changed)} of {count(watching.examined)}{' '}
+          events changed{watching.status === 'running' ? ' so far' : ''}
+          {watching.error ? ` (${watching.error})` : ''}
+        </p>
+      )}
+      <Loaded load={load} retry={reload} what="re-pricing runs">
+        {({ runs }) =>
+          runs.length === 0 ? (
+            <Empty>No re-pricing yet.</Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Run</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Why / who</th>
+                  <th scope="col">Selection</th>
+                  <th scope="col" class="num">
+                    Changed / examined
+                  </th>
+                  <th scope="col" class="num">
+                    Before → after
+                  </th>
+                  <th scope="col">Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((r) => (
+                  <tr key={r.id}>
+                    <td>{r.id}</td>
+                    <td title={r.error ?? undefined}>
+                      {r.status}
+                      {r.error ? ` ⚠` : ''}
+                    </td>
+                    <td>
+                      {r.trigger} / {r.actor}
+                    </td>
+                    <td>{selectionText(r.selection)}</td>
+                    <td class="num">
+                      {count(r.changed)} / {count(r.examined)}
+                    </td>
+                    <td class="num">
+                      {usdExact(r.before_usd)} → {usdExact(r.after_usd)}
+                    </td>
+                    <td>{dateTime(r.started_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
 export function PricingPage({ api }: { api: AdminApi }) {
   return (
     <>
       <h1 tabIndex={-1}>Pricing</h1>
       <Unpriced api={api} />
       <Overrides api={api} />
+      <Repricing api={api} />
       <Catalog api={api} />
     </>
   );
