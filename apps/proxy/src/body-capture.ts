@@ -47,7 +47,8 @@ export class BodyCapture {
   }
 
   result(): CapturedBody {
-    const kept = Buffer.concat(this.chunks, this.kept);
+    // One chunk (most bodies): encoded where it lies, not copied first.
+    const kept = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.kept);
     if (this.head === null) {
       return { head: kept.toString('base64'), total_bytes: this.total, truncated: false };
     }

@@ -307,7 +307,7 @@ export class ProxyHandler implements OnModuleDestroy {
     });
 
     const streamsThrough = body === null && hasRequestBody(req);
-    const headers = outboundHeaders(req.rawHeaders, !streamsThrough).filter(notExpect);
+    const headers = withoutExpect(outboundHeaders(req.rawHeaders, !streamsThrough));
     let upstreamBody: Buffer | Readable | null = null;
     if (body !== null) {
       upstreamBody = body.length > 0 ? body : null;
@@ -440,7 +440,7 @@ export class ProxyHandler implements OnModuleDestroy {
     head: Buffer,
   ): Promise<void> {
     const upgrade = rawHeaderValues(x.req.rawHeaders, 'upgrade')[0] ?? '';
-    const headers = outboundHeaders(x.req.rawHeaders, true).filter(notExpect);
+    const headers = withoutExpect(outboundHeaders(x.req.rawHeaders, true));
     const result = await relayUpgrade({
       origin: def.origin,
       target: upstreamTarget(def, x.endpoint, x.query),
@@ -654,9 +654,12 @@ function hasRequestBody(req: IncomingMessage): boolean {
 }
 
 /** undici refuses `Expect` (Node's server already answered 100-continue to the client). */
-function notExpect(_: string, i: number, all: string[]): boolean {
-  const name = i % 2 === 0 ? all[i] : all[i - 1];
-  return name.toLowerCase() !== 'expect';
+function withoutExpect(raw: string[]): string[] {
+  for (let i = 0; i < raw.length; i += 2) {
+    // Rare: the list is copied only when it holds one.
+    if (raw[i].length === 6 && raw[i].toLowerCase() === 'expect') return withoutHeader(raw, 'expect');
+  }
+  return raw;
 }
 
 function withoutHeader(raw: string[], name: string): string[] {

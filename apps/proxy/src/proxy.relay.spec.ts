@@ -137,6 +137,33 @@ describe('ProxyHandler relay', () => {
     expect(head).toMatch(/\r\nx-aso-request-id: [0-9a-f-]{36}/);
   });
 
+  it('forwards a request that asked for 100-continue, without its Expect header', async () => {
+    h = await startHarness({ status: 200, body: 'ok' });
+    const net = await import('node:net');
+    const body = '{"model":"m"}';
+    const head =
+      `POST /v1/openai/v1/chat/completions HTTP/1.1\r\nHost: proxy.local\r\n` +
+      `X-ASO-API-Key: aso_k_valid.secretsecretsecret\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\nEXPECT: 100-continue\r\n\r\n`;
+    const response = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(h.port, '127.0.0.1', () => sock.write(head));
+      let got = '';
+      sock.on('data', (d) => {
+        const first = got === '';
+        got += d.toString('latin1');
+        if (first && got.startsWith('HTTP/1.1 100')) sock.write(body);
+        if (/\r\n\r\nok$/.test(got)) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+    });
+    expect(response).toMatch(/^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 200/);
+    expect(h.mock.requests[0].headers.expect).toBeUndefined();
+    expect(h.mock.requests[0].body.toString()).toBe(body);
+  });
+
   it('passes binary and JSON bodies byte-identical both ways, and gzip responses untouched', async () => {
     const bin = randomBytes(1 << 20);
     const gz = gzipSync(Buffer.from('{"usage":{"prompt_tokens":1}}'.repeat(1000)));

@@ -14,6 +14,9 @@ describe('scanRequestFacts', () => {
     ['[{"model":"m"}]', { model: '', stream: false }],
     ['{"model":"m",', { model: '', stream: false }],
     ['{"model":"m"} trailing', { model: 'm', stream: false }],
+    ['{"mod\\u0065l":"m","str\\u0065am":true}', { model: 'm', stream: true }],
+    ['{"a\\x":1,"model":"m"}', { model: '', stream: false }],
+    ['{"models":"m","streams":true,"Model":"x","stream":true }', { model: '', stream: true }],
     ['not json', { model: '', stream: false }],
     ['', { model: '', stream: false }],
   ];

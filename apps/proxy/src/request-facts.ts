@@ -30,7 +30,7 @@ export function scanRequestFacts(b: Buffer): RequestFacts {
     if (b[i] !== 0x22) return none;
     const keyEnd = skipString(b, i);
     if (keyEnd < 0) return none;
-    const key = decodeString(b, i, keyEnd);
+    const key = keyOf(b, i, keyEnd);
     if (key === null) return none;
     i = ws(b, keyEnd);
     if (b[i] !== 0x3a) return none;
@@ -39,7 +39,7 @@ export function scanRequestFacts(b: Buffer): RequestFacts {
     const valEnd = skipValue(b, i);
     if (valEnd < 0) return none;
     if (key === 'model' && b[valStart] === 0x22) facts.model = decodeString(b, valStart, valEnd) ?? '';
-    else if (key === 'stream') facts.stream = b.toString('latin1', valStart, valEnd) === 'true';
+    else if (key === 'stream') facts.stream = isTrue(b, valStart, valEnd);
     i = ws(b, valEnd);
     if (b[i] === 0x2c) {
       i = ws(b, i + 1);
@@ -60,6 +60,36 @@ function skipString(b: Buffer, i: number): number {
     else if (b[i] === 0x22) return i + 1;
   }
   return -1;
+}
+
+/**
+ * A key as far as the scan cares: 'model', 'stream', or '' for any other; null for a malformed escape. Only an
+ * escaped key is decoded (without escapes the bytes are the name: no string is made for every key of the body).
+ */
+function keyOf(b: Buffer, start: number, end: number): 'model' | 'stream' | '' | null {
+  for (let i = start + 1; i < end - 1; i++) {
+    if (b[i] === 0x5c) {
+      const key = decodeString(b, start, end);
+      return key === null ? null : key === 'model' || key === 'stream' ? key : '';
+    }
+  }
+  if (bytesAre(b, start + 1, end - 1, MODEL)) return 'model';
+  if (bytesAre(b, start + 1, end - 1, STREAM)) return 'stream';
+  return '';
+}
+
+const MODEL = Buffer.from('model');
+const STREAM = Buffer.from('stream');
+const TRUE = Buffer.from('true');
+
+function bytesAre(b: Buffer, start: number, end: number, want: Buffer): boolean {
+  if (end - start !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (b[start + i] !== want[i]) return false;
+  return true;
+}
+
+function isTrue(b: Buffer, start: number, end: number): boolean {
+  return bytesAre(b, start, end, TRUE);
 }
 
 function decodeString(b: Buffer, start: number, end: number): string | null {
