@@ -42,6 +42,7 @@ import { captureAt, captureKinds, mixSchedule, type CaptureKind } from './lib/ca
 import {
   capacityTable,
   cpuBoundRate,
+  idleNote,
   defaultInFlight,
   parseCapacityArgs,
   percentile,
@@ -56,6 +57,8 @@ import { processCpu, processTree } from './lib/procstat';
 import { topSelfTime, type CpuProfile } from './lib/profile';
 
 export type { CapacityMode, CapacityResult } from './lib/capacity-stats';
+
+const IDLE_SAMPLE_MS = 3_000;
 
 export interface CapacityOptions {
   /** Capture records to publish (e.g. 20,000 quick, 100,000 full). */
@@ -172,6 +175,16 @@ async function drive(
     }
   })();
 
+  // What the rig burns with nothing to do (projection runners' polls, this poller, the broker's timers), so a
+  // reader can tell it from the per-event figures, which include it.
+  const idle0 = rig.cpu();
+  await sleep(IDLE_SAMPLE_MS);
+  const idle1 = rig.cpu();
+  const idleCores = {
+    pipeline: (idle1.pipeline - idle0.pipeline) / (IDLE_SAMPLE_MS / 1000),
+    postgres: (idle1.postgres - idle0.postgres) / (IDLE_SAMPLE_MS / 1000),
+    broker: (idle1.broker - idle0.broker) / (IDLE_SAMPLE_MS / 1000),
+  };
   const cpu0 = rig.cpu();
   await rig.beforeLoad?.();
   t0 = performance.now();
@@ -252,6 +265,7 @@ async function drive(
     errors,
     commit: measuredCommit(),
     loadWindowUs: { fromUs: loadFromUs, toUs: loadToUs },
+    idleCores,
   };
 }
 
@@ -607,6 +621,8 @@ async function main(): Promise<void> {
     `pipeline capacity (commit ${results[0]?.commit ?? '?'}, ${args.events} events per mode, at most ${args.maxInFlight ?? defaultInFlight(args.events)} in flight, ${availableParallelism()} cores):`,
     '',
     capacityTable(results),
+    '',
+    idleNote(results),
   ];
   if (args.profile) {
     const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as CpuProfile & CpuProfileLike;

@@ -4,6 +4,7 @@ import {
   capacityTable,
   cpuBoundRate,
   defaultInFlight,
+  idleNote,
   libraryOf,
   parseCapacityArgs,
   percentile,
@@ -81,32 +82,45 @@ describe('command line', () => {
 });
 
 describe('table', () => {
+  const result: CapacityResult = {
+    mode: 'all-in-one',
+    events: 20_000,
+    queryable: 20_000,
+    seconds: 8.04,
+    eventsPerSecond: 2487.6,
+    secondHalfEventsPerSecond: 2600.2,
+    publishPerSecond: 3000,
+    cpuUsPerEvent: 412.3,
+    postgresCpuUsPerEvent: 150,
+    brokerCpuUsPerEvent: NaN,
+    cpuBoundEventsPerSecond: 3565.4,
+    queryableP50Ms: 1200,
+    queryableP99Ms: 3900.4,
+    sampled: 200,
+    errors: [],
+    loadAvg: [1.5, 2.25],
+    commit: 'abc1234',
+  };
+
   it('prints one row per mode, n/a for what was not measured', () => {
-    const r: CapacityResult = {
-      mode: 'all-in-one',
-      events: 20_000,
-      queryable: 20_000,
-      seconds: 8.04,
-      eventsPerSecond: 2487.6,
-      secondHalfEventsPerSecond: 2600.2,
-      publishPerSecond: 3000,
-      cpuUsPerEvent: 412.3,
-      postgresCpuUsPerEvent: 150,
-      brokerCpuUsPerEvent: NaN,
-      cpuBoundEventsPerSecond: 3565.4,
-      queryableP50Ms: 1200,
-      queryableP99Ms: 3900.4,
-      sampled: 200,
-      errors: [],
-      loadAvg: [1.5, 2.25],
-      commit: 'abc1234',
-    };
-    const lines = capacityTable([r, { ...r, mode: 'distributed', errors: ['3 dead-lettered'] }]).split('\n');
+    const lines = capacityTable([
+      result,
+      { ...result, mode: 'distributed', errors: ['3 dead-lettered'] },
+    ]).split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[2]).toBe(
       '| all-in-one | 20000 | 20000 | 8.0 | 2488 | 2600 | 3000 | 412 | 150 | n/a | 3565 | 1200 / 3900 (200) | 1.50 / 2.25 | none |',
     );
     expect(lines[3]).toMatch(/^\| distributed .*\| 3 dead-lettered \|$/);
+  });
+
+  it('notes the idle CPU of each mode that has it', () => {
+    expect(idleNote([])).toMatch(/: n\/a$/);
+    const note = idleNote([
+      { ...result, idleCores: { pipeline: 0.021, postgres: 0.004, broker: NaN } },
+      { ...result, mode: 'distributed' },
+    ]);
+    expect(note).toMatch(/: all-in-one: pipeline 2\.1 %, postgres 0\.4 %, broker n\/a$/);
   });
 });
 

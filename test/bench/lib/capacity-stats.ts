@@ -134,6 +134,20 @@ export interface CapacityResult {
   commit: string;
   /** The load's span on the monotonic clock (µs, process.hrtime's), to cut other processes' profiles to it. */
   loadWindowUs?: { fromUs: number; toUs: number };
+  /** Cores busy before the load (3 s with nothing published): included in the per-event CPU above. */
+  idleCores?: { pipeline: number; postgres: number; broker: number };
+}
+
+/** One line on the CPU each mode burns idle, which the per-event figures include. */
+export function idleNote(results: readonly CapacityResult[]): string {
+  const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
+  const parts = results
+    .filter((r) => r.idleCores)
+    .map(
+      (r) =>
+        `${r.mode}: pipeline ${pct(r.idleCores!.pipeline)}, postgres ${pct(r.idleCores!.postgres)}, broker ${pct(r.idleCores!.broker)}`,
+    );
+  return `CPU before the load, idle (of one core; included in the per-event CPU): ${parts.join('; ') || 'n/a'}`;
 }
 
 const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
