@@ -13,6 +13,9 @@ export interface JsonObject {
 }
 
 const MAX_DEPTH = 512;
+/** Characters a JSON string holds as they are: anything but a quote, a backslash or a control character. */
+// eslint-disable-next-line no-control-regex -- control characters are not allowed raw in a JSON string
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
 class Parser {
   i = 0;
@@ -70,6 +73,10 @@ class Parser {
     let j = start + 1;
     let escaped = false;
     for (;;) {
+      // The regex engine skips a run of plain characters far faster than a charCodeAt loop (long texts).
+      PLAIN_RUN.lastIndex = j;
+      PLAIN_RUN.test(s);
+      j = PLAIN_RUN.lastIndex;
       if (j >= s.length) throw new SyntaxError('unterminated string');
       const c = s.charCodeAt(j);
       if (c === 0x22) break;

@@ -81,7 +81,13 @@ export class OpenAIExtractor implements UsageExtractor {
     const mode = bodyMode(req, this.cls);
     if (mode === 'sse') this.sc = new SseScanner({});
     else if (mode === 'json')
-      this.sq = new Squeezer(MAX_JSON_BODY, MAX_KEPT_STRING, (s) => this.countTokens(s));
+      // Texts are decoded for the Counter only when there is one (the estimate pass): the first pass needs
+      // their lengths alone.
+      this.sq = new Squeezer(
+        MAX_JSON_BODY,
+        MAX_KEPT_STRING,
+        req.counter ? (s) => this.countTokens(s) : undefined,
+      );
   }
 
   write(chunk: Buffer): void {
