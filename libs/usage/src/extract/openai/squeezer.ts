@@ -51,7 +51,8 @@ export class Squeezer {
     private readonly maxString: number,
     private readonly count?: (text: string) => void,
   ) {
-    this.out = Buffer.allocUnsafe(Math.min(limit, 4096));
+    // Under half of Buffer.poolSize: carved from the shared pool, not an allocation of its own per body.
+    this.out = Buffer.allocUnsafe(Math.min(limit, 2048));
   }
 
   /** The squeezed copy so far. */
