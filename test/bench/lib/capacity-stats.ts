@@ -134,7 +134,7 @@ export interface CapacityResult {
   commit: string;
   /** The load's span on the monotonic clock (µs, process.hrtime's), to cut other processes' profiles to it. */
   loadWindowUs?: { fromUs: number; toUs: number };
-  /** Cores busy before the load (3 s with nothing published): included in the per-event CPU above. */
+  /** Cores busy with nothing to do (3 s, 1 s after the load): included in the per-event CPU above. */
   idleCores?: { pipeline: number; postgres: number; broker: number };
 }
 
@@ -147,7 +147,7 @@ export function idleNote(results: readonly CapacityResult[]): string {
       (r) =>
         `${r.mode}: pipeline ${pct(r.idleCores!.pipeline)}, postgres ${pct(r.idleCores!.postgres)}, broker ${pct(r.idleCores!.broker)}`,
     );
-  return `CPU before the load, idle (of one core; included in the per-event CPU): ${parts.join('; ') || 'n/a'}`;
+  return `CPU idle after the load (of one core; included in the per-event CPU): ${parts.join('; ') || 'n/a'}`;
 }
 
 const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
