@@ -85,7 +85,9 @@ export class BridgeLink {
     sent?.(r);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(r, { resolve: resolve as (v: unknown) => void, reject, onReply });
-      this.send({ ...frame, r });
+      // Callers hand in a frame of their own (an object literal): it takes its id in place, without a copy.
+      frame.r = r;
+      this.send(frame);
     });
   }
 

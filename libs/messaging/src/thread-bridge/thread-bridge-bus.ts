@@ -59,6 +59,8 @@ export interface RetainedMessage {
 
 /** Pipeline side: what a delivery's handlers (and what they published) still owe before it is settled. */
 interface SettlementGroup {
+  /** Its key in `groups`, carried by the messages published in it. */
+  id: number;
   pending: number;
   settled: boolean;
   onSettled: () => void;
@@ -353,7 +355,7 @@ export class ThreadBridgeBus implements MessageBus {
     let g: number | undefined;
     if (owner && !owner.settled) {
       owner.pending += queues;
-      g = this.groupId(owner);
+      g = owner.id;
     }
     // The Tracked wrapper, as JSON.stringify would write it ({ g, p }; p left out when undefined).
     const p = json === undefined ? '' : `"p":${json}`;
@@ -551,7 +553,7 @@ export class ThreadBridgeBus implements MessageBus {
           () => this.release(group, 1),
           (err: unknown) => {
             group.settled = true;
-            this.groups.delete(this.groupId(group));
+            this.groups.delete(group.id);
             reject(err);
           },
         );
@@ -568,18 +570,10 @@ export class ThreadBridgeBus implements MessageBus {
 
   // ---- settlement (pipeline side) ----------------------------------------------------------------------------
 
-  private readonly groupIds = new WeakMap<SettlementGroup, number>();
-
   private newGroup(onSettled: () => void): SettlementGroup {
-    const group: SettlementGroup = { pending: 0, settled: false, onSettled };
-    const id = this.nextGroup++;
-    this.groups.set(id, group);
-    this.groupIds.set(group, id);
+    const group: SettlementGroup = { id: this.nextGroup++, pending: 0, settled: false, onSettled };
+    this.groups.set(group.id, group);
     return group;
-  }
-
-  private groupId(group: SettlementGroup): number {
-    return this.groupIds.get(group)!;
   }
 
   private release(group: SettlementGroup, n: number): void {
@@ -587,7 +581,7 @@ export class ThreadBridgeBus implements MessageBus {
     group.pending -= n;
     if (group.pending > 0) return;
     group.settled = true;
-    this.groups.delete(this.groupId(group));
+    this.groups.delete(group.id);
     group.onSettled();
   }
 }
