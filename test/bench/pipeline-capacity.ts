@@ -5,13 +5,15 @@
 // and the memory it holds, stays bounded while the pipeline is kept saturated), and the read model is polled:
 //
 // - all-in-one: the Nest modules `spendops serve` runs on its pipeline thread (pipelineModules), on an
-//   in-process bus in this process, with a real PostgreSQL. CPU is this process's (/proc/self/stat).
+//   in-process bus in this process's main thread (serve's thread bridge between the proxy's thread and the
+//   pipeline's is left out), with a real PostgreSQL. CPU is this process's (/proc/self/stat).
 // - distributed: `spendops serve --services extraction|pricing|ledger` as three processes over a real RabbitMQ
 //   and PostgreSQL; the records are published to the exchange with amqplib and publisher confirms. CPU is the
 //   three processes'.
 //
 // Events/s is from the first publish until every event is a usage_events_view row, over the whole run and over
-// its second half (past start-up). Not a test: `node dist/test/bench/pipeline-capacity.js --mode both --events N`.
+// its second half (past start-up). Not a test: `node dist/test/bench/pipeline-capacity.js --mode both --events N
+// [--in-flight N] [--postgres test|embedded] [--profile DIR]` prints a markdown table (and the profiles' summary).
 import '../../apps/cli/src/aliases';
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
