@@ -47,6 +47,7 @@ import {
   idleNote,
   defaultInFlight,
   parseCapacityArgs,
+  parseStatCpuWithReaped,
   percentile,
   rates,
   profileBreakdown,
@@ -286,12 +287,12 @@ function measuredCommit(): string {
   }
 }
 
-/** CPU seconds of a process and its descendants (0 once gone). */
+/** CPU seconds of a process and its descendants, live and exited (0 once the process itself is gone). */
 function treeCpu(pid: number): number {
   let total = 0;
   for (const p of processTree(pid)) {
     try {
-      total += processCpu(p);
+      total += parseStatCpuWithReaped(readFileSync(`/proc/${p}/stat`, 'utf8'));
     } catch {
       // it exited between the listing and the read
     }

@@ -7,6 +7,7 @@ import {
   idleNote,
   libraryOf,
   parseCapacityArgs,
+  parseStatCpuWithReaped,
   percentile,
   profileBreakdown,
   rates,
@@ -121,6 +122,14 @@ describe('table', () => {
       { ...result, mode: 'distributed' },
     ]);
     expect(note).toMatch(/: all-in-one: pipeline 2\.1 %, postgres 0\.4 %, broker n\/a$/);
+  });
+});
+
+describe('process CPU', () => {
+  it('adds the reaped children to the process itself, whatever its name holds', () => {
+    // utime 150, stime 50, cutime 300, cstime 100 (ticks).
+    const stat = '42 (postgres: a) b) S 1 42 42 0 -1 4194560 100 0 0 0 150 50 300 100 20 0 1 0 5 1000 50';
+    expect(parseStatCpuWithReaped(stat)).toBe(6);
   });
 });
 

@@ -270,3 +270,12 @@ export function profileBreakdown(
       .sort((a, b) => b.pct - a.pct),
   };
 }
+
+/**
+ * CPU seconds of a /proc stat line, its own (utime + stime) and its reaped children's (cutime + cstime): summed
+ * over a process tree, this does not drop when a child exits (PostgreSQL's autovacuum workers come and go).
+ */
+export function parseStatCpuWithReaped(stat: string, ticksPerSecond = 100): number {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / ticksPerSecond;
+}
