@@ -527,6 +527,7 @@ async function distributedRig(log: (line: string) => void, profileDir?: string):
     await conn?.close().catch(() => undefined);
     await rabbit.stop();
     await pg.stop();
+    for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
     throw err;
   }
   const amqp = conn;
