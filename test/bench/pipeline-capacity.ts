@@ -354,9 +354,23 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
     },
     { logger: ['error', 'warn'], abortOnError: false },
   );
-  await app.init();
-  const databaseUrl = app.get<DatabaseConnection>(DATABASE_CONNECTION).url;
-  const postmaster = await postmasterPid(databaseUrl);
+  const close = async () => {
+    await app.close();
+    await bus.close();
+    await pg?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let databaseUrl: string;
+  let postmaster: number;
+  try {
+    await app.init();
+    databaseUrl = app.get<DatabaseConnection>(DATABASE_CONNECTION).url;
+    postmaster = await postmasterPid(databaseUrl);
+  } catch (err) {
+    // A failed start must not leave a PostgreSQL server behind.
+    await close().catch(() => undefined);
+    throw err;
+  }
   const session = opts.profileDir ? new Session() : null;
   const post = (method: string, params?: object) =>
     new Promise<unknown>((resolve, reject) =>
@@ -384,12 +398,7 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
       mkdirSync(opts.profileDir, { recursive: true });
       writeFileSync(join(opts.profileDir, 'all-in-one.cpuprofile'), JSON.stringify(profile));
     },
-    async close() {
-      await app.close();
-      await bus.close();
-      await pg?.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
