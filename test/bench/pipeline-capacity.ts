@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connect, type ChannelModel } from 'amqplib';
 import { Client } from 'pg';
@@ -337,25 +337,9 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
   const pg: TestPostgres | null = embedded ? null : await startPostgres();
   const dataDir = mkdtempSync(join(tmpdir(), 'so-capacity-'));
   const bus = new InProcessBus();
-  // What `serve` composes for its pipeline thread: the same modules, migrations of the ledger and pricing.
-  const app = await NestFactory.createApplicationContext(
-    {
-      module: CapacityPipelineModule,
-      imports: [
-        OpsModule,
-        PersistenceModule.forRoot({
-          databaseUrl: pg?.url,
-          dataDir,
-          migrations: [...new Set([...LEDGER_MIGRATIONS, ...PRICING_MIGRATIONS])],
-        }),
-        CapacityBusModule.forRoot(bus),
-        ...pipelineModules(new Set(PIPELINE_SERVICES), { budgetAlerts: {} }),
-      ],
-    },
-    { logger: ['error', 'warn'], abortOnError: false },
-  );
+  let app: INestApplicationContext | null = null;
   const close = async () => {
-    await app.close();
+    await app?.close();
     await bus.close();
     await pg?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -363,6 +347,23 @@ async function allInOneRig(opts: CapacityOptions): Promise<Rig> {
   let databaseUrl: string;
   let postmaster: number;
   try {
+    // What `serve` composes for its pipeline thread: the same modules, migrations of the ledger and pricing.
+    app = await NestFactory.createApplicationContext(
+      {
+        module: CapacityPipelineModule,
+        imports: [
+          OpsModule,
+          PersistenceModule.forRoot({
+            databaseUrl: pg?.url,
+            dataDir,
+            migrations: [...new Set([...LEDGER_MIGRATIONS, ...PRICING_MIGRATIONS])],
+          }),
+          CapacityBusModule.forRoot(bus),
+          ...pipelineModules(new Set(PIPELINE_SERVICES), { budgetAlerts: {} }),
+        ],
+      },
+      { logger: ['error', 'warn'], abortOnError: false },
+    );
     await app.init();
     databaseUrl = app.get<DatabaseConnection>(DATABASE_CONNECTION).url;
     postmaster = await postmasterPid(databaseUrl);
