@@ -80,8 +80,7 @@ const sizes = (quick: boolean) => ({
   streams: quick ? 200 : 1_000,
   chunks: 100,
   held: quick ? 1_000 : 5_000,
-  // The streams of every target are opened at once (memory in one pass), so the proxy core is shared meanwhile.
-  holdTimeoutMs: 30_000,
+  holdTimeoutMs: quick ? 10_000 : 30_000,
   settleMs: quick ? 2_000 : 5_000,
   largeBytes: 100 * 2 ** 20,
   saturation: quick
@@ -297,7 +296,7 @@ async function main(): Promise<void> {
       targets.push(t);
     };
     const memoryByTarget = new Map<string, BenchReport['memory'][number]>();
-    /** Warm-up (500 req/s), then the memory scenarios of these targets in one pass. */
+    /** Warm-up (500 req/s, side by side), then the memory scenarios of these targets. */
     const warmAndMemory = async (ts: Target[]) => {
       // Side by side: nothing is measured during a warm-up.
       await Promise.all(
@@ -324,7 +323,7 @@ async function main(): Promise<void> {
     const up = await timed(`start targets (all but distributed)`, () =>
       Promise.all(early.map((n) => launches.get(n)!)),
     );
-    // The cluster joins the first pass when it is up by then; otherwise it gets its own pass once it is.
+    // The cluster joins the first pass when it is up by then; otherwise it gets its own once it is.
     const dist = launches.get('distributed');
     const clusterUp = () => readyS.distributed !== undefined;
     await timed('smoke tests + idle RSS', async () => {
@@ -336,7 +335,7 @@ async function main(): Promise<void> {
       }
     });
     await timed(
-      `warm-up + memory (${up.some((t) => t.name === 'distributed') ? 'all' : 'all but distributed'}, one pass)`,
+      `warm-up + memory (${up.some((t) => t.name === 'distributed') ? 'all' : 'all but distributed'})`,
       () => warmAndMemory(up.filter((t) => !t.skipped)),
     );
     if (dist && !up.some((t) => t.name === 'distributed')) {

@@ -180,24 +180,33 @@ export async function idleRss(t: Target): Promise<number> {
 }
 
 /**
- * The memory scenarios of several targets in one pass: every target holds its streams open at the same time (RSS
- * only, so sharing the proxy core changes nothing measured), then the large responses pass one target at a time.
+ * The memory scenarios of several targets: each holds its streams open in turn (one target at a time: opened side
+ * by side, the streams of a fast target stay open while the slow ones open, and its RSS is read after more GC,
+ * which showed as lower per-stream figures), then the large responses pass one target at a time.
  */
 export async function memory(
   items: Array<{ t: Target; dispatcher: Dispatcher; idleKiB: number }>,
   cfg: { held: number; largeBytes: number; holdTimeoutMs: number },
 ): Promise<MemoryRun[]> {
   const rss = (t: Target) => (t.pid ? rssKiB(t.pid) : NaN);
-  for (const { t } of items) await settle(t.pid);
-  const before = items.map(({ t }) => rss(t));
-  const held = await Promise.all(
-    items.map(({ t, dispatcher }) =>
-      holdStreams(dispatcher, t.endpoint, cfg.held, Math.max(1_000, cfg.held / 2), cfg.holdTimeoutMs),
-    ),
-  );
-  await sleep(500);
-  const heldKiB = items.map(({ t }) => rss(t));
-  await Promise.all(held.map((h) => h.release()));
+  const before: number[] = [];
+  const heldKiB: number[] = [];
+  const held: Array<{ opened: number }> = [];
+  for (const { t, dispatcher } of items) {
+    await settle(t.pid);
+    before.push(rss(t));
+    const h = await holdStreams(
+      dispatcher,
+      t.endpoint,
+      cfg.held,
+      Math.max(1_000, cfg.held / 2),
+      cfg.holdTimeoutMs,
+    );
+    await sleep(500);
+    heldKiB.push(rss(t));
+    held.push(h);
+    await h.release();
+  }
   const runs: MemoryRun[] = [];
   for (const [i, { t, dispatcher, idleKiB }] of items.entries()) {
     await settle(t.pid);
