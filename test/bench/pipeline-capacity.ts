@@ -110,11 +110,13 @@ export async function measurePipelineCapacity(
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const kinds = captureKinds();
   checkKinds(kinds);
+  // At the start: the services load dist/ now, whatever is committed while the run goes on.
+  const commit = measuredCommit();
   const loadStart = loadavg()[0];
   log(`${mode}: starting (load avg ${loadStart.toFixed(2)})`);
   const rig = mode === 'all-in-one' ? await allInOneRig(opts) : await distributedRig(log, opts.profileDir);
   try {
-    return { ...(await drive(mode, rig, kinds, opts, log)), loadAvg: [loadStart, loadavg()[0]] };
+    return { ...(await drive(mode, rig, kinds, opts, log)), commit, loadAvg: [loadStart, loadavg()[0]] };
   } finally {
     await rig.close();
   }
@@ -133,7 +135,7 @@ async function drive(
   kinds: readonly CaptureKind[],
   opts: CapacityOptions,
   log: (line: string) => void,
-): Promise<Omit<CapacityResult, 'loadAvg'>> {
+): Promise<Omit<CapacityResult, 'loadAvg' | 'commit'>> {
   const events = opts.events;
   const maxInFlight = opts.maxInFlight ?? defaultInFlight(events);
   const batch = opts.batch ?? 200;
@@ -268,7 +270,6 @@ async function drive(
     queryableP99Ms: percentile(delays, 0.99),
     sampled: delays.length,
     errors,
-    commit: measuredCommit(),
     loadWindowUs: { fromUs: loadFromUs, toUs: loadToUs },
     idleCores,
   };
