@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import type { ClusterInfo } from '../cluster-host';
 import { runCli, SPENDOPS_BIN, SpendOpsProcess, startSpendOps } from '../../support/spendops-process';
 import { Endpoint } from './endpoint';
-import { exec, onPath, pinTree, Proc, startProc, tail, waitHttp, waitOutput } from './proc';
+import { exec, freePort, onPath, pinTree, Proc, startProc, tail, waitHttp, waitOutput } from './proc';
 import { postmasterOnPort } from './procstat';
 
 export type TargetName =
@@ -147,7 +147,7 @@ async function startNginx(env: BenchEnv): Promise<Target> {
   }
   const prefix = mkdtempSync(join(env.tmp, 'nginx-'));
   mkdirSync(join(prefix, 'tmp'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const conf = nginxConf(prefix, port, new URL(env.mockUrl).port);
   writeFileSync(join(prefix, 'nginx.conf'), conf);
   const p = startProc([bin, '-p', prefix, '-c', join(prefix, 'nginx.conf')], { cpu: env.proxyCpu });
@@ -407,7 +407,7 @@ async function startPortkey(env: BenchEnv): Promise<Target> {
     }
     setup = `npm ci in bench/.peer ${secondsSince(t0)} (kept in bench/.peer/node_modules for the next runs)`;
   }
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const p = startProc([process.execPath, entry, `--port=${port}`, '--headless'], {
     cpu: env.proxyCpu,
     cwd: dir,
@@ -443,7 +443,7 @@ async function startGoref(env: BenchEnv): Promise<Target> {
   const data = mkdtempSync(join(env.tmp, 'goref-data-'));
   const { stdout } = await exec(bin, ['keys', 'create', '--name', 'bench', '--json', '--data-dir', data]);
   const key = (JSON.parse(stdout) as { key: string }).key;
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const p = startProc(
     [bin, 'serve', '--addr', `127.0.0.1:${port}`, '--data-dir', data, '--upstream', `openai=${env.mockUrl}`],
