@@ -507,3 +507,18 @@ it('a receiver that does not answer within the timeout counts as a failed attemp
   const ids = receiver.requests.map((r) => r.headers['x-spendops-event-id']);
   expect(new Set(ids).size).toBe(1);
 });
+
+it('with nothing pending, the worker waits its poll interval (no delivery due is not "due now")', async () => {
+  const app = await open(await freshDatabase(), { ...FAST, pollMs: 1_000 });
+  const store = app.app.get(AlertDeliveryStore);
+  expect(await store.msUntilNextDue()).toBeNull();
+  const claims = jest.spyOn(store, 'claimDue');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  // One pass per second at most: the bug looped on the database as fast as it answered (dozens in 600 ms).
+  expect(claims.mock.calls.length).toBeLessThanOrEqual(2);
+  const budget = await webhookBudget(app);
+  await appendCrossing(app.store, crossing(budget, 50));
+  await settled(app, budget.id);
+  // Delivered: nothing pending again.
+  expect(await store.msUntilNextDue()).toBeNull();
+});

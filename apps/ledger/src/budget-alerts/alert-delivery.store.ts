@@ -109,11 +109,13 @@ export class AlertDeliveryStore {
 
   /** Milliseconds until the next pending delivery is due (0 if one is due now), or null when none is pending. */
   async msUntilNextDue(): Promise<number | null> {
+    // Not GREATEST(0, …) in SQL: it ignores a NULL, so "none pending" came back as "due now" and the worker
+    // polled in a tight loop (~140 passes/s) while there was nothing to deliver.
     const [row]: { ms: number | null }[] = await this.dataSource.query(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(next_attempt_at) - now())) * 1000)::float8 AS ms
+      `SELECT (EXTRACT(EPOCH FROM (min(next_attempt_at) - now())) * 1000)::float8 AS ms
        FROM budget_alert_deliveries WHERE status = 'pending'`,
     );
-    return row?.ms ?? null;
+    return row?.ms === null || row?.ms === undefined ? null : Math.max(0, row.ms);
   }
 
   /** UPDATE … RETURNING: TypeORM answers UPDATE statements with [rows, rowCount]. */
