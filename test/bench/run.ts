@@ -87,7 +87,7 @@ const sizes = (quick: boolean) => ({
     ? { from: 2_000, max: 8_000, stepMs: 500, bisections: 0 }
     : { from: 1_000, max: 32_000, stepMs: 3_000, bisections: 2 },
   pipeline: quick
-    ? { rate: 200, durationMs: 2_000, burst: 2_000, concurrency: 64 }
+    ? { rate: 200, durationMs: 2_000, burst: 1_000, concurrency: 64 }
     : { rate: 500, durationMs: 10_000, burst: 10_000, concurrency: 64 },
   profileMs: quick ? 3_000 : 10_000,
 });

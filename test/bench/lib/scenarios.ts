@@ -269,6 +269,7 @@ export interface PipelineRun {
   };
 }
 
+/** Whether the event of request `id` answers GET /api/v1/events?request_id=. */
 async function eventVisible(
   admin: { url: string; token: string },
   id: string,
@@ -282,20 +283,43 @@ async function eventVisible(
   return r.statusCode === 200 && text.includes(id);
 }
 
-/** Polls until the event is visible; its time (µs) or NaN after `timeoutMs`. */
-async function pollEvent(
-  admin: { url: string; token: string },
-  id: string,
-  dispatcher: Dispatcher,
-  timeoutMs: number,
-  everyMs: number,
-): Promise<number> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await eventVisible(admin, id, dispatcher).catch(() => false)) return nowUs();
-    await sleep(everyMs);
+/**
+ * Watches request ids until their events answer the admin API, with one poller for all of them: every `everyMs`
+ * it asks for the oldest id still waiting, and while that one is there, the next, and so on (events become
+ * queryable about in the order their requests ended). A few queries per found event, so the measurement does not
+ * load the core the pipeline runs on, as hundreds of clients polling every few ms did. Delays are upper bounds by
+ * up to `everyMs`; an id that waited `timeoutMs` is given up (not found).
+ */
+class EventWatcher {
+  private readonly waiting = new Map<string, { since: number; found: (atUs: number) => void }>();
+  private closed = false;
+
+  constructor(
+    private readonly admin: { url: string; token: string },
+    private readonly dispatcher: Dispatcher,
+    private readonly everyMs = 20,
+  ) {}
+
+  watch(id: string, found: (atUs: number) => void): void {
+    this.waiting.set(id, { since: Date.now(), found });
   }
-  return NaN;
+
+  /** No more ids will come: run() ends once every one is found or given up. */
+  done(): void {
+    this.closed = true;
+  }
+
+  async run(timeoutMs: number): Promise<void> {
+    while (!this.closed || this.waiting.size > 0) {
+      for (const [id, w] of this.waiting) {
+        const visible = await eventVisible(this.admin, id, this.dispatcher).catch(() => false);
+        if (!visible && Date.now() - w.since < timeoutMs) break;
+        this.waiting.delete(id);
+        if (visible) w.found(nowUs());
+      }
+      await sleep(this.everyMs);
+    }
+  }
 }
 
 export async function pipeline(
@@ -307,20 +331,20 @@ export async function pipeline(
   await settle(t.pid);
   const delays: number[] = [];
   let sent = 0;
-  const polls: Array<Promise<void>> = [];
+  // One poller for every request in flight (not one per request): hundreds of clients polling the admin API
+  // every few ms would themselves load the core the pipeline runs on, and measure that load instead.
+  const watcher = new EventWatcher(admin, dispatcher);
+  const watching = watcher.run(10_000);
   await openLoop({ rate: cfg.rate, durationMs: cfg.durationMs, timeoutMs: 5_000 }, async (signal) => {
     sent++;
     const r = await post(dispatcher, t.endpoint, SMALL, signal);
     const ended = nowUs();
     const id = String(r.headers['x-aso-request-id'] ?? '');
     if (!id) return;
-    polls.push(
-      pollEvent(admin, id, dispatcher, 10_000, 10).then((at) => {
-        if (!Number.isNaN(at)) delays.push((at - ended) / 1000);
-      }),
-    );
+    watcher.watch(id, (at) => delays.push((at - ended) / 1000));
   });
-  await Promise.all(polls);
+  watcher.done();
+  await watching;
   delays.sort((a, b) => a - b);
   const pct = (p: number) =>
     delays.length ? delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] : NaN;
@@ -347,8 +371,11 @@ export async function pipeline(
     }),
   );
   const sample = ids.filter((id, i) => id && (i % 100 === 0 || i === ids.length - 1));
-  const seen = await Promise.all(sample.map((id) => pollEvent(admin, id, dispatcher, 30_000, 25)));
-  const found = seen.filter((x) => !Number.isNaN(x));
+  const found: number[] = [];
+  const burstWatcher = new EventWatcher(admin, dispatcher);
+  for (const id of sample) burstWatcher.watch(id, (at) => found.push(at));
+  burstWatcher.done();
+  await burstWatcher.run(30_000);
   const lastVisible = found.length ? Math.max(...found) : NaN;
   return {
     queryable: {
