@@ -1,7 +1,6 @@
 // Child processes the bench starts: spawned (optionally under taskset), waited for, pinned, stopped.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { processTree } from './procstat';
 
@@ -105,18 +104,5 @@ export async function pinSelf(cpus: string): Promise<boolean> {
   }
 }
 
-/**
- * A port the kernel says is free on 127.0.0.1, for a target that takes its port on the command line (a random
- * pick in 20000-40000 collided with the ephemeral ports of the machine's other work: EADDRINUSE).
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// A port the kernel says is free (a random pick in 20000-40000 collided with the machine's ephemeral ports).
+export { freePort } from '@spendops/testing';
