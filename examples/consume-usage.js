@@ -20,6 +20,9 @@ const queue = process.env.QUEUE || 'example.usage-recorded';
 // here a bounded in-memory set (the newest 100,000 ids) stands in for it.
 const seen = new Set();
 const SEEN_MAX = 100_000;
+// Ids being processed now: with prefetch, a redelivery can arrive while the first copy is still in handleUsage
+// (amqplib hands over every message of one socket read before any await resumes), so `seen` alone lets both in.
+const processing = new Set();
 function remember(id) {
   seen.add(id);
   if (seen.size > SEEN_MAX) seen.delete(seen.values().next().value);
@@ -53,10 +56,16 @@ async function main() {
   await channel.consume(queue, async (msg) => {
     if (msg === null) return; // the queue was deleted
     const id = msg.properties.messageId;
+    let mine = false;
     try {
-      if (id && seen.has(id)) {
-        channel.ack(msg); // a redelivery of something already done
+      if (id && (seen.has(id) || processing.has(id))) {
+        // Done already, or being done: if that first copy fails it is not acked and comes back, so this one can go.
+        channel.ack(msg);
         return;
+      }
+      if (id) {
+        processing.add(id);
+        mine = true;
       }
       const event = JSON.parse(msg.content.toString('utf8'));
       await handleUsage(event);
@@ -66,6 +75,8 @@ async function main() {
       // Not acked: back to the queue for another try (a body that can never be read would loop; log it).
       process.stderr.write(`failed to process ${id}: ${err && err.message}\n`);
       setTimeout(() => channel.nack(msg, false, true), 1000);
+    } finally {
+      if (mine) processing.delete(id);
     }
   });
   process.stderr.write(`consuming usage.recorded.v1 from ${exchange} through queue ${queue}\n`);
