@@ -2,7 +2,6 @@
 // (streams written chunk by chunk as they arrive), and after the client has its last byte hand one capture record
 // (or one denial) to the outbound queue. Never waits on the bus or a database on the request path.
 import { randomUUID } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
 import { rootCertificates } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -297,7 +296,9 @@ export class ProxyHandler implements OnModuleDestroy {
       }
     }
 
-    const cancel = new UpstreamCancel();
+    // An AbortController per request, not a hand-rolled emitter: the cheaper handle (about 3 % of the proxy
+    // thread) left an HTTP/2 upstream stream uncancelled once in CI, and a leaked upstream stream costs more.
+    const cancel = new AbortController();
     let clientGone = false;
     res.on('close', () => {
       if (!res.writableFinished) {
@@ -601,49 +602,6 @@ export class ProxyHandler implements OnModuleDestroy {
         duration_ms: Date.now() - x.startedAtMs,
       });
     }
-  }
-}
-
-/**
- * Cancels the upstream request when the client goes away. undici takes any emitter as `signal` (it reads `aborted`
- * and `reason`, and calls `once`/`removeListener` for 'abort'); an AbortController per request costs an EventTarget
- * and its listener bookkeeping on every request for a cancel that rarely happens. undici holds one listener at a time.
- */
-class UpstreamCancel {
-  aborted = false;
-  /** Left undefined: undici then fails the request with its own RequestAbortedError. */
-  readonly reason: unknown = undefined;
-  private listener: (() => void) | null = null;
-
-  /** This object as undici's `signal` (an EventEmitter as far as its types go). */
-  get signal(): EventEmitter {
-    return this as unknown as EventEmitter;
-  }
-
-  on(_event: 'abort', listener: () => void): this {
-    this.listener = listener;
-    return this;
-  }
-
-  once(event: 'abort', listener: () => void): this {
-    return this.on(event, listener);
-  }
-
-  removeListener(_event: 'abort', listener: () => void): this {
-    if (this.listener === listener) this.listener = null;
-    return this;
-  }
-
-  off(event: 'abort', listener: () => void): this {
-    return this.removeListener(event, listener);
-  }
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    const listener = this.listener;
-    this.listener = null;
-    listener?.();
   }
 }
 
