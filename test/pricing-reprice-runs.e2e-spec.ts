@@ -9,11 +9,11 @@ import { Test } from '@nestjs/testing';
 import Decimal from 'decimal.js';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { USAGE_READ_MODEL, zeroTokens, type RepriceRunView, type UsagePricedV1 } from '@spendops/contracts';
+import { USAGE_READ_MODEL, type RepriceRunView, type UsagePricedV1 } from '@spendops/contracts';
 import { EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries, LedgerService } from '../apps/ledger/src';
 import { PRICING_MIGRATIONS, PricingModule } from '../apps/pricing/src';
 import { API_MIGRATIONS, ApiModule } from '../apps/api/src';
@@ -27,56 +27,15 @@ const EVENTS = 1200;
 const STALE_COST = '0.000001';
 
 function priced(i: number): UsagePricedV1 {
-  return {
+  return pricedUsage({
     request_id: `rr-${String(i).padStart(5, '0')}`,
-    tenant_id: 'acme',
-    api_key_id: 'key_a',
-    dims: {},
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: BASE + i * 1000,
     first_byte_at_ms: BASE + i * 1000 + 100,
     ended_at_ms: BASE + i * 1000 + 200,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: 1000 + i,
-      completion_tokens: 10,
-      total_tokens: 1010 + i,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-4o',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: {},
-      extraction_note: '',
-    },
+    usage: { prompt_tokens: 1000 + i, completion_tokens: 10, total_tokens: 1010 + i },
     // A cost from before a price correction: every event's cost changes when re-priced.
-    cost: {
-      provider_cost: null,
-      calculated_cost: STALE_COST,
-      total_cost_usd: STALE_COST,
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: 'gpt-4o',
-      pricing_version: 'old',
-    },
-  };
+    cost: { calculated_cost: STALE_COST, total_cost_usd: STALE_COST, pricing_version: 'old' },
+  });
 }
 
 @Global()

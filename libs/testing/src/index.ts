@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './rabbitmq';
 export * from './scripted-upstream';
 export * from './bus-capture';
+export * from './priced-usage';

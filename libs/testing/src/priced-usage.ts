@@ -1,0 +1,62 @@
+// A usage.priced.v1 message for tests: an OpenAI chat completion with provider usage and a standard cost, every
+// field present; a spec overrides what it is about.
+import { zeroTokens, type UsagePricedV1 } from '@spendops/contracts';
+
+/** What a spec may override: any top-level field, and any of the usage and cost fields. */
+export type PricedUsageOverrides = Partial<Omit<UsagePricedV1, 'usage' | 'cost'>> & {
+  usage?: Partial<UsagePricedV1['usage']>;
+  cost?: Partial<UsagePricedV1['cost']>;
+};
+
+export function pricedUsage(over: PricedUsageOverrides = {}): UsagePricedV1 {
+  const { usage, cost, ...rest } = over;
+  return {
+    request_id: 'req-1',
+    tenant_id: 'acme',
+    api_key_id: 'key_a',
+    dims: {},
+    provider: 'openai',
+    dialect: 'openai-compatible',
+    method: 'POST',
+    endpoint: '/v1/chat/completions',
+    request_model: 'gpt-4o',
+    stream: false,
+    stream_usage_injected: false,
+    outcome: 'completed',
+    http_status: 200,
+    started_at_ms: 0,
+    first_byte_at_ms: 100,
+    ended_at_ms: 200,
+    ...rest,
+    usage: {
+      ...zeroTokens(),
+      usage_source: 'provider',
+      endpoint_class: 'chat',
+      not_billed: false,
+      model: 'gpt-4o',
+      response_model: '',
+      generation_id: '',
+      service_tier: '',
+      web_search_requests: 0,
+      image_count: 0,
+      image_size: '',
+      image_quality: '',
+      audio_seconds: '0',
+      input_characters: 0,
+      provider_cost: null,
+      raw_usage: {},
+      extraction_note: '',
+      ...usage,
+    },
+    cost: {
+      provider_cost: null,
+      calculated_cost: null,
+      total_cost_usd: null,
+      cost_source: 'standard',
+      pricing_matched: true,
+      pricing_model: 'gpt-4o',
+      pricing_version: '',
+      ...cost,
+    },
+  };
+}
