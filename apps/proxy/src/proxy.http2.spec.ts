@@ -48,14 +48,20 @@ describe('ProxyHandler over TLS and HTTP/2 upstreams', () => {
     upstream = createSecureServer(
       { key: readFileSync(join(dir, 'key.pem')), cert, allowHTTP1: true },
       (req: Http2ServerRequest, res: Http2ServerResponse) => {
-        // Closed before the provider ended its body: the peer went away.
-        const aborted = new Promise<boolean>((r) => res.on('close', () => r(!res.writableEnded)));
+        // The peer reset the stream before the provider ended its body. Read from 'aborted', not from the
+        // response's 'close': Node's HTTP/2 server defers destroying a reset stream whose request side nobody
+        // has read to its end, so 'close' can wait forever (seen under load: RST received, no 'close').
+        const aborted = new Promise<boolean>((r) => {
+          req.on('aborted', () => r(true));
+          res.on('close', () => r(!res.writableEnded));
+        });
+        req.resume(); // a provider reads the request
         seen.push({ version: req.httpVersion, session: req.stream?.session ?? null, aborted });
         if (req.url.endsWith('/stream')) {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           let i = 0;
           const timer = setInterval(() => {
-            if (res.destroyed || res.writableEnded) return clearInterval(timer);
+            if (res.destroyed || res.writableEnded || res.stream?.closed) return clearInterval(timer);
             res.write(`data: {"i":${i++}}\n\n`);
             if (i === 200) {
               res.end('data: [DONE]\n\n');
