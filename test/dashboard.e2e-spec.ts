@@ -309,4 +309,75 @@ describeWithBrowser('dashboard in a browser', () => {
     await page.getByRole('heading', { name: 'Re-pricing history' }).waitFor();
     await page.getByText('Never re-priced').waitFor();
   });
+
+  it('pricing: an override added in the UI, then a re-pricing run started in the UI, reprices exactly the matching events', async () => {
+    const globexMini = seeded.filter((e) => e.tenant_id === 'globex' && e.model === 'gpt-4o-mini');
+    const acmeMini = seeded.filter((e) => e.tenant_id === 'acme' && e.model === 'gpt-4o-mini');
+    expect([globexMini.length, acmeMini.length]).toEqual([2, 1]);
+    await page.goto(`${server.url}/pricing`);
+    const add = page.getByRole('form', { name: 'Add an override' });
+    await add.getByLabel('Tenant', { exact: true }).fill('globex');
+    await add.getByLabel('Model', { exact: true }).fill('gpt-4o-mini');
+    await add.getByLabel('Markup %', { exact: true }).fill('10');
+    await add.getByLabel('Note', { exact: true }).fill('negotiated uplift');
+    await add.getByRole('button', { name: 'Add override' }).click();
+    await page
+      .getByRole('region', { name: 'Overrides' })
+      .getByRole('cell', { name: 'negotiated uplift' })
+      .waitFor();
+
+    const reprice = page.getByRole('form', { name: 'Re-price stored events' });
+    // A start date is required unless only unpriced events are selected.
+    expect(await reprice.getByLabel('From', { exact: true }).getAttribute('required')).not.toBeNull();
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    await reprice.getByLabel('From', { exact: true }).fill(day(Date.now() - 86_400_000));
+    await reprice.getByLabel('To', { exact: true }).fill(day(Date.now()));
+    await reprice.getByLabel('Model', { exact: true }).fill('gpt-4o-mini');
+    await reprice.getByRole('button', { name: 'Re-price' }).click();
+    const status = page.getByTestId('reprice-status');
+    await status.filter({ hasText: /succeeded|failed/ }).waitFor();
+    // Every gpt-4o-mini event so far is selected (the keys test made one too); only globex's have a new price.
+    const minis = (await admin('GET', '/api/v1/events?model=gpt-4o-mini&limit=100')).events as EventRow[];
+    const changed = minis.filter((m) => m.tenant_id === 'globex').length;
+    expect(changed).toBe(2);
+    const text = (await status.textContent()) ?? '';
+    expect(text).toMatch(new RegExp(`^Run \\S+: succeeded — ${changed} of ${minis.length} events changed$`));
+    const runId = /^Run (\S+):/.exec(text)![1];
+    const runRow = page
+      .getByRole('region', { name: 'Re-pricing' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: runId, exact: true }) });
+    await runRow.waitFor();
+    expect(await runRow.textContent()).toContain(`${changed} / ${minis.length}`);
+    expect(await runRow.textContent()).toContain('gpt-4o-mini');
+
+    // The ledger has the new costs: globex's events +10 % exactly, acme's unchanged.
+    const costNow = async (id: string, want: Decimal) => {
+      for (let i = 0; i < 200; i++) {
+        const cost = new Decimal((await eventOf(id)).total_cost_usd);
+        if (cost.eq(want)) return cost;
+        await sleep(50);
+      }
+      return new Decimal((await eventOf(id)).total_cost_usd);
+    };
+    for (const e of globexMini) {
+      const want = new Decimal(e.total_cost_usd).times('1.1');
+      expect((await costNow(e.request_id, want)).toFixed()).toBe(want.toFixed());
+    }
+    expect((await eventOf(acmeMini[0].request_id)).total_cost_usd).toBe(acmeMini[0].total_cost_usd);
+
+    // The request page tells the story: one re-pricing, old → new total.
+    const usdShown = (d: Decimal) => '$' + d.toFixed(Math.max(4, d.decimalPlaces()));
+    const e = globexMini[0];
+    await page.goto(`${server.url}/requests/${e.request_id}`);
+    const history = page.getByTestId('repricing-history');
+    await history.waitFor();
+    const rows = history.locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    const before = new Decimal(e.total_cost_usd);
+    expect(await rows.first().locator('td').nth(3).textContent()).toBe(
+      `${usdShown(before)} → ${usdShown(before.times('1.1'))}`,
+    );
+    await shot('pricing-repriced');
+  });
 });

@@ -303,7 +303,8 @@ function Repricing({ api }: { api: AdminApi }) {
       <form class="filters" onSubmit={start} aria-label="Re-price stored events">
         <label>
           From
-          <input type="date" value={form.from} onInput={set('from')} />
+          {/* The API needs a start unless only unpriced events are selected: say so before the round trip. */}
+          <input type="date" required={!form.unpriced_only} value={form.from} onInput={set('from')} />
         </label>
         <label>
           To
