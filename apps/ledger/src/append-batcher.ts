@@ -103,7 +103,7 @@ function settle(batch: Pending[], appended: Set<string>): void {
 }
 
 /** PostgreSQL refused the data itself (SQLSTATE class 22 data exception, 23 integrity, 54 limit exceeded). */
-function isDataError(err: unknown): boolean {
+export function isDataError(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
   const code = typeof e?.code === 'string' ? e.code : e?.driverError?.code;
   return typeof code === 'string' && /^(22|23|54)/.test(code);

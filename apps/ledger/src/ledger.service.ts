@@ -1,10 +1,12 @@
 // The write side: appends UsageRecorded, RequestDenied and UsageRepriced events (idempotently). Consumer-path
-// appends (usage, denials, receipts) are group-committed by an AppendBatcher; re-pricings are appended alone.
+// appends (usage, denials, receipts) are group-committed by an AppendBatcher, re-pricings by a RepricingBatcher
+// (one read of the streams and one append per batch).
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { CostFields, RequestDeniedV1, UsagePricedV1 } from '@spendops/contracts';
-import { EventStore } from '@spendops/event-store';
+import { EventStore, type NewEvent } from '@spendops/event-store';
 import { AppendBatcher } from './append-batcher';
+import { RepricingBatcher, type BatchOutcome } from './repricing-batcher';
 import {
   LedgerEventTypes,
   deterministicEventId,
@@ -26,6 +28,23 @@ export interface RepricingResult {
   event_id: string | null;
   previous: CostFields;
   cost: CostFields;
+}
+
+interface RepricingRequest {
+  requestId: string;
+  newCost: CostFields;
+  reason: string;
+  actor: string;
+  runId?: string;
+}
+
+/** What a batch needs of a stream: its recorded cost, its current one and how many re-pricings it holds. */
+interface CostState {
+  recorded: CostFields | null;
+  last: CostFields | null;
+  repricings: number;
+  /** The pricing runs whose re-pricing the stream holds (metadata.run_id). */
+  runs: Set<string>;
 }
 
 const COST_KEYS: (keyof CostFields)[] = [
@@ -61,12 +80,15 @@ function sameDecimal(a: unknown, b: unknown): boolean {
 export class LedgerService {
   /** Consumer-path appends (usage, denials, receipts) share transactions with those arriving alongside. */
   private readonly batcher: AppendBatcher;
+  /** Re-pricings delivered together are applied together. */
+  private readonly repricer: RepricingBatcher<RepricingRequest, RepricingResult>;
 
   constructor(
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
   ) {
     this.batcher = new AppendBatcher((events) => this.store.append(events));
+    this.repricer = new RepricingBatcher((requests) => this.applyRepricings(requests));
   }
 
   /** Append a priced usage as `UsageRecorded`; false when this request id is already recorded. */
@@ -124,40 +146,83 @@ export class LedgerService {
 
   /**
    * Record a new cost for a stored usage event as a `UsageRepriced` event (the old cost stays in the stream).
-   * Nothing is appended when the cost is unchanged; repeating the same call appends once.
+   * Nothing is appended when the cost is unchanged; repeating the same call appends once. With `runId` (the
+   * pricing run), nothing is appended either when the stream already holds that run's re-pricing: a run changes
+   * a request once, so that is a redelivery, even one arriving after a later run changed the cost again.
+   * Rejects with LedgerNotFoundError when the request has no UsageRecorded.
    */
-  async appendRepricing(
+  appendRepricing(
     requestId: string,
     newCost: CostFields,
     reason: string,
     actor: string,
+    runId?: string,
   ): Promise<RepricingResult> {
-    const stream = await this.store.readStream(requestId);
-    const recorded = stream.find((e) => e.type === LedgerEventTypes.usageRecorded);
-    if (!recorded) throw new LedgerNotFoundError(requestId);
-    const repricings = stream.filter((e) => e.type === LedgerEventTypes.usageRepriced);
-    const previous = repricings.length
-      ? (repricings[repricings.length - 1].data as UsageRepricedData).cost
-      : costsOf((recorded.data as UsageRecordedData).cost);
-    const cost = costsOf(newCost);
-    if (sameCosts(previous, cost)) return { changed: false, event_id: null, previous, cost };
-    const eventId = deterministicEventId(
-      LedgerEventTypes.usageRepriced,
-      requestId,
-      String(repricings.length),
-      JSON.stringify(cost),
-    );
-    const data: UsageRepricedData = { request_id: requestId, previous, cost, reason, actor };
-    await this.store.append([
-      {
+    return this.repricer.add({ requestId, newCost, reason, actor, runId });
+  }
+
+  /**
+   * A batch of re-pricings, in order: the streams' costs in one read, each decided against the stream as read
+   * plus the batch's earlier re-pricings (a request twice in a batch is decided twice, in order), then one
+   * append of the changed ones. Event ids are what appending them one by one would give.
+   */
+  private async applyRepricings(requests: RepricingRequest[]): Promise<BatchOutcome<RepricingResult>[]> {
+    const states = await this.costStates([...new Set(requests.map((r) => r.requestId))]);
+    const events: NewEvent[] = [];
+    const outcomes = requests.map((request): BatchOutcome<RepricingResult> => {
+      const { requestId, newCost, reason, actor, runId } = request;
+      const state = states.get(requestId);
+      if (!state?.recorded) return { error: new LedgerNotFoundError(requestId) };
+      const previous = state.last ?? state.recorded;
+      const cost = costsOf(newCost);
+      if (sameCosts(previous, cost) || (runId !== undefined && state.runs.has(runId)))
+        return { ok: { changed: false, event_id: null, previous, cost } };
+      const eventId = deterministicEventId(
+        LedgerEventTypes.usageRepriced,
+        requestId,
+        String(state.repricings),
+        JSON.stringify(cost),
+      );
+      const data: UsageRepricedData = { request_id: requestId, previous, cost, reason, actor };
+      events.push({
         event_id: eventId,
         stream_id: requestId,
         type: LedgerEventTypes.usageRepriced,
         data,
-        metadata: { actor },
-      },
-    ]);
-    return { changed: true, event_id: eventId, previous, cost };
+        metadata: runId === undefined ? { actor } : { actor, run_id: runId },
+      });
+      state.last = cost;
+      state.repricings++;
+      if (runId !== undefined) state.runs.add(runId);
+      return { ok: { changed: true, event_id: eventId, previous, cost } };
+    });
+    await this.store.append(events);
+    return outcomes;
+  }
+
+  /** Per request id: the first recording's cost, the last re-pricing's cost and the number of re-pricings. */
+  private async costStates(requestIds: string[]): Promise<Map<string, CostState>> {
+    const rows: { stream_id: string; type: string; cost: CostFields; run_id: string | null }[] =
+      await this.dataSource.query(
+        `SELECT stream_id, type, data->'cost' AS cost, metadata->>'run_id' AS run_id FROM events
+         WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[])
+         ORDER BY global_position`,
+        [requestIds, [LedgerEventTypes.usageRecorded, LedgerEventTypes.usageRepriced]],
+      );
+    const states = new Map<string, CostState>(
+      requestIds.map((id) => [id, { recorded: null, last: null, repricings: 0, runs: new Set() }]),
+    );
+    for (const row of rows) {
+      const state = states.get(row.stream_id)!;
+      if (row.type === LedgerEventTypes.usageRepriced) {
+        state.last = row.cost;
+        state.repricings++;
+        if (row.run_id !== null) state.runs.add(row.run_id);
+      } else if (!state.recorded) {
+        state.recorded = costsOf(row.cost);
+      }
+    }
+    return states;
   }
 
   /** The cost history of a request: the recorded cost, then each re-pricing, oldest first. */

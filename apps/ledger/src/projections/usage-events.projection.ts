@@ -12,23 +12,41 @@ export class UsageEventsProjection implements Projection {
   readonly batchSize = 500;
 
   async handle(events: StoredEvent[], manager: EntityManager): Promise<void> {
-    // Consecutive recordings are inserted together; a re-pricing is applied in its place in the order.
+    // Set-based: the batch's recordings in one statement, then its re-pricings in one more (a re-pricing run is
+    // hundreds of them per batch; one statement each cost a planning and a round trip per event). The order
+    // that matters is kept: a request's recording comes before its re-pricings (the ledger appends those only
+    // after the recording committed), and of several re-pricings of a request only the last one's cost stays.
     let recorded: UsageRecordedData[] = [];
-    const flush = async () => {
+    let repriced = new Map<string, { data: UsageRepricedData; at: Date }>();
+    const flushRecorded = async () => {
       if (recorded.length === 0) return;
       const rows = recorded.map(viewFromPriced);
       recorded = [];
       await insertViewRows(manager, JSON.stringify(rows));
     };
+    const flushRepriced = async () => {
+      if (repriced.size === 0) return;
+      const latest = [...repriced.values()];
+      repriced = new Map();
+      await this.reprice(latest, manager);
+    };
     for (const event of events) {
       if (event.type === LedgerEventTypes.usageRecorded) {
-        recorded.push(event.data as UsageRecordedData);
+        const data = event.data as UsageRecordedData;
+        // Never in practice (a re-pricing needs the recording stored first); if it were, keep the event order.
+        if (repriced.has(data.request_id)) {
+          await flushRecorded();
+          await flushRepriced();
+        }
+        recorded.push(data);
         continue;
       }
-      await flush();
-      await this.reprice(event.data as UsageRepricedData, event.recorded_at, manager);
+      const data = event.data as UsageRepricedData;
+      repriced.delete(data.request_id); // re-inserted last: the map's order stays the events' order
+      repriced.set(data.request_id, { data, at: event.recorded_at });
     }
-    await flush();
+    await flushRecorded();
+    await flushRepriced();
   }
 
   // DELETE, not TRUNCATE: a rebuild runs while serving, and TRUNCATE's exclusive lock would block every reader
@@ -38,30 +56,42 @@ export class UsageEventsProjection implements Projection {
       await manager.query(`DELETE FROM ${table}`);
   }
 
-  /** "Remove the old row, update it, add the new one" in one statement: counts stay, costs move. */
-  private async reprice(data: UsageRepricedData, at: Date, manager: EntityManager): Promise<void> {
-    const c = data.cost;
+  /**
+   * "Remove the old rows, update them, add the new ones" in one statement for every request re-priced: counts
+   * stay, costs move. A request not in the view (never recorded) matches nothing and changes nothing.
+   */
+  private async reprice(
+    changes: { data: UsageRepricedData; at: Date }[],
+    manager: EntityManager,
+  ): Promise<void> {
+    const rows = changes.map(({ data, at }) => ({
+      request_id: data.request_id,
+      provider_cost: data.cost.provider_cost,
+      calculated_cost: data.cost.calculated_cost,
+      total_cost_usd: data.cost.total_cost_usd,
+      cost_source: data.cost.cost_source,
+      pricing_matched: data.cost.pricing_matched,
+      pricing_model: data.cost.pricing_model,
+      pricing_version: data.cost.pricing_version,
+      repriced_at: at,
+    }));
+    // `old` reads the statement's snapshot, so it sees the rows as they were before `upd` changed them.
     await manager.query(
-      `WITH old AS (SELECT v.*, -1 AS sign FROM usage_events_view v WHERE v.request_id = $1),
+      `WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(request_id text, provider_cost numeric,
+           calculated_cost numeric, total_cost_usd numeric, cost_source text, pricing_matched boolean,
+           pricing_model text, pricing_version text, repriced_at timestamptz)),
+       old AS (SELECT v.*, -1 AS sign FROM usage_events_view v JOIN r ON r.request_id = v.request_id),
        upd AS (
-         UPDATE usage_events_view SET provider_cost = $2, calculated_cost = $3, total_cost_usd = $4,
-           cost_source = $5, pricing_matched = $6, pricing_model = $7, pricing_version = $8, repriced_at = $9
-         WHERE request_id = $1
-         RETURNING *),
+         UPDATE usage_events_view v SET provider_cost = r.provider_cost, calculated_cost = r.calculated_cost,
+           total_cost_usd = r.total_cost_usd, cost_source = r.cost_source, pricing_matched = r.pricing_matched,
+           pricing_model = r.pricing_model, pricing_version = r.pricing_version, repriced_at = r.repriced_at
+         FROM r WHERE v.request_id = r.request_id
+         RETURNING v.*),
        src AS (SELECT * FROM old UNION ALL SELECT upd.*, 1 AS sign FROM upd),
        ${aggregateCtes('src')}
        SELECT 1`,
-      [
-        data.request_id,
-        c.provider_cost,
-        c.calculated_cost,
-        c.total_cost_usd,
-        c.cost_source,
-        c.pricing_matched,
-        c.pricing_model,
-        c.pricing_version,
-        at,
-      ],
+      [JSON.stringify(rows)],
     );
   }
 }
