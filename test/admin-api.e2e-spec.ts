@@ -13,7 +13,6 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
   USAGE_READ_MODEL,
-  zeroTokens,
   type RequestDeniedV1,
   type UsageEventView,
   type UsagePricedV1,
@@ -21,7 +20,7 @@ import {
 import { EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type PricedUsageOverrides, type TestPostgres } from '@spendops/testing';
 import { AUTH_MIGRATIONS, AuthModule } from '../apps/auth/src';
 import { LEDGER_MIGRATIONS, LedgerModule, LedgerQueries, LedgerService } from '../apps/ledger/src';
 import { PricingModule, UNPRICED_MODELS_SQL } from '../apps/pricing/src';
@@ -33,57 +32,29 @@ jest.setTimeout(30_000);
 const TOKEN = 'aso_admin_test-token';
 const BASE = Date.UTC(2026, 10, 1, 12, 0, 0);
 
-function priced(i: number, over: Partial<UsagePricedV1> = {}): UsagePricedV1 {
-  return {
+/** Event i: i prompt tokens at BASE + i seconds, a standard cost of 0.000001. */
+function priced(i: number, over: PricedUsageOverrides = {}): UsagePricedV1 {
+  return pricedUsage({
     request_id: `req-${String(i).padStart(5, '0')}`,
     tenant_id: 'default',
-    api_key_id: 'key_a',
-    dims: {},
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: BASE + i * 1000,
     first_byte_at_ms: BASE + i * 1000 + 100,
     ended_at_ms: BASE + i * 1000 + 200,
     ...over,
     usage: {
-      ...zeroTokens(),
       prompt_tokens: i,
       completion_tokens: 1,
       total_tokens: i + 1,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: over.request_model ?? 'gpt-4o',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
       raw_usage: { prompt_tokens: i, completion_tokens: 1 },
-      extraction_note: '',
+      ...over.usage,
     },
     cost: {
-      provider_cost: null,
       calculated_cost: '0.000001',
       total_cost_usd: '0.000001',
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: 'gpt-4o',
       pricing_version: '2026-11-01.1',
+      ...over.cost,
     },
-  };
+  });
 }
 
 /** RFC 4180 reader for the export checks. */

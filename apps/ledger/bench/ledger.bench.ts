@@ -19,12 +19,12 @@
 //    events-table or usage_events_view rows (analytics reads only the aggregates). Then `--queries` random
 //    LedgerQueries.analytics() calls per round: p50/p99 latency.
 // Uses a throwaway PostgreSQL (@spendops/testing startPostgres, or SPENDOPS_TEST_PG_URL).
-import { zeroTokens, type UsagePricedV1 } from '@spendops/contracts';
+import type { UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, ProjectionRunner, type NewEvent } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource } from '@spendops/persistence';
 import type { DataSource } from 'typeorm';
-import { startPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres } from '@spendops/testing';
 import {
   LEDGER_MIGRATIONS,
   LedgerEventTypes,
@@ -51,56 +51,33 @@ const P99_TARGET_ROWS = 1_000_000;
 const SMALL_RESULT = 5000;
 
 function priced(prefix: string, i: number): UsagePricedV1 {
-  return {
+  const model = MODELS[i % 4];
+  const prompt = 1000 + (i % 500);
+  return pricedUsage({
     request_id: `${prefix}-${i}`,
     tenant_id: `t${i % 10}`,
     api_key_id: `k${i % 50}`,
     dims: { team: `team${i % 10}`, env: ['prod', 'dev', 'ci'][i % 3] },
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: MODELS[i % 4],
+    request_model: model,
     stream: i % 2 === 0,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: BASE + i * 1000,
     first_byte_at_ms: BASE + i * 1000 + 100,
     ended_at_ms: BASE + i * 1000 + 900,
     origin: 'proxy',
     usage: {
-      ...zeroTokens(),
-      prompt_tokens: 1000 + (i % 500),
+      prompt_tokens: prompt,
       completion_tokens: 200,
-      total_tokens: 1200 + (i % 500),
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: MODELS[i % 4],
-      response_model: '',
+      total_tokens: prompt + 200,
       generation_id: `gen-${i}`,
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
-      raw_usage: { prompt_tokens: 1000 + (i % 500), completion_tokens: 200 },
-      extraction_note: '',
+      raw_usage: { prompt_tokens: prompt, completion_tokens: 200 },
     },
     cost: {
-      provider_cost: null,
       calculated_cost: '0.004500000',
       total_cost_usd: '0.004500000',
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: MODELS[i % 4],
+      pricing_model: model,
       pricing_version: 'bench',
     },
-  };
+  });
 }
 
 function usageEvent(p: UsagePricedV1): NewEvent {

@@ -3,18 +3,11 @@ import { join } from 'node:path';
 import { Global, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import {
-  Topics,
-  zeroTokens,
-  type RequestDeniedV1,
-  type UsageEventView,
-  type UsagePricedV1,
-  usageDetailDefaults,
-} from '@spendops/contracts';
+import { Topics, type RequestDeniedV1, type UsageEventView, type UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type PricedUsageOverrides, type TestPostgres } from '@spendops/testing';
 import { LEDGER_PROJECTIONS } from './ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';
 import {
@@ -29,56 +22,28 @@ jest.setTimeout(30_000);
 
 const BASE = Date.UTC(2026, 10, 1, 12, 0, 0);
 
-function priced(
-  i: number,
-  over: Partial<UsagePricedV1> = {},
-  usage: Partial<UsagePricedV1['usage']> = {},
-): UsagePricedV1 {
-  return {
+/** Event i: i prompt tokens at BASE + i seconds, a standard cost of 0.000001 (first-write-wins asserts it). */
+function priced(i: number, over: PricedUsageOverrides = {}): UsagePricedV1 {
+  return pricedUsage({
     request_id: `req-${String(i).padStart(5, '0')}`,
     tenant_id: 'default',
-    api_key_id: 'key_a',
-    dims: {},
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: BASE + i * 1000,
     first_byte_at_ms: BASE + i * 1000 + 100,
     ended_at_ms: BASE + i * 1000 + 200,
     ...over,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: i,
-      completion_tokens: 1,
-      total_tokens: i + 1,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: over.request_model ?? 'gpt-4o',
-      ...usageDetailDefaults(),
-      ...usage,
-    },
+    usage: { prompt_tokens: i, completion_tokens: 1, total_tokens: i + 1, ...over.usage },
     cost: {
-      provider_cost: null,
       calculated_cost: '0.000001',
       total_cost_usd: '0.000001',
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: 'gpt-4o',
       pricing_version: '2026-11-01.1',
+      ...over.cost,
     },
-  };
+  });
 }
 
 /** Every field set (the reference's fullEvent), for the round trip and the golden file. */
 function fullPriced(): UsagePricedV1 {
-  const p = priced(1, {
+  return priced(1, {
     request_id: '0b7c2f6e-8d1a-4c3e-9f00-000000000001',
     tenant_id: 'default',
     api_key_id: 'key_abc',
@@ -91,47 +56,45 @@ function fullPriced(): UsagePricedV1 {
     started_at_ms: 1793608215123,
     first_byte_at_ms: 1793608215456,
     ended_at_ms: 1793608217000,
-  });
-  p.usage = {
-    ...p.usage,
-    prompt_tokens: 1500,
-    completion_tokens: 320,
-    total_tokens: 1820,
-    cache_read_tokens: 1000,
-    cache_write_tokens: 200,
-    cache_write_5m_tokens: 150,
-    cache_write_1h_tokens: 50,
-    reasoning_tokens: 64,
-    prompt_audio_tokens: 3,
-    prompt_image_tokens: 4,
-    completion_audio_tokens: 5,
-    completion_image_tokens: 6,
-    endpoint_class: 'messages',
-    model: 'claude-sonnet-4-5',
-    response_model: 'claude-sonnet-4-5-20250929',
-    generation_id: 'msg_01XYZ',
-    service_tier: 'standard',
-    web_search_requests: 2,
-    image_count: 1,
-    image_size: '1024x1024',
-    image_quality: 'hd',
-    audio_seconds: '12.50',
-    input_characters: 42,
-    raw_usage: {
-      message_start: { input_tokens: 300, cache_read_input_tokens: 1000 },
-      message_delta: { output_tokens: 320 },
+    usage: {
+      prompt_tokens: 1500,
+      completion_tokens: 320,
+      total_tokens: 1820,
+      cache_read_tokens: 1000,
+      cache_write_tokens: 200,
+      cache_write_5m_tokens: 150,
+      cache_write_1h_tokens: 50,
+      reasoning_tokens: 64,
+      prompt_audio_tokens: 3,
+      prompt_image_tokens: 4,
+      completion_audio_tokens: 5,
+      completion_image_tokens: 6,
+      endpoint_class: 'messages',
+      model: 'claude-sonnet-4-5',
+      response_model: 'claude-sonnet-4-5-20250929',
+      generation_id: 'msg_01XYZ',
+      service_tier: 'standard',
+      web_search_requests: 2,
+      image_count: 1,
+      image_size: '1024x1024',
+      image_quality: 'hd',
+      audio_seconds: '12.50',
+      input_characters: 42,
+      raw_usage: {
+        message_start: { input_tokens: 300, cache_read_input_tokens: 1000 },
+        message_delta: { output_tokens: 320 },
+      },
     },
-  };
-  p.cost = {
-    provider_cost: null,
-    calculated_cost: '0.0123456789012',
-    total_cost_usd: '0.01234500',
-    cost_source: 'standard',
-    pricing_matched: true,
-    pricing_model: 'claude-sonnet-4-5',
-    pricing_version: '2026-11-01.1',
-  };
-  return p;
+    cost: {
+      provider_cost: null,
+      calculated_cost: '0.0123456789012',
+      total_cost_usd: '0.01234500',
+      cost_source: 'standard',
+      pricing_matched: true,
+      pricing_model: 'claude-sonnet-4-5',
+      pricing_version: '2026-11-01.1',
+    },
+  });
 }
 
 @Global()

@@ -2,18 +2,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Topics,
-  zeroTokens,
-  type CostFields,
-  type UsagePricedV1,
-  type UsageRepricedV1,
-  usageDetailDefaults,
-} from '@spendops/contracts';
+import { Topics, type CostFields, type UsagePricedV1, type UsageRepricedV1 } from '@spendops/contracts';
 import { EventStore } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from './ledger.module';
 import { LedgerService } from './ledger.service';
 import { LEDGER_REPRICING_QUEUE, LedgerRepricingConsumer } from './repricing.consumer';
@@ -39,37 +32,18 @@ const CUSTOM: CostFields = {
   pricing_version: 'builtin-abc+ov1',
 };
 
+/** Stored unpriced: a model no catalog knows. */
 function priced(requestId: string): UsagePricedV1 {
-  return {
+  const at = Date.UTC(2026, 7, 1, 12);
+  return pricedUsage({
     request_id: requestId,
-    tenant_id: 'acme',
-    api_key_id: 'key_a',
-    dims: {},
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
     request_model: 'gpt-new-1',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
-    started_at_ms: Date.UTC(2026, 7, 1, 12),
-    first_byte_at_ms: Date.UTC(2026, 7, 1, 12),
-    ended_at_ms: Date.UTC(2026, 7, 1, 12),
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: 1000,
-      completion_tokens: 100,
-      total_tokens: 1100,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-new-1',
-      ...usageDetailDefaults(),
-    },
+    started_at_ms: at,
+    first_byte_at_ms: at,
+    ended_at_ms: at,
+    usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 },
     cost: UNPRICED,
-  };
+  });
 }
 
 function repriced(requestId: string, over: Partial<UsageRepricedV1> = {}): UsageRepricedV1 {

@@ -1,5 +1,6 @@
 // A usage.priced.v1 message for tests: an OpenAI chat completion with provider usage and a standard cost, every
-// field present; a spec overrides what it is about.
+// field present; a spec overrides what it is about. The usage's model follows an overridden request_model (what
+// the extractor reports when the response names no other), unless the usage override names one.
 import { zeroTokens, type UsagePricedV1 } from '@spendops/contracts';
 
 /** What a spec may override: any top-level field, and any of the usage and cost fields. */
@@ -33,7 +34,7 @@ export function pricedUsage(over: PricedUsageOverrides = {}): UsagePricedV1 {
       usage_source: 'provider',
       endpoint_class: 'chat',
       not_billed: false,
-      model: 'gpt-4o',
+      model: rest.request_model ?? 'gpt-4o',
       response_model: '',
       generation_id: '',
       service_tier: '',

@@ -6,11 +6,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { zeroTokens, type CostFields, type UsagePricedV1, usageDetailDefaults } from '@spendops/contracts';
+import type { CostFields, UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
 import { LedgerService } from '../../../ledger/src/ledger.service';
 import { UsageEventsProjection } from '../../../ledger/src/projections/usage-events.projection';
@@ -51,35 +51,16 @@ function stored(
   prompt: number,
   cost: CostFields,
 ): UsagePricedV1 {
-  return {
+  return pricedUsage({
     request_id: id,
-    tenant_id: 'acme',
-    api_key_id: 'key_a',
-    dims: {},
     provider,
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
     request_model: model,
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: AUG_2026,
     first_byte_at_ms: AUG_2026 + 100,
     ended_at_ms: AUG_2026 + 200,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: prompt,
-      total_tokens: prompt,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model,
-      ...usageDetailDefaults(),
-    },
+    usage: { prompt_tokens: prompt, total_tokens: prompt },
     cost,
-  };
+  });
 }
 
 describe('spendops pricing', () => {

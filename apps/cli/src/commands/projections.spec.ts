@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
-import { zeroTokens, type UsagePricedV1, usageDetailDefaults } from '@spendops/contracts';
+import type { UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, ProjectionRunner, type ProjectionStatus } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import {
   BUDGETS_PROJECTION,
   LEDGER_MIGRATIONS,
@@ -22,44 +22,18 @@ import { registerProjectionsCommands, statusTable } from './projections';
 jest.setTimeout(30_000);
 
 function priced(id: string, i: number): UsagePricedV1 {
-  return {
+  const cost = `0.00000${i % 10}`;
+  return pricedUsage({
     request_id: id,
     tenant_id: 'default',
     api_key_id: `k${i % 3}`,
     dims: { team: i % 2 ? 'a' : 'b' },
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: Date.UTC(2031, 0, 1) + i * 60_000,
     first_byte_at_ms: 0,
     ended_at_ms: 0,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: i,
-      completion_tokens: 2,
-      total_tokens: i + 2,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-4o',
-      ...usageDetailDefaults(),
-    },
-    cost: {
-      provider_cost: null,
-      calculated_cost: `0.00000${i % 10}`,
-      total_cost_usd: `0.00000${i % 10}`,
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: 'gpt-4o',
-      pricing_version: 'v1',
-    },
-  };
+    usage: { prompt_tokens: i, completion_tokens: 2, total_tokens: i + 2 },
+    cost: { calculated_cost: cost, total_cost_usd: cost, pricing_version: 'v1' },
+  });
 }
 
 let pg: TestPostgres;

@@ -3,17 +3,11 @@
 // and this module delivering it, signed with the secret the create command returned.
 import { randomBytes } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
-import {
-  Commands,
-  usageDetailDefaults,
-  zeroTokens,
-  type BudgetsAlertsReply,
-  type UsagePricedV1,
-} from '@spendops/contracts';
+import { Commands, type BudgetsAlertsReply, type UsagePricedV1 } from '@spendops/contracts';
 import { EventStoreModule } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { globalBusModule, startPostgres, type TestPostgres } from '@spendops/testing';
+import { globalBusModule, pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import { BudgetService } from '../budgets';
 import { LEDGER_MIGRATIONS, LedgerModule } from '../ledger.module';
 import { LedgerService } from '../ledger.service';
@@ -25,44 +19,15 @@ jest.setTimeout(30_000);
 
 function usage(total: string): UsagePricedV1 {
   const at = Date.now();
-  return {
+  return pricedUsage({
     request_id: `req-${randomBytes(6).toString('hex')}`,
-    tenant_id: 'acme',
-    api_key_id: 'key_a',
     dims: { team: 'search' },
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: at,
     first_byte_at_ms: at,
     ended_at_ms: at,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: 10,
-      completion_tokens: 5,
-      total_tokens: 15,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-4o',
-      ...usageDetailDefaults(),
-    },
-    cost: {
-      provider_cost: null,
-      calculated_cost: total,
-      total_cost_usd: total,
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: 'gpt-4o',
-      pricing_version: 'builtin-test',
-    },
-  };
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    cost: { calculated_cost: total, total_cost_usd: total, pricing_version: 'builtin-test' },
+  });
 }
 
 let pg: TestPostgres;

@@ -6,15 +6,13 @@ import {
   BudgetEventTypes,
   Commands,
   Topics,
-  usageDetailDefaults,
-  zeroTokens,
   type BudgetsCreateReply,
   type UsagePricedV1,
 } from '@spendops/contracts';
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { BusUnavailableError, InProcessBus } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { globalBusModule, startPostgres, type TestPostgres } from '@spendops/testing';
+import { globalBusModule, pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import { LEDGER_PROJECTIONS } from '../ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from '../ledger.module';
 import { LedgerService } from '../ledger.service';
@@ -24,41 +22,15 @@ jest.setTimeout(30_000);
 
 function priced(requestId: string, total: string): UsagePricedV1 {
   const at = Date.now();
-  return {
+  return pricedUsage({
     request_id: requestId,
     tenant_id: 'mod',
     api_key_id: 'k',
-    dims: {},
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: at,
     first_byte_at_ms: at,
     ended_at_ms: at,
-    usage: {
-      ...zeroTokens(),
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-4o',
-      ...usageDetailDefaults(),
-    },
-    cost: {
-      provider_cost: null,
-      calculated_cost: total,
-      total_cost_usd: total,
-      cost_source: 'standard',
-      pricing_matched: true,
-      pricing_model: 'gpt-4o',
-      pricing_version: 'v1',
-    },
-  };
+    cost: { calculated_cost: total, total_cost_usd: total, pricing_version: 'v1' },
+  });
 }
 
 let pg: TestPostgres;

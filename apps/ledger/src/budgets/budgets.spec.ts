@@ -9,8 +9,6 @@ import {
   BudgetEventTypes,
   Commands,
   Topics,
-  usageDetailDefaults,
-  zeroTokens,
   type BudgetSpendV1,
   type BudgetThresholdCrossedData,
   type BudgetsCreateReply,
@@ -20,7 +18,13 @@ import {
 import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, RemoteCommandError } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { captureMessages, startPostgres, type TestPostgres } from '@spendops/testing';
+import {
+  captureMessages,
+  pricedUsage,
+  startPostgres,
+  type PricedUsageOverrides,
+  type TestPostgres,
+} from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from '../ledger.module';
 import { LedgerService } from '../ledger.service';
 import { afterCommit } from './after-commit';
@@ -43,39 +47,18 @@ function cost(total: string | null): CostFields {
 }
 
 let seq = 0;
-function usage(total: string | null, over: Partial<UsagePricedV1> = {}): UsagePricedV1 {
+function usage(total: string | null, over: PricedUsageOverrides = {}): UsagePricedV1 {
   const at = over.started_at_ms ?? Date.now();
-  return {
+  return pricedUsage({
     request_id: `req-${++seq}-${Math.random().toString(36).slice(2, 8)}`,
-    tenant_id: 'acme',
-    api_key_id: 'key_a',
     dims: { team: 'search' },
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: at,
     first_byte_at_ms: at,
     ended_at_ms: at,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: 10,
-      completion_tokens: 5,
-      total_tokens: 15,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-4o',
-      ...usageDetailDefaults(),
-    },
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
     cost: cost(total),
     ...over,
-  };
+  });
 }
 
 async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
