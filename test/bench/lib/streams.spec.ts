@@ -67,12 +67,16 @@ describe('mock upstream and stream client', () => {
   });
 
   it('holds streams open until released, and the mock sees the clients leave', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
     const held = await holdStreams(agent, ep(), 20, 10);
     expect(held.opened).toBe(20);
     expect(mock.openStreams()).toBe(20);
     await held.release();
     for (let i = 0; i < 50 && mock.openStreams() > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(mock.openStreams()).toBe(0);
+    // Its deadline timers are cleared once the streams are in and out (a pending one kept jest up for 30 s).
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 
   it('writes a large body of exactly the asked size', async () => {

@@ -39,6 +39,16 @@ export function classifyLine(line: string): 'chunk' | 'usage' | 'done' | 'other'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits for `p` or `ms`, whichever is first, and clears the timer either way (a pending one kept the process up). */
+async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function runStreams(
   dispatcher: Dispatcher,
   ep: Endpoint,
@@ -147,12 +157,12 @@ export async function holdStreams(
       })().catch(() => undefined),
     );
   }
-  await Promise.race([Promise.all(ready), sleep(timeoutMs)]);
+  await waitAtMost(Promise.all(ready), timeoutMs);
   return {
     opened,
     release: async () => {
       controller.abort();
-      await Promise.race([Promise.all(bodies), sleep(5_000)]);
+      await waitAtMost(Promise.all(bodies), 5_000);
     },
   };
 }
