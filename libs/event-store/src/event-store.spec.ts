@@ -250,7 +250,10 @@ describe('ProjectionRunner', () => {
     runner.register(recorder('woken'));
     await runner.start();
     try {
-      await new Promise((r) => setTimeout(r, 100)); // the first pass is done; the runner sleeps
+      // The first pass has handled every event so far; the runner is about to sleep (or asleep).
+      const caughtUp = async () => (await runner.lag()).woken === 0;
+      for (let i = 0; i < 200 && !(await caughtUp()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await caughtUp()).toBe(true);
       const other = await connect();
       const e = ev('woken');
       await other.query(
@@ -262,6 +265,68 @@ describe('ProjectionRunner', () => {
         await new Promise((r) => setTimeout(r, 50));
       expect((await seen('woken')).get(e.event_id)).toBe(1);
     } finally {
+      await runner.stop();
+    }
+  });
+
+  it('does not lose a wake-up that comes during a pass: it passes again rather than sleep its poll', async () => {
+    const runner = new ProjectionRunner(ds, store, { pollMs: 60_000 });
+    runner.register({ ...recorder('late'), types: ['Late'] });
+    let entered!: () => void;
+    const inPass = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // Registered after 'late', so 'late' has already read (nothing) when this holds the pass open.
+    runner.register({
+      name: 'gate',
+      types: ['Gate'],
+      async handle() {
+        entered();
+        await released;
+      },
+    });
+    await store.append([ev('gate', 'Gate')]);
+    await runner.start();
+    try {
+      await inPass;
+      const e = ev('late', 'Late');
+      await store.append([e]); // its in-process wake-up comes while the pass runs
+      release();
+      for (let i = 0; i < 100 && !(await seen('late')).has(e.event_id); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await seen('late')).get(e.event_id)).toBe(1);
+    } finally {
+      release();
+      await runner.stop();
+    }
+  });
+
+  it('a projection that keeps getting new events does not hold back the projections after it', async () => {
+    const runner = new ProjectionRunner(ds, store, { pollMs: 20 });
+    // Every batch of 'busy' sees a new event appended meanwhile (as under steady traffic on a slow machine).
+    let appending = true;
+    runner.register({
+      ...recorder('busy'),
+      types: ['Busy'],
+      async handle(events, manager) {
+        if (appending) await store.append([ev('busy', 'Busy')]);
+        await recorder('busy').handle(events, manager);
+      },
+    });
+    runner.register({ ...recorder('behind'), types: ['Behind'] });
+    const e = ev('behind', 'Behind');
+    await store.append([ev('busy', 'Busy'), e]);
+    await runner.start();
+    try {
+      for (let i = 0; i < 100 && !(await seen('behind')).has(e.event_id); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await seen('behind')).get(e.event_id)).toBe(1);
+      // ... and 'busy' goes on with the events it keeps getting, pass after pass.
+      for (let i = 0; i < 100 && (await seen('busy')).size < 3; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await seen('busy')).size).toBeGreaterThanOrEqual(3);
+    } finally {
+      appending = false;
       await runner.stop();
     }
   });

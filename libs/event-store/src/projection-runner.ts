@@ -90,6 +90,8 @@ export class ProjectionRunner implements OnApplicationShutdown {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** A wake-up came while a pass ran (nobody was asleep to take it): that pass may have read before the append. */
+  private wokenDuringPass = false;
   private loop: Promise<void> | null = null;
   private listener: Client | null = null;
   private readonly onAppend = () => this.wakeUp();
@@ -156,15 +158,20 @@ export class ProjectionRunner implements OnApplicationShutdown {
     return total;
   }
 
-  /** One projection until no readable event is left (or another runner holds it). */
+  /**
+   * One projection until a batch is short, i.e. it read everything readable then (or another runner holds it).
+   * Events appended since wait for the next pass: looping until a batch came back empty let a projection that
+   * kept getting new events (each batch outlasting the appends it missed) hold back every projection after it.
+   */
   async catchUpOne(name: string): Promise<number> {
+    const limit = this.get(name).batchSize ?? 500;
     let total = 0;
     let held = false;
     for (;;) {
       const { locked, handled } = await this.runBatch(name);
       held ||= locked;
       total += handled;
-      if (!locked || handled === 0) break;
+      if (!locked || handled < limit) break;
     }
     heartbeatGauge.set({ projection: name }, Date.now() / 1000);
     if (held) await this.persistHeartbeat(name, total > 0);
@@ -326,11 +333,14 @@ export class ProjectionRunner implements OnApplicationShutdown {
   private wakeUp(): void {
     const wake = this.wake;
     this.wake = null;
-    wake?.();
+    if (wake) wake();
+    else this.wokenDuringPass = true;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.wokenDuringPass = false;
+      let failed = false;
       try {
         await this.catchUp();
         if (Date.now() - this.lagRefreshedAt >= this.options.lagRefreshMs) {
@@ -339,8 +349,12 @@ export class ProjectionRunner implements OnApplicationShutdown {
         }
       } catch {
         // A failed batch rolled back; it is retried on the next pass (the checkpoint did not move).
+        failed = true;
       }
       if (!this.running) break;
+      // Dropping that wake-up left an append committed mid-pass waiting a whole poll (60 s with LISTEN). After a
+      // failure the poll paces the retries instead.
+      if (this.wokenDuringPass && !failed) continue;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.options.pollMs);
