@@ -1,13 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Global, Module } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { Topics, type RequestDeniedV1, type UsageEventView, type UsagePricedV1 } from '@spendops/contracts';
-import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
-import { InProcessBus, MESSAGE_BUS } from '@spendops/messaging';
-import { PersistenceModule } from '@spendops/persistence';
-import { pricedUsage, startPostgres, type PricedUsageOverrides, type TestPostgres } from '@spendops/testing';
+import { EventStore, ProjectionRunner } from '@spendops/event-store';
+import type { InProcessBus } from '@spendops/messaging';
+import {
+  pricedUsage,
+  startPostgresModule,
+  type PostgresTestModule,
+  type PricedUsageOverrides,
+} from '@spendops/testing';
 import { LEDGER_PROJECTIONS } from './ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';
 import {
@@ -97,15 +99,7 @@ function fullPriced(): UsagePricedV1 {
   });
 }
 
-@Global()
-@Module({
-  providers: [{ provide: MESSAGE_BUS, useFactory: () => new InProcessBus() }],
-  exports: [MESSAGE_BUS],
-})
-class BusModule {}
-
-let pg: TestPostgres;
-let app: TestingModule;
+let pgModule: PostgresTestModule<InProcessBus>;
 let ledger: LedgerService;
 let queries: LedgerQueries;
 let runner: ProjectionRunner;
@@ -115,24 +109,16 @@ let store: EventStore;
 const published: { id: string; body: UsageEventView }[] = [];
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  app = await Test.createTestingModule({
-    imports: [
-      PersistenceModule.forRoot({
-        databaseUrl: pg.url,
-        dataDir: '/nonexistent',
-        migrations: LEDGER_MIGRATIONS,
-      }),
-      EventStoreModule.forRoot({ autoStart: false, listen: false }),
-      BusModule,
-      LedgerModule,
-    ],
-  }).compile();
-  await app.init();
+  pgModule = await startPostgresModule({
+    migrations: LEDGER_MIGRATIONS,
+    eventStore: { autoStart: false, listen: false },
+    imports: [LedgerModule],
+  });
+  const app = pgModule.module;
   ledger = app.get(LedgerService);
   queries = app.get(LedgerQueries);
   runner = app.get(ProjectionRunner);
-  bus = app.get(MESSAGE_BUS);
+  bus = pgModule.bus;
   ds = app.get(DataSource);
   store = app.get(EventStore);
   await bus.subscribe<UsageEventView>('test.recorded', [Topics.usageRecorded], async (body, env) => {
@@ -140,8 +126,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await app?.close();
-  await pg?.stop();
+  await pgModule?.close();
 });
 
 async function until(check: () => Promise<boolean>): Promise<void> {

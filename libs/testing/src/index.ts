@@ -4,3 +4,4 @@ export * from './rabbitmq';
 export * from './scripted-upstream';
 export * from './bus-capture';
 export * from './priced-usage';
+export * from './postgres-module';

@@ -2,12 +2,10 @@
 // webhook secret), usage recorded by the LedgerService, the budgets projection appending BudgetThresholdCrossed,
 // and this module delivering it, signed with the secret the create command returned.
 import { randomBytes } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { Commands, type BudgetsAlertsReply, type UsagePricedV1 } from '@spendops/contracts';
-import { EventStoreModule } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
-import { PersistenceModule } from '@spendops/persistence';
-import { globalBusModule, pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgresModule, type PostgresTestModule } from '@spendops/testing';
 import { BudgetService } from '../budgets';
 import { LEDGER_MIGRATIONS, LedgerModule } from '../ledger.module';
 import { LedgerService } from '../ledger.service';
@@ -30,35 +28,30 @@ function usage(total: string): UsagePricedV1 {
   });
 }
 
-let pg: TestPostgres;
+let pgModule: PostgresTestModule<InProcessBus>;
 let app: TestingModule;
 let bus: InProcessBus;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  [pg, receiver] = await Promise.all([startPostgres(), startReceiver()]);
-  bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
-  app = await Test.createTestingModule({
-    imports: [
-      PersistenceModule.forRoot({
-        databaseUrl: pg.url,
-        dataDir: '/nonexistent',
-        migrations: [...LEDGER_MIGRATIONS, ...BUDGET_ALERTS_MIGRATIONS],
-      }),
-      EventStoreModule.forRoot({ pollMs: 50 }),
-      globalBusModule(bus),
-      LedgerModule,
-      BudgetAlertsModule.forRoot({ backoffBaseMs: 40, backoffMaxMs: 200, timeoutMs: 3_000, pollMs: 200 }),
-    ],
-  }).compile();
-  await app.init();
+  [pgModule, receiver] = await Promise.all([
+    startPostgresModule({
+      migrations: [...LEDGER_MIGRATIONS, ...BUDGET_ALERTS_MIGRATIONS],
+      eventStore: { pollMs: 50 },
+      bus: new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 }),
+      imports: [
+        LedgerModule,
+        BudgetAlertsModule.forRoot({ backoffBaseMs: 40, backoffMaxMs: 200, timeoutMs: 3_000, pollMs: 200 }),
+      ],
+    }),
+    startReceiver(),
+  ]);
+  ({ module: app, bus } = pgModule);
 });
 
 afterAll(async () => {
-  await app?.close();
-  await bus?.close();
+  await pgModule?.close();
   await receiver?.close();
-  await pg?.stop();
 });
 
 it('usage crossing a budget created through the budget commands reaches its webhook, signed, once per threshold', async () => {

@@ -1,7 +1,7 @@
 // The budgets inside the real LedgerModule (as `spendops serve` composes it): commands served on the bus, the
 // budgets projection first in the runner's pass, and crossings still appended while the bus refuses the
 // usage.recorded outbox's publishes (an outage must not hold back budget alerts).
-import { Test, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import {
   BudgetEventTypes,
   Commands,
@@ -9,10 +9,9 @@ import {
   type BudgetsCreateReply,
   type UsagePricedV1,
 } from '@spendops/contracts';
-import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
+import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { BusUnavailableError, InProcessBus } from '@spendops/messaging';
-import { PersistenceModule } from '@spendops/persistence';
-import { globalBusModule, pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgresModule, type PostgresTestModule } from '@spendops/testing';
 import { LEDGER_PROJECTIONS } from '../ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from '../ledger.module';
 import { LedgerService } from '../ledger.service';
@@ -33,32 +32,22 @@ function priced(requestId: string, total: string): UsagePricedV1 {
   });
 }
 
-let pg: TestPostgres;
+let pgModule: PostgresTestModule<InProcessBus>;
 let app: TestingModule;
 let bus: InProcessBus;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
-  app = await Test.createTestingModule({
-    imports: [
-      PersistenceModule.forRoot({
-        databaseUrl: pg.url,
-        dataDir: '/nonexistent',
-        migrations: LEDGER_MIGRATIONS,
-      }),
-      EventStoreModule.forRoot({ pollMs: 50 }),
-      globalBusModule(bus),
-      LedgerModule,
-    ],
-  }).compile();
-  await app.init();
+  pgModule = await startPostgresModule({
+    migrations: LEDGER_MIGRATIONS,
+    eventStore: { pollMs: 50 },
+    bus: new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 }),
+    imports: [LedgerModule],
+  });
+  ({ module: app, bus } = pgModule);
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  await bus?.close();
-  await pg?.stop();
+  await pgModule?.close();
 });
 
 it('runs the budgets projection first, and appends crossings while the outbox cannot publish', async () => {
