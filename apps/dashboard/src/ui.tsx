@@ -82,3 +82,29 @@ export function dateTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 }
+
+/** A labelled text (or date…) input that hands its value, not the event, to `onValue`. */
+export function TextField(props: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  type?: 'text' | 'date';
+  name?: string;
+  placeholder?: string;
+  required?: boolean;
+  inputMode?: 'decimal' | 'numeric';
+}) {
+  const { label, onValue, type, ...input } = props;
+  const onInput = (e: Event) => onValue((e.target as HTMLInputElement).value);
+  return (
+    <label>
+      {label}
+      {/* Two literals: preact types an input's attributes by its literal `type`. */}
+      {type === 'date' ? (
+        <input type="date" {...input} onInput={onInput} />
+      ) : (
+        <input type="text" {...input} onInput={onInput} />
+      )}
+    </label>
+  );
+}

@@ -1,7 +1,7 @@
 // API keys: create (the secret is shown once, here), rotate, revoke, re-activate.
 import { useState } from 'preact/hooks';
 import type { AdminApi, ApiKey } from '../api';
-import { dateTime, Empty, ErrorMessage, Loaded, messageOf, useLoad } from '../ui';
+import { dateTime, Empty, ErrorMessage, Loaded, messageOf, TextField, useLoad } from '../ui';
 
 const list = (text: string) =>
   text
@@ -78,42 +78,22 @@ function CreateKey({ api, onCreated }: { api: AdminApi; onCreated: (k: ApiKey & 
   };
   return (
     <form class="filters" onSubmit={submit} aria-label="Create a key">
-      <label>
-        Name
-        <input
-          name="name"
-          required
-          value={name}
-          onInput={(e) => setName((e.target as HTMLInputElement).value)}
-        />
-      </label>
-      <label>
-        Tenant
-        <input
-          name="tenant"
-          placeholder="default"
-          value={tenant}
-          onInput={(e) => setTenant((e.target as HTMLInputElement).value)}
-        />
-      </label>
-      <label>
-        Providers allowed
-        <input
-          name="providers"
-          placeholder="all"
-          value={providers}
-          onInput={(e) => setProviders((e.target as HTMLInputElement).value)}
-        />
-      </label>
-      <label>
-        Models allowed
-        <input
-          name="models"
-          placeholder="* (all)"
-          value={models}
-          onInput={(e) => setModels((e.target as HTMLInputElement).value)}
-        />
-      </label>
+      <TextField label="Name" name="name" required value={name} onValue={setName} />
+      <TextField label="Tenant" name="tenant" placeholder="default" value={tenant} onValue={setTenant} />
+      <TextField
+        label="Providers allowed"
+        name="providers"
+        placeholder="all"
+        value={providers}
+        onValue={setProviders}
+      />
+      <TextField
+        label="Models allowed"
+        name="models"
+        placeholder="* (all)"
+        value={models}
+        onValue={setModels}
+      />
       <button type="submit" disabled={busy}>
         {busy ? 'Creating…' : 'Create key'}
       </button>

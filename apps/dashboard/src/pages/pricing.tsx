@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AdminApi, PriceOverride, PricingModels, UnpricedModel } from '../api';
 import { count, dayRange, usdExact } from '../format';
-import { dateTime, Empty, ErrorMessage, Loaded, messageOf, useLoad } from '../ui';
+import { dateTime, Empty, ErrorMessage, Loaded, messageOf, TextField, useLoad } from '../ui';
 
 const rate = (v: string | undefined) => (v === undefined ? '—' : `$${v}`);
 
@@ -127,8 +127,7 @@ function Overrides({ api }: { api: AdminApi }) {
   );
   const [form, setForm] = useState({ tenant_id: '', provider: '', model: '', markup_pct: '', note: '' });
   const [error, setError] = useState('');
-  const set = (k: keyof typeof form) => (e: Event) =>
-    setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+  const set = (k: keyof typeof form) => (value: string) => setForm({ ...form, [k]: value });
   const add = async (e: Event) => {
     e.preventDefault();
     setError('');
@@ -154,26 +153,11 @@ function Overrides({ api }: { api: AdminApi }) {
     <section class="panel" aria-label="Overrides">
       <h2>Tenant overrides</h2>
       <form class="filters" onSubmit={add} aria-label="Add an override">
-        <label>
-          Tenant
-          <input required value={form.tenant_id} onInput={set('tenant_id')} />
-        </label>
-        <label>
-          Provider
-          <input value={form.provider} onInput={set('provider')} />
-        </label>
-        <label>
-          Model
-          <input required value={form.model} onInput={set('model')} />
-        </label>
-        <label>
-          Markup %
-          <input inputMode="decimal" value={form.markup_pct} onInput={set('markup_pct')} />
-        </label>
-        <label>
-          Note
-          <input value={form.note} onInput={set('note')} />
-        </label>
+        <TextField label="Tenant" required value={form.tenant_id} onValue={set('tenant_id')} />
+        <TextField label="Provider" value={form.provider} onValue={set('provider')} />
+        <TextField label="Model" required value={form.model} onValue={set('model')} />
+        <TextField label="Markup %" inputMode="decimal" value={form.markup_pct} onValue={set('markup_pct')} />
+        <TextField label="Note" value={form.note} onValue={set('note')} />
         <button type="submit">Add override</button>
       </form>
       {error && <ErrorMessage message={error} />}
@@ -274,8 +258,8 @@ function Repricing({ api }: { api: AdminApi }) {
   useEffect(() => {
     if (watching && watching.status !== 'running') reload();
   }, [watching?.status]);
-  const set = (k: 'from' | 'to' | 'provider' | 'model') => (e: Event) =>
-    setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+  const set = (k: 'from' | 'to' | 'provider' | 'model') => (value: string) =>
+    setForm({ ...form, [k]: value });
   const start = async (e: Event) => {
     e.preventDefault();
     setError('');
@@ -301,23 +285,17 @@ function Repricing({ api }: { api: AdminApi }) {
         re-pricing. Dates are whole UTC days, both included.
       </p>
       <form class="filters" onSubmit={start} aria-label="Re-price stored events">
-        <label>
-          From
-          {/* The API needs a start unless only unpriced events are selected: say so before the round trip. */}
-          <input type="date" required={!form.unpriced_only} value={form.from} onInput={set('from')} />
-        </label>
-        <label>
-          To
-          <input type="date" value={form.to} onInput={set('to')} />
-        </label>
-        <label>
-          Provider
-          <input value={form.provider} onInput={set('provider')} />
-        </label>
-        <label>
-          Model
-          <input value={form.model} onInput={set('model')} />
-        </label>
+        {/* The API needs a start unless only unpriced events are selected: say so before the round trip. */}
+        <TextField
+          label="From"
+          type="date"
+          required={!form.unpriced_only}
+          value={form.from}
+          onValue={set('from')}
+        />
+        <TextField label="To" type="date" value={form.to} onValue={set('to')} />
+        <TextField label="Provider" value={form.provider} onValue={set('provider')} />
+        <TextField label="Model" value={form.model} onValue={set('model')} />
         <label>
           <input
             type="checkbox"
