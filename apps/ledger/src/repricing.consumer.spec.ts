@@ -1,12 +1,8 @@
 // The ledger's usage.repriced.v1 consumer on real PostgreSQL and the real in-process bus.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Topics, type CostFields, type UsagePricedV1, type UsageRepricedV1 } from '@spendops/contracts';
 import { EventStore } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
-import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startTestDatabase, type TestDatabase } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from './ledger.module';
 import { LedgerService } from './ledger.service';
 import { LEDGER_REPRICING_QUEUE, LedgerRepricingConsumer } from './repricing.consumer';
@@ -69,25 +65,20 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise
 }
 
 describe('LedgerRepricingConsumer', () => {
-  let pg: TestPostgres;
-  let opened: OpenedDataSource;
-  let dataDir: string;
+  let db: TestDatabase;
   let bus: InProcessBus;
   let ledger: LedgerService;
 
   beforeAll(async () => {
-    [pg, dataDir] = await Promise.all([startPostgres(), mkdtemp(join(tmpdir(), 'spendops-ledger-reprice-'))]);
-    opened = await openDataSource({ databaseUrl: pg.url, dataDir, migrations: LEDGER_MIGRATIONS });
-    ledger = new LedgerService(new EventStore(opened.dataSource), opened.dataSource);
+    db = await startTestDatabase(LEDGER_MIGRATIONS);
+    ledger = new LedgerService(new EventStore(db.dataSource), db.dataSource);
     bus = new InProcessBus({ maxAttempts: 3, retryBaseMs: 5, retryMaxMs: 20 });
     await new LedgerRepricingConsumer(bus, ledger).onApplicationBootstrap();
   }, 60_000);
 
   afterAll(async () => {
     await bus?.close();
-    await opened?.close();
-    await pg?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await db?.close();
   });
 
   it('appends UsageRepriced with the old and new cost, reason and actor; a redelivery appends nothing', async () => {

@@ -5,3 +5,4 @@ export * from './scripted-upstream';
 export * from './bus-capture';
 export * from './priced-usage';
 export * from './postgres-module';
+export * from './test-database';

@@ -2,15 +2,13 @@
 // stored unpriced, re-priced from the CLI and by the pricing service over the real in-process bus, each change
 // a `UsageRepriced` event the events view reflects. Port of the reference's cli_test.go.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { CostFields, UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
-import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startTestDatabase, type TestDatabase } from '@spendops/testing';
 import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
 import { LedgerService } from '../../../ledger/src/ledger.service';
 import { UsageEventsProjection } from '../../../ledger/src/projections/usage-events.projection';
@@ -64,9 +62,7 @@ function stored(
 }
 
 describe('spendops pricing', () => {
-  let pg: TestPostgres;
-  let dataDir: string;
-  let db: OpenedDataSource;
+  let db: TestDatabase;
   let ledger: LedgerService;
   let runner: ProjectionRunner;
   const savedUrl = process.env.DATABASE_URL;
@@ -75,7 +71,7 @@ describe('spendops pricing', () => {
     let out = '';
     const program = new Command('spendops').exitOverride().configureOutput({ writeErr: () => undefined });
     registerPricingCommands(program, { out: (t) => (out += t) });
-    await program.parseAsync(['pricing', ...args, '--data-dir', dataDir], { from: 'user' });
+    await program.parseAsync(['pricing', ...args, '--data-dir', db.dataDir], { from: 'user' });
     return out;
   }
 
@@ -88,13 +84,8 @@ describe('spendops pricing', () => {
     )[0] as { total: string | null; cost_source: string; pricing_version: string };
 
   beforeAll(async () => {
-    [pg, dataDir] = await Promise.all([startPostgres(), mkdtemp(join(tmpdir(), 'spendops-pricing-cli-'))]);
-    process.env.DATABASE_URL = pg.url;
-    db = await openDataSource({
-      databaseUrl: pg.url,
-      dataDir,
-      migrations: [...PRICING_MIGRATIONS, ...LEDGER_MIGRATIONS],
-    });
+    db = await startTestDatabase([...PRICING_MIGRATIONS, ...LEDGER_MIGRATIONS]);
+    process.env.DATABASE_URL = db.pg.url;
     const events = new EventStore(db.dataSource);
     ledger = new LedgerService(events, db.dataSource);
     runner = new ProjectionRunner(db.dataSource, events, { pollMs: 60_000 });
@@ -115,8 +106,6 @@ describe('spendops pricing', () => {
     if (savedUrl === undefined) delete process.env.DATABASE_URL;
     else process.env.DATABASE_URL = savedUrl;
     await db?.close();
-    await pg?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('list and show the prices in force', async () => {
@@ -253,7 +242,7 @@ describe('spendops pricing', () => {
       expect(after[1]).toMatch(new RegExp(`^${version} .* by cli$`));
       await expect(cli('activate', 'v7-missing')).rejects.toThrow(/no catalog version "v7-missing"/);
       await expect(cli('import', '--format', 'csv', LITELLM)).rejects.toThrow(/csv/);
-      const bad = join(dataDir, 'bad.json');
+      const bad = join(db.dataDir, 'bad.json');
       await writeFile(bad, '{ not json');
       await expect(cli('import', '--format', 'litellm', bad)).rejects.toThrow();
     },

@@ -1,15 +1,11 @@
 // `spendops projections status|rebuild` against a real PostgreSQL that a "server" (a live ProjectionRunner with
 // the ledger's projections and a writer appending usage) is using at the same time.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import type { UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, ProjectionRunner, type ProjectionStatus } from '@spendops/event-store';
 import { InProcessBus } from '@spendops/messaging';
-import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
-import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startTestDatabase, type TestDatabase } from '@spendops/testing';
 import {
   BUDGETS_PROJECTION,
   LEDGER_MIGRATIONS,
@@ -36,12 +32,10 @@ function priced(id: string, i: number): UsagePricedV1 {
   });
 }
 
-let pg: TestPostgres;
-let server: OpenedDataSource;
+let server: TestDatabase;
 let ds: DataSource;
 let ledger: LedgerService;
 let runner: ProjectionRunner;
-let dataDir: string;
 const savedUrl = process.env.DATABASE_URL;
 
 /** Runs the CLI as `spendops projections ...`; returns stdout. */
@@ -54,7 +48,7 @@ async function cli(...args: string[]): Promise<string> {
     return true;
   });
   try {
-    await program.parseAsync(['projections', ...args, '--data-dir', dataDir], { from: 'user' });
+    await program.parseAsync(['projections', ...args, '--data-dir', server.dataDir], { from: 'user' });
   } finally {
     write.mockRestore();
   }
@@ -67,10 +61,8 @@ async function statuses(): Promise<Record<string, ProjectionStatus>> {
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  process.env.DATABASE_URL = pg.url;
-  dataDir = mkdtempSync(join(tmpdir(), 'spendops-cli-proj-'));
-  server = await openDataSource({ databaseUrl: pg.url, dataDir, migrations: LEDGER_MIGRATIONS });
+  server = await startTestDatabase(LEDGER_MIGRATIONS);
+  process.env.DATABASE_URL = server.pg.url;
   ds = server.dataSource;
   const store = new EventStore(ds);
   ledger = new LedgerService(store, ds);
@@ -81,10 +73,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await runner?.stop();
   await server?.close();
-  await pg?.stop();
   if (savedUrl === undefined) delete process.env.DATABASE_URL;
   else process.env.DATABASE_URL = savedUrl;
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('spendops projections status', () => {
