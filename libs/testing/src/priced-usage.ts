@@ -1,7 +1,7 @@
 // A usage.priced.v1 message for tests: an OpenAI chat completion with provider usage and a standard cost, every
 // field present; a spec overrides what it is about. The usage's model follows an overridden request_model (what
 // the extractor reports when the response names no other), unless the usage override names one.
-import { zeroTokens, type UsagePricedV1 } from '@spendops/contracts';
+import { usageDetailDefaults, zeroTokens, type UsagePricedV1 } from '@spendops/contracts';
 
 /** What a spec may override: any top-level field, and any of the usage and cost fields. */
 export type PricedUsageOverrides = Partial<Omit<UsagePricedV1, 'usage' | 'cost'>> & {
@@ -35,18 +35,8 @@ export function pricedUsage(over: PricedUsageOverrides = {}): UsagePricedV1 {
       endpoint_class: 'chat',
       not_billed: false,
       model: rest.request_model ?? 'gpt-4o',
-      response_model: '',
-      generation_id: '',
-      service_tier: '',
-      web_search_requests: 0,
-      image_count: 0,
-      image_size: '',
-      image_quality: '',
-      audio_seconds: '0',
-      input_characters: 0,
-      provider_cost: null,
+      ...usageDetailDefaults(),
       raw_usage: {},
-      extraction_note: '',
       ...usage,
     },
     cost: {
