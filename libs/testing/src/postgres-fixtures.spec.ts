@@ -1,3 +1,5 @@
+// The PostgreSQL-backed fixtures: startPostgresModule (Nest modules) and startTestDatabase (a data source).
+import { existsSync, readdirSync } from 'node:fs';
 import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
@@ -5,6 +7,7 @@ import { EVENT_STORE_MIGRATIONS, EventStore } from '@spendops/event-store';
 import { BusUnavailableError, InProcessBus, MESSAGE_BUS, type MessageBus } from '@spendops/messaging';
 import * as postgres from './postgres';
 import { startPostgresModule } from './postgres-module';
+import { startTestDatabase } from './test-database';
 
 jest.setTimeout(60_000);
 
@@ -33,6 +36,21 @@ class Broken implements OnModuleInit {
 @Module({ providers: [Broken] })
 class BrokenModule {}
 
+class CreateGizmos1733900000100 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE TABLE gizmos (id int PRIMARY KEY)');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE gizmos');
+  }
+}
+class BrokenMigration1733900000200 implements MigrationInterface {
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE TABLE gizmos_broken (id nosuchtype)');
+  }
+  async down(): Promise<void> {}
+}
+
 async function reachable(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
@@ -43,6 +61,18 @@ async function reachable(url: string): Promise<boolean> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** Records the servers startPostgres() hands out, to check a failed start stopped them. */
+function recordStartedServers(): postgres.TestPostgres[] {
+  const started: postgres.TestPostgres[] = [];
+  const real = postgres.startPostgres;
+  jest.spyOn(postgres, 'startPostgres').mockImplementation(async () => {
+    const pg = await real();
+    started.push(pg);
+    return pg;
+  });
+  return started;
 }
 
 afterEach(() => jest.restoreAllMocks());
@@ -70,13 +100,7 @@ describe('startPostgresModule', () => {
   });
 
   it('stops PostgreSQL and closes the bus when the module fails to start', async () => {
-    const started: postgres.TestPostgres[] = [];
-    const real = postgres.startPostgres;
-    jest.spyOn(postgres, 'startPostgres').mockImplementation(async () => {
-      const pg = await real();
-      started.push(pg);
-      return pg;
-    });
+    const started = recordStartedServers();
     const bus = new InProcessBus();
     await expect(
       startPostgresModule({
@@ -89,5 +113,26 @@ describe('startPostgresModule', () => {
     expect(started).toHaveLength(1);
     expect(await reachable(started[0].url)).toBe(false);
     await expect(bus.publish('t', {})).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+});
+
+describe('startTestDatabase', () => {
+  it('opens the migrated database with an empty data dir; close() stops the server and removes the dir', async () => {
+    const db = await startTestDatabase([CreateGizmos1733900000100]);
+    expect(await db.dataSource.query('SELECT count(*)::int AS n FROM gizmos')).toEqual([{ n: 0 }]);
+    expect(readdirSync(db.dataDir)).toEqual([]);
+    expect(await reachable(db.pg.url)).toBe(true);
+
+    await db.close();
+    expect(db.dataSource.isInitialized).toBe(false);
+    expect(await reachable(db.pg.url)).toBe(false);
+    expect(existsSync(db.dataDir)).toBe(false);
+  });
+
+  it('stops the server when a migration fails', async () => {
+    const started = recordStartedServers();
+    await expect(startTestDatabase([BrokenMigration1733900000200])).rejects.toThrow(/nosuchtype/);
+    expect(started).toHaveLength(1);
+    expect(await reachable(started[0].url)).toBe(false);
   });
 });
