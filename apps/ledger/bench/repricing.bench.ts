@@ -1,7 +1,7 @@
 // Re-pricing throughput of the ledger (a script, not a test: the numbers depend on the machine and its load).
 //
 //   node scripts/pricing/run-ts.js apps/ledger/bench/repricing.bench.ts [--events 5000] [--rounds 2]
-//     [--pg embedded|test] [--split]
+//     [--pg embedded|test] [--split] [--existing 0]
 //
 // Target: >= 1,000 UsageRepriced events/s applied by the ledger on an all-in-one with embedded PostgreSQL, the
 // aggregates then equal to a from-scratch projection.
@@ -13,7 +13,8 @@
 // until every projection has handled them. Then the aggregate tables are compared with a rebuild of the usage
 // projection. `--pg embedded` (default) is the all-in-one's own server (fsync on, default settings); `--pg test`
 // the throwaway test server (fsync off). `--split`: the projections run only after the last append, one at a
-// time, each timed (where the time goes).
+// time, each timed (where the time goes). `--existing M`: M more usages recorded and projected first (not
+// timed, never re-priced), so the re-pricings run against tables of a real month's size.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ import { InProcessBus } from '@spendops/messaging';
 import { openDataSource, type OpenedDataSource } from '@spendops/persistence';
 import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import type { DataSource } from 'typeorm';
-import { LEDGER_MIGRATIONS, LedgerEventTypes, LedgerService } from '../src';
+import { LEDGER_MIGRATIONS, LedgerEventTypes, LedgerService, deterministicEventId } from '../src';
 import { ledgerProjections } from '../src/ledger-projections';
 import { AGGREGATE_TABLE_NAMES } from '../src/projections/usage-aggregates.sql';
 import { LedgerRepricingConsumer } from '../src/repricing.consumer';
@@ -95,6 +96,43 @@ interface Round {
   appliedPerS: number;
   equalToRebuild: boolean;
   perProjectionMs?: Record<string, number>;
+}
+
+/** `m` usages over 30 days in the store and every projection: the month the re-pricings run against. */
+async function existing(m: number, ds: DataSource): Promise<void> {
+  if (m <= 0) return;
+  const store = new EventStore(ds);
+  const t0 = performance.now();
+  for (let i = 0; i < m; i += 500) {
+    const events = Array.from({ length: Math.min(500, m - i) }, (_, j) => {
+      const k = i + j;
+      const data = pricedUsage({
+        request_id: `bg-${k}`,
+        tenant_id: `t${k % 10}`,
+        api_key_id: `k${k % 50}`,
+        dims: { team: `team${k % 10}` },
+        request_model: MODELS[k % 4],
+        started_at_ms: BASE - 30 * 86_400_000 + Math.floor((k * 30 * 86_400_000) / m),
+        origin: 'proxy',
+        usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200, model: MODELS[k % 4] },
+        cost: costOf('0.001'),
+      });
+      return {
+        event_id: deterministicEventId(LedgerEventTypes.usageRecorded, data.request_id),
+        stream_id: data.request_id,
+        type: LedgerEventTypes.usageRecorded,
+        data,
+      };
+    });
+    await store.append(events);
+  }
+  const runner = new ProjectionRunner(ds, store, {});
+  for (const p of ledgerProjections(new InProcessBus(), store)) runner.register(p);
+  await runner.catchUp();
+  await ds.query('VACUUM ANALYZE');
+  console.log(
+    `${m} existing usages recorded and projected in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
 }
 
 async function round(r: number, n: number, ds: DataSource): Promise<Round> {
@@ -201,6 +239,7 @@ async function main(): Promise<void> {
       dataDir,
       migrations: LEDGER_MIGRATIONS,
     });
+    await existing(Number(arg('existing', '0')), opened.dataSource);
     const results: Round[] = [];
     for (let r = 0; r < rounds; r++) {
       const res = await round(r, n, opened.dataSource);

@@ -75,23 +75,25 @@ export class UsageEventsProjection implements Projection {
       pricing_version: data.cost.pricing_version,
       repriced_at: at,
     }));
-    // `old` reads the statement's snapshot, so it sees the rows as they were before `upd` changed them.
+    // `old` reads the statement's snapshot, so it sees the rows as they were before `upd` changed them. Both find
+    // the rows by primary key from the id array (a join with the recordset, estimated at 100 rows whatever its
+    // size, may be planned as a hash join over a scan of the whole view).
     await manager.query(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(request_id text, provider_cost numeric,
            calculated_cost numeric, total_cost_usd numeric, cost_source text, pricing_matched boolean,
            pricing_model text, pricing_version text, repriced_at timestamptz)),
-       old AS (SELECT v.*, -1 AS sign FROM usage_events_view v JOIN r ON r.request_id = v.request_id),
+       old AS (SELECT v.*, -1 AS sign FROM usage_events_view v WHERE v.request_id = ANY($2::text[])),
        upd AS (
          UPDATE usage_events_view v SET provider_cost = r.provider_cost, calculated_cost = r.calculated_cost,
            total_cost_usd = r.total_cost_usd, cost_source = r.cost_source, pricing_matched = r.pricing_matched,
            pricing_model = r.pricing_model, pricing_version = r.pricing_version, repriced_at = r.repriced_at
-         FROM r WHERE v.request_id = r.request_id
+         FROM r WHERE v.request_id = ANY($2::text[]) AND v.request_id = r.request_id
          RETURNING v.*),
        src AS (SELECT * FROM old UNION ALL SELECT upd.*, 1 AS sign FROM upd),
        ${aggregateCtes('src')}
        SELECT 1`,
-      [JSON.stringify(rows)],
+      [JSON.stringify(rows), rows.map((r) => r.request_id)],
     );
   }
 }
