@@ -31,28 +31,53 @@ describe('faults under steady load, distributed', () => {
     await mock?.close();
   });
 
-  /** Steady mixed load around `fault`; then every forwarded request must be stored exactly once. */
+  /** Until the mock upstream got `n` requests more than `from`: the proxies forward (fails after `ms`). */
+  async function untilForwarded(from: number, n: number, what: string, ms = 60_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (mock.requests.length - from < n) {
+      if (Date.now() > deadline)
+        throw new Error(`${what}: ${mock.requests.length - from} of ${n} requests forwarded in ${ms} ms`);
+      await sleep(50);
+    }
+  }
+
+  /**
+   * Steady mixed load around `fault`; then every forwarded request must be stored exactly once. The load runs
+   * until a number of requests went through before and after the fault, not for a fixed time: on a busy machine
+   * 1.5 s windows carried fewer than the 50 requests asserted.
+   */
   async function underLoad(name: string, fault: () => Promise<void>): Promise<SentRequest[]> {
     const run = newRun();
+    // Read by the load at each request: a restarted proxy listens on a new port, and the load follows it there.
+    const proxyUrls = cluster.proxyUrls();
     const load = startSteadyLoad({
-      proxyUrls: cluster.proxyUrls(),
+      proxyUrls,
       key: cluster.key,
       run,
       concurrency: 6,
       pauseMs: 20,
     });
     let results: SentRequest[];
+    const t0 = Date.now();
+    const marks: string[] = [];
+    const mark = (what: string) => marks.push(`${what}=${((Date.now() - t0) / 1000).toFixed(1)}s`);
     try {
-      await sleep(1500);
+      await untilForwarded(mock.requests.length, 40, `${name}: before the fault`);
+      mark('before');
       await fault();
-      await sleep(1500);
+      proxyUrls.splice(0, proxyUrls.length, ...cluster.proxyUrls());
+      mark('fault');
+      await untilForwarded(mock.requests.length, 40, `${name}: after the fault`);
     } finally {
       results = await load.stop();
+      mark('load');
     }
     const forwarded = forwardedSeqs(mock);
     const sent = results.filter((r) => r.requestId !== null && forwarded.has(r.seq));
     const ids = sent.map((r) => r.requestId!);
     const events = await waitForEvents(cluster.apiUrl(), cluster.adminToken, run, ids, 60_000);
+    mark('events');
+    console.log(`${name}: ${marks.join(' ')}`);
     const t = tally(sent, events, await storeCounts(cluster.databaseUrl, run));
     report(name, t, { unanswered: results.length - sent.length });
     expect(t.sent).toBeGreaterThan(50);
@@ -65,10 +90,15 @@ describe('faults under steady load, distributed', () => {
     let answeredDuringOutage = 0;
     const results = await underLoad('rabbitmq outage', async () => {
       const before = mock.requests.length;
+      const stopAt = Date.now();
       await cluster.rabbit.stopBroker();
+      const startAt = Date.now();
       await sleep(10_000);
       answeredDuringOutage = mock.requests.length - before;
       await cluster.rabbit.startBroker();
+      console.log(
+        `rabbitmq outage: broker stopped in ${startAt - stopAt} ms, started in ${Date.now() - startAt - 10_000} ms`,
+      );
     });
     console.log(`rabbitmq outage: forwarded during the outage=${answeredDuringOutage}`);
     expect(answeredDuringOutage).toBeGreaterThan(50);
