@@ -34,7 +34,7 @@ import {
 import { LEDGER_MIGRATIONS } from '../../../ledger/src/ledger.module';
 import { LedgerService } from '../../../ledger/src/ledger.service';
 import { UsageEventsProjection } from '../../../ledger/src/projections/usage-events.projection';
-import { applyRepricing } from '../../../ledger/src/repricing.consumer';
+import { applyRepricing, REPRICING_PREFETCH } from '../../../ledger/src/repricing.consumer';
 import { withCliDatabase } from './cli-database';
 
 interface PricingFlags {
@@ -242,17 +242,23 @@ export async function repriceStored(
   let applied = 0;
   let failed = 0;
   let settled: () => void = () => undefined;
-  await bus.subscribe<UsageRepricedV1>('ledger.repricing', [Topics.usageRepriced], async (msg, env) => {
-    try {
-      await applyRepricing(ledger, msg);
-      applied++;
-    } catch (err) {
-      if (env.attempt >= 3) failed++;
-      throw err;
-    } finally {
-      settled();
-    }
-  });
+  await bus.subscribe<UsageRepricedV1>(
+    'ledger.repricing',
+    [Topics.usageRepriced],
+    async (msg, env) => {
+      try {
+        await applyRepricing(ledger, msg);
+        applied++;
+      } catch (err) {
+        if (env.attempt >= 3) failed++;
+        throw err;
+      } finally {
+        settled();
+      }
+    },
+    // The ledger group-commits the re-pricings in flight: as many in flight as the service takes.
+    { prefetch: REPRICING_PREFETCH },
+  );
   try {
     const res = await new RepricingService(
       engine,
