@@ -164,11 +164,14 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
   });
 
   it('uses the settled headroom in later bursts and stops within two reservations of the amount', async () => {
+    // A wave that admits nothing ends the waves only once less than two reservations of headroom are left: the
+    // proxies learn of each other's released reservations from heartbeats, which on a busy machine can come later
+    // than the pause, and until then a proxy rightly refuses.
     for (let wave = 0; wave < 10; wave++) {
       const admitted = tally(await burst(200));
       await settledAll();
       expect(spent.lte(AMOUNT)).toBe(true);
-      if (admitted === 0) break;
+      if (admitted === 0 && new Decimal(AMOUNT).minus(spent).lt('0.0282')) break;
       await sleep(1500); // the next heartbeats report the settled reservations gone
     }
     // Both shares are below one reservation: less than 2 × $0.0141 of headroom is left.

@@ -302,6 +302,20 @@ describe('spendops CLI errors', () => {
   });
 });
 
+/** Until the server reports itself draining on /readyz (or no longer listens). */
+async function untilDraining(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const state = await request(`${url}/readyz`).then(
+      async (r) => ((await r.body.json()) as { checks?: { process?: string } }).checks?.process,
+      () => 'gone',
+    );
+    if (state === 'draining' || state === 'gone') return;
+    if (Date.now() > deadline) throw new Error('the server did not start draining within 30 s');
+    await sleep(25);
+  }
+}
+
 describe('SIGTERM while a stream is in flight', () => {
   it('lets the stream finish, refuses new requests, exits 0, and keeps its usage event', async () => {
     const words = Array.from({ length: 10 }, (_, i) => `w${i} `);
@@ -335,7 +349,9 @@ describe('SIGTERM while a stream is in flight', () => {
         text += (chunk as Buffer).toString();
         if (!stopping) {
           stopping = server.stop('SIGTERM');
-          await sleep(100);
+          // Not a fixed pause: on a busy machine the signal can take longer than that to be handled, and a
+          // request sent before it would rightly be forwarded.
+          await untilDraining(server.url);
           const refused = await request(`${server.url}/v1/openai/v1/chat/completions`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-aso-api-key': key },

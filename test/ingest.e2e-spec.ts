@@ -71,12 +71,13 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
+/** Polls to a deadline, not a count of polls (300 × 20 ms ran out after ~6 s, sooner than a busy machine needs). */
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`${what}: not in time`);
 }
 
 /** The smallest message a trusted producer may send (pricing fills the rest with zero values). */
