@@ -1,7 +1,8 @@
 // The built CLI driven as a user would: create a key before the server exists, start the all-in-one server on
 // embedded PostgreSQL, create another key while it runs, call providers through it (JSON and a stream), read the
 // events and denials back from the admin API, revoke a key from the CLI, stop with SIGTERM.
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import {
   SSE_HEADERS,
   startMockProvider,
 } from '@spendops/testing';
-import { runCli, SpendOpsProcess, startSpendOps } from './support/spendops-process';
+import { runCli, SPENDOPS_BIN, SpendOpsProcess, startSpendOps } from './support/spendops-process';
 
 jest.setTimeout(180_000);
 
@@ -410,6 +411,55 @@ describe('SIGTERM with a client holding a half-sent request', () => {
     } finally {
       held.destroy();
       await server.dispose();
+    }
+  });
+});
+
+/** A live process (a zombie waiting for its reaper counts as gone). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('SIGTERM while the server is still starting', () => {
+  it('finishes starting, then stops cleanly: exit 0 and no PostgreSQL left running', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'spendops-early-term-'));
+    const child = spawn(process.execPath, [SPENDOPS_BIN, 'serve', '--addr', '127.0.0.1:0'], {
+      env: { ...process.env, SPENDOPS_DATA_DIR: dataDir, SPENDOPS_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    let postmaster = 0;
+    try {
+      // The embedded PostgreSQL is up, the server is not listening yet.
+      const deadline = Date.now() + 60_000;
+      while (!out.includes('embedded postgres started') && Date.now() < deadline) await sleep(20);
+      expect(out).toContain('embedded postgres started');
+      expect(out).not.toContain('"msg":"listening"');
+      postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('signal while starting');
+      expect(out).toContain('embedded postgres stopped');
+      expect(existsSync(pidFile)).toBe(false);
+      expect(running(postmaster)).toBe(false); // the postmaster is gone, not orphaned
+    } finally {
+      child.kill('SIGKILL');
+      if (postmaster > 0) {
+        try {
+          process.kill(postmaster, 'SIGQUIT');
+        } catch {
+          // already gone
+        }
+      }
     }
   });
 });

@@ -2,6 +2,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdirSync } from 'node:fs';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { JsonLogger, NestJsonLogger, ReadinessRegistry } from '@spendops/observability';
 import { SpendOpsConfig } from '@spendops/config';
@@ -27,10 +28,26 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   config.data_dir = resolve(config.data_dir);
   mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
   JsonLogger.setLevel(config.log.level);
-  const app = await startServer(config, {
-    pipelineThread: pipelineThreadSetting(pipelineThread, process.env),
-  });
-  installSignalHandlers(app, config);
+  // A signal while starting (Ctrl-C, a service manager's stop) must not kill the process with its embedded
+  // PostgreSQL and pipeline thread half up: starting finishes, then the normal shutdown runs. A second signal
+  // exits at once.
+  let signalWhileStarting: NodeJS.Signals | null = null;
+  const onSignalWhileStarting = (signal: NodeJS.Signals): void => {
+    if (signalWhileStarting) process.exit(128 + constants.signals[signal]);
+    signalWhileStarting = signal;
+    log.warn('signal while starting: stopping once started (send it again to exit now)', { signal });
+  };
+  process.on('SIGTERM', onSignalWhileStarting);
+  process.on('SIGINT', onSignalWhileStarting);
+  let app: NestFastifyApplication;
+  try {
+    app = await startServer(config, { pipelineThread: pipelineThreadSetting(pipelineThread, process.env) });
+  } finally {
+    process.off('SIGTERM', onSignalWhileStarting);
+    process.off('SIGINT', onSignalWhileStarting);
+  }
+  const stop = installSignalHandlers(app, config);
+  if (signalWhileStarting) await stop(signalWhileStarting);
 }
 
 export async function startServer(
@@ -75,7 +92,11 @@ export async function startServer(
   return app;
 }
 
-function installSignalHandlers(app: NestFastifyApplication, config: SpendOpsConfig): void {
+/** SIGTERM/SIGINT drain and stop the server; returns that stop, for a signal that came while starting. */
+function installSignalHandlers(
+  app: NestFastifyApplication,
+  config: SpendOpsConfig,
+): (signal: string) => Promise<void> {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -100,4 +121,5 @@ function installSignalHandlers(app: NestFastifyApplication, config: SpendOpsConf
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  return stop;
 }
