@@ -93,7 +93,9 @@ export class PipelineSupervisor implements OnApplicationBootstrap {
       this.state = 'stopped';
       return;
     }
-    if (link?.open) {
+    // A worker still starting holds nothing of its own (the main side keeps what it sent until settled, and
+    // spools it at close): it is ended, not asked to shut its services down.
+    if (link?.open && this.state === 'ready') {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         link.call({ k: 'shutdown' }).catch((err: unknown) => {

@@ -115,7 +115,12 @@ export class BridgeLink {
       if (this.closedReason !== null) return;
       if (frame.k === 'reply') this.settleCall(frame);
       else if (frame.r !== undefined && this.callHandlers.has(frame.k)) this.answer(frame);
-      else this.frameHandlers.get(frame.k)?.(frame);
+      else if (this.frameHandlers.has(frame.k)) this.frameHandlers.get(frame.k)!(frame);
+      else if (frame.r !== undefined) {
+        // A call this side cannot answer (yet: a worker still starting has no handlers): the caller hears so
+        // at once instead of waiting out its own timeout.
+        this.send({ k: 'reply', r: frame.r, error: { name: 'Error', message: `no handler for ${frame.k}` } });
+      }
     }
   }
 
