@@ -79,7 +79,36 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
       body: await res.body.text(),
     };
   };
-  const burst = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => chat(i % 2, RUN)));
+  /** While set, the upstream holds the requests the proxies admitted (so none settles before the burst is decided). */
+  let gate: { held: number; opened: Promise<void> } | null = null;
+  /**
+   * A burst every request of which is admitted or refused before any admitted one ends: what "a burst hits all
+   * proxies at once" means, however slowly a loaded machine sends 200 requests.
+   */
+  const simultaneousBurst = async (n: number): Promise<Sent[]> => {
+    let open!: () => void;
+    const held = { held: 0, opened: new Promise<void>((r) => (open = r)) };
+    gate = held;
+    let refused = 0;
+    const sent = Array.from({ length: n }, (_, i) =>
+      chat(i % 2, RUN).then((s) => {
+        if (s.status !== 200) refused++;
+        return s;
+      }),
+    );
+    try {
+      await until('every request of the burst decided', () => held.held + refused === n);
+    } finally {
+      gate = null;
+      open();
+    }
+    return Promise.all(sent);
+  };
+  const proxiesLive = async (proxy: number): Promise<number> => {
+    const res = await request(`${cluster.proxyUrls()[proxy]}/metrics`);
+    const m = /^spendops_budget_proxies_live (\d+)$/m.exec(await res.body.text());
+    return m ? Number(m[1]) : 0;
+  };
 
   const api = async <T>(path: string): Promise<T> => {
     const res = await request(`${cluster.apiUrl()}${path}`, {
@@ -97,12 +126,18 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
   };
 
   beforeAll(async () => {
-    mock = await startMockProvider({
-      headersDelayMs: 150, // the requests of a burst are in flight together
-      body: {
-        ...openAiChatJson('gpt-4o'),
-        usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 },
-      },
+    mock = await startMockProvider(async () => {
+      if (gate) {
+        gate.held++;
+        await gate.opened;
+      }
+      return {
+        headersDelayMs: 150, // the requests of a burst are in flight together
+        body: {
+          ...openAiChatJson('gpt-4o'),
+          usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 },
+        },
+      };
     });
     cluster = await startCluster({ SPENDOPS_UPSTREAM_OPENAI: mock.url }, { proxies: 2 });
     bus = new RabbitMqBus({ url: cluster.rabbit.url, connectionName: 'budget e2e (listener)' });
@@ -126,6 +161,8 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
     await createBudget('budget e2e probe', `${RUN}-probe`, '0.000001');
     for (const proxy of [0, 1]) {
       await until(`proxy${proxy} to enforce`, async () => (await chat(proxy, `${RUN}-probe`)).status === 429);
+      // Each holds at most half the headroom only once it hears the other's heartbeats.
+      await until(`proxy${proxy} to hear the other`, async () => (await proxiesLive(proxy)) === 2);
     }
   });
 
@@ -154,7 +191,7 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
     until('the ledger to settle', () => [...admittedIds].every((id) => settled.has(id)));
 
   it('admits a burst of 200 concurrent requests only up to each proxy’s share of the headroom', async () => {
-    const admitted = tally(await burst(200));
+    const admitted = tally(await simultaneousBurst(200));
     // Reservation ≈ 1.3 KB × $4.25/M + 500 × $17/M (gpt-4o's priority rates) ≈ $0.014; a $0.15 share each.
     expect(admitted).toBeGreaterThanOrEqual(10);
     expect(admitted).toBeLessThanOrEqual(21);
@@ -168,7 +205,7 @@ describe('budget enforcement: two proxies over RabbitMQ', () => {
     // proxies learn of each other's released reservations from heartbeats, which on a busy machine can come later
     // than the pause, and until then a proxy rightly refuses.
     for (let wave = 0; wave < 10; wave++) {
-      const admitted = tally(await burst(200));
+      const admitted = tally(await simultaneousBurst(200));
       await settledAll();
       expect(spent.lte(AMOUNT)).toBe(true);
       if (admitted === 0 && new Decimal(AMOUNT).minus(spent).lt('0.0282')) break;
