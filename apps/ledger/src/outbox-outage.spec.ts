@@ -3,17 +3,11 @@
 // refuses some publishes, usage keeps being recorded and re-priced; when the consumer is back it gets every
 // message (some twice: at least once), deduplicates by message id, and sees each request's messages in order.
 import { Test, type TestingModule } from '@nestjs/testing';
-import {
-  Topics,
-  zeroTokens,
-  type UsageEventView,
-  type UsagePricedV1,
-  usageDetailDefaults,
-} from '@spendops/contracts';
+import { Topics, type UsageEventView, type UsagePricedV1 } from '@spendops/contracts';
 import { EventStore, EventStoreModule, ProjectionRunner } from '@spendops/event-store';
 import { InProcessBus, MESSAGE_BUS, type Envelope } from '@spendops/messaging';
 import { PersistenceModule } from '@spendops/persistence';
-import { startPostgres, type TestPostgres } from '@spendops/testing';
+import { pricedUsage, startPostgres, type TestPostgres } from '@spendops/testing';
 import { LedgerEventTypes } from './ledger.events';
 import { LEDGER_PROJECTIONS } from './ledger-projections';
 import { LEDGER_MIGRATIONS, LedgerModule } from './ledger.module';
@@ -21,44 +15,18 @@ import { LedgerService } from './ledger.service';
 
 jest.setTimeout(30_000);
 
+/** The 60 recorded requests: unpriced, so the one re-pricing below is a real change. */
 function priced(i: number): UsagePricedV1 {
-  return {
+  return pricedUsage({
     request_id: `out-${i}`,
     tenant_id: 'default',
     api_key_id: 'k',
-    dims: {},
-    provider: 'openai',
-    dialect: 'openai-compatible',
-    method: 'POST',
-    endpoint: '/v1/chat/completions',
-    request_model: 'gpt-4o',
-    stream: false,
-    stream_usage_injected: false,
-    outcome: 'completed',
-    http_status: 200,
     started_at_ms: Date.UTC(2030, 1, 1) + i,
     first_byte_at_ms: 0,
     ended_at_ms: 0,
-    usage: {
-      ...zeroTokens(),
-      prompt_tokens: i,
-      total_tokens: i,
-      usage_source: 'provider',
-      endpoint_class: 'chat',
-      not_billed: false,
-      model: 'gpt-4o',
-      ...usageDetailDefaults(),
-    },
-    cost: {
-      provider_cost: null,
-      calculated_cost: null,
-      total_cost_usd: null,
-      cost_source: 'none',
-      pricing_matched: false,
-      pricing_model: '',
-      pricing_version: 'v1',
-    },
-  };
+    usage: { prompt_tokens: i, total_tokens: i, raw_usage: null },
+    cost: { cost_source: 'none', pricing_matched: false, pricing_model: '', pricing_version: 'v1' },
+  });
 }
 
 let pg: TestPostgres;
