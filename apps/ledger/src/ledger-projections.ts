@@ -20,7 +20,7 @@ export const LEDGER_PROJECTIONS = {
  * projection of their own module, registered by it and never rebuilt (a rebuild would alert everyone again).
  */
 export function ledgerProjections(bus: MessageBus | null, store: EventStore): Projection[] {
-  const outbox = new UsageRecordedOutbox(bus ?? refusingBus());
+  const outbox = new UsageRecordedOutbox(bus ?? refusingBus(), store);
   return [...budgetsProjections(bus, store), new UsageEventsProjection(), new DenialsProjection(), outbox];
 }
 

@@ -202,25 +202,24 @@ export class LedgerService {
 
   /** Per request id: the first recording's cost, the last re-pricing's cost and the number of re-pricings. */
   private async costStates(requestIds: string[]): Promise<Map<string, CostState>> {
-    const rows: { stream_id: string; type: string; cost: CostFields; run_id: string | null }[] =
-      await this.dataSource.query(
-        `SELECT stream_id, type, data->'cost' AS cost, metadata->>'run_id' AS run_id FROM events
-         WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[])
-         ORDER BY global_position`,
-        [requestIds, [LedgerEventTypes.usageRecorded, LedgerEventTypes.usageRepriced]],
-      );
-    const states = new Map<string, CostState>(
-      requestIds.map((id) => [id, { recorded: null, last: null, repricings: 0, runs: new Set() }]),
-    );
-    for (const row of rows) {
-      const state = states.get(row.stream_id)!;
-      if (row.type === LedgerEventTypes.usageRepriced) {
-        state.last = row.cost;
-        state.repricings++;
-        if (row.run_id !== null) state.runs.add(row.run_id);
-      } else if (!state.recorded) {
-        state.recorded = costsOf(row.cost);
+    const streams = await this.store.readStreams(requestIds, [
+      LedgerEventTypes.usageRecorded,
+      LedgerEventTypes.usageRepriced,
+    ]);
+    const states = new Map<string, CostState>();
+    for (const id of requestIds) {
+      const state: CostState = { recorded: null, last: null, repricings: 0, runs: new Set() };
+      for (const event of streams.get(id) ?? []) {
+        if (event.type === LedgerEventTypes.usageRepriced) {
+          state.last = (event.data as UsageRepricedData).cost;
+          state.repricings++;
+          const runId = (event.metadata as { run_id?: unknown } | null)?.run_id;
+          if (typeof runId === 'string') state.runs.add(runId);
+        } else if (!state.recorded) {
+          state.recorded = costsOf((event.data as UsageRecordedData).cost);
+        }
       }
+      states.set(id, state);
     }
     return states;
   }

@@ -85,6 +85,22 @@ describe('EventStore.append', () => {
     expect(stream[0].transaction_id).toMatch(/^\d+$/);
   });
 
+  it('reads several streams at once: per stream, the events of the given types in append order', async () => {
+    const [a1, b1, a2, a3] = [
+      ev('s-many-a', 'Kept'),
+      ev('s-many-b', 'Kept'),
+      ev('s-many-a', 'Other'),
+      ev('s-many-a', 'Kept'),
+    ];
+    await store.append([a1, b1]);
+    await store.append([a2, a3]);
+    const streams = await store.readStreams(['s-many-a', 's-many-b', 's-many-a', 's-none'], ['Kept']);
+    expect([...streams.keys()].sort()).toEqual(['s-many-a', 's-many-b']);
+    expect(streams.get('s-many-a')!.map((e) => e.event_id)).toEqual([a1.event_id, a3.event_id]);
+    expect(streams.get('s-many-b')!.map((e) => e.event_id)).toEqual([b1.event_id]);
+    expect((await store.readStreams([], ['Kept'])).size).toBe(0);
+  });
+
   it('joins the caller transaction and rolls back with it', async () => {
     const e = ev('s-tx');
     await expect(

@@ -122,6 +122,30 @@ export class EventStore {
     );
   }
 
+  /**
+   * Several streams in one read (a batch of re-pricings touches hundreds), only events of `types`: per stream id
+   * that has any, its events in append order.
+   */
+  async readStreams(
+    streamIds: string[],
+    types: string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, StoredEvent[]>> {
+    const streams = new Map<string, StoredEvent[]>();
+    if (streamIds.length === 0) return streams;
+    const events: StoredEvent[] = await (manager ?? this.dataSource.manager).query(
+      `SELECT ${COLUMNS} FROM events e WHERE e.stream_id = ANY($1::text[]) AND e.type = ANY($2::text[])
+       ORDER BY e.global_position`,
+      [[...new Set(streamIds)], types],
+    );
+    for (const event of events) {
+      const stream = streams.get(event.stream_id);
+      if (stream) stream.push(event);
+      else streams.set(event.stream_id, [event]);
+    }
+    return streams;
+  }
+
   /** Events after `after` that a reader has not handled yet (projection lag), including in-flight-safe ones. */
   async countAfter(after: Checkpoint, types?: string[]): Promise<number> {
     const params: unknown[] = [after.transaction_id, after.global_position];

@@ -4,23 +4,25 @@
 import type { EntityManager } from 'typeorm';
 import { Topics, type UsageEventView } from '@spendops/contracts';
 import type { MessageBus } from '@spendops/messaging';
-import type { Projection, StoredEvent } from '@spendops/event-store';
+import type { EventStore, Projection, StoredEvent } from '@spendops/event-store';
 import { LedgerEventTypes, type UsageRecordedData, type UsageRepricedData } from '../ledger.events';
 import { viewFromPriced, withCosts } from '../usage-view.mapper';
-
-type StreamEvent = Pick<StoredEvent, 'event_id' | 'stream_id' | 'type' | 'data'>;
 
 export class UsageRecordedOutbox implements Projection {
   readonly name = 'usage_recorded_outbox';
   readonly types = [LedgerEventTypes.usageRecorded, LedgerEventTypes.usageRepriced];
   readonly batchSize = 500;
 
-  constructor(private readonly bus: MessageBus) {}
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly store: EventStore,
+  ) {}
 
   async handle(events: StoredEvent[], manager: EntityManager): Promise<void> {
     // The streams of every re-priced request in one read (a re-pricing run is hundreds per batch).
-    const streams = await this.streamsOf(
+    const streams = await this.store.readStreams(
       events.filter((e) => e.type === LedgerEventTypes.usageRepriced).map((e) => e.stream_id),
+      this.types,
       manager,
     );
     const messages: { id: string; body: UsageEventView }[] = [];
@@ -35,28 +37,10 @@ export class UsageRecordedOutbox implements Projection {
       messages.map((m) => this.bus.publish(Topics.usageRecorded, m.body, { messageId: m.id })),
     );
   }
-
-  /** The recordings and re-pricings of these streams, each stream in append order. */
-  private async streamsOf(streamIds: string[], manager: EntityManager): Promise<Map<string, StreamEvent[]>> {
-    const out = new Map<string, StreamEvent[]>();
-    if (streamIds.length === 0) return out;
-    const rows: StreamEvent[] = await manager.query(
-      `SELECT event_id::text AS event_id, stream_id, type, data FROM events
-       WHERE stream_id = ANY($1::text[]) AND type = ANY($2::text[])
-       ORDER BY global_position`,
-      [[...new Set(streamIds)], this.types],
-    );
-    for (const row of rows) {
-      const stream = out.get(row.stream_id);
-      if (stream) stream.push(row);
-      else out.set(row.stream_id, [row]);
-    }
-    return out;
-  }
 }
 
 /** The EVENT as of a re-pricing: the recording with this and earlier re-pricings of its stream applied. */
-function viewAt(event: StoredEvent, stream: StreamEvent[]): UsageEventView | null {
+function viewAt(event: StoredEvent, stream: StoredEvent[]): UsageEventView | null {
   let view: UsageEventView | null = null;
   for (const e of stream) {
     if (e.type === LedgerEventTypes.usageRecorded && !view)
